@@ -1,0 +1,179 @@
+/**
+ * GPT-NeoX forward pass, as transformers' modeling_gpt_neox.py computes it.
+ *
+ * Synchronous pure functions over tfjs tensors; callers wrap them in tf.tidy.
+ * Activations are kept 2-D (B·T, C) around every weight matmul: the gradient of a
+ * 3-D × 2-D matMul has the wrong shape in tfjs (#8721), and 2-D is what the kernels like.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; training needs them on every backend.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { headSize, rotaryDims, type NeoXConfig } from './config';
+import { layerPrefix, type Params } from './params';
+
+/** Per-layer keys and values of the tokens seen so far: (B, nH, S, hs) each. */
+export interface KVCache {
+  k: tf.Tensor4D[];
+  v: tf.Tensor4D[];
+  length: number; // S, the number of cached positions
+}
+
+/** Extra weights added on top of frozen base linears (LoRA); see lora.ts. */
+export type LinearHook = (x: tf.Tensor2D, name: string, base: tf.Tensor2D) => tf.Tensor2D;
+
+export interface ForwardContext {
+  params: Params;
+  config: NeoXConfig;
+  linearHook?: LinearHook;
+}
+
+/** y = x Wᵀ + b, W in the PyTorch [out, in] layout (no transpose copy: transposeB). */
+function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
+  const y = tf.fused.matMul({ a: x, b: ctx.params[`${name}.weight`] as tf.Tensor2D, transposeB: true, bias: ctx.params[`${name}.bias`] }); // (N, out)
+  return ctx.linearHook ? ctx.linearHook(x, name, y) : y;
+}
+
+export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true); // (N, 1)
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias);
+}
+
+/** Exact GELU, 0.5·x·(1 + erf(x/√2)) (hidden_act "gelu" in transformers, not the tanh one). */
+export function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/**
+ * Embedding lookup with its own gradient: a scatter-add of the output gradient into the used rows.
+ * The default gradient of gather needs UnsortedSegmentSum, which the WASM backend lacks.
+ */
+export function embed(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad((w: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([ids]); // kept alive for the backward pass
+    return {
+      value: tf.gather(w, ids), // (N, C)
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(tf.expandDims(saved[0], 1), dy, w.shape), // (V, C); duplicates add up
+    };
+  });
+  return f(weight) as tf.Tensor2D;
+}
+
+/** cos and sin of the rotary angles for positions [start, start + T): (T, rd) each, as HF builds them in fp32. */
+export function rotaryTables(config: NeoXConfig, start: number, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const rd = rotaryDims(config);
+  const half = rd / 2;
+  const cos = new Float32Array(T * rd);
+  const sin = new Float32Array(T * rd);
+  for (let i = 0; i < half; i++) {
+    const invFreq = Math.fround(1 / Math.pow(config.rotaryBase, (2 * i) / rd));
+    for (let t = 0; t < T; t++) {
+      const angle = Math.fround((start + t) * invFreq);
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[t * rd + i] = cos[t * rd + i + half] = c; // emb = cat(freqs, freqs)
+      sin[t * rd + i] = sin[t * rd + i + half] = s;
+    }
+  }
+  return { cos: tf.tensor2d(cos, [T, rd]), sin: tf.tensor2d(sin, [T, rd]) };
+}
+
+/** Rotary on the first rd dims of each head: x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]. */
+function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rd: number): tf.Tensor4D {
+  const hs = x.shape[3];
+  if (rd === 0) return x;
+  const half = rd / 2;
+  const xr = rd === hs ? x : tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, rd]); // (B, nH, T, rd)
+  const x1 = tf.slice(xr, [0, 0, 0, 0], [-1, -1, -1, half]);
+  const x2 = tf.slice(xr, [0, 0, 0, half], [-1, -1, -1, half]);
+  const rotated = tf.concat([tf.neg(x2), x1], 3); // rotate_half: pairs i and i + rd/2
+  const out = tf.add(tf.mul(xr, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+  return rd === hs ? out : tf.concat([out, tf.slice(x, [0, 0, 0, rd], [-1, -1, -1, hs - rd])], 3);
+}
+
+/** Additive causal mask for T queries at positions past..past+T-1 over S = past + T keys: (T, S). */
+function causalBias(T: number, S: number): tf.Tensor2D {
+  const past = S - T;
+  const m = new Float32Array(T * S);
+  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) m[i * S + j] = -1e9;
+  return tf.tensor2d(m, [T, S]);
+}
+
+interface Rope {
+  cos: tf.Tensor2D;
+  sin: tf.Tensor2D;
+  rd: number;
+}
+
+function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
+  const { config } = ctx;
+  const nH = config.numHeads;
+  const hs = headSize(config);
+  const p = `${layerPrefix(layer)}attention.`;
+  const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
+  // Per-head interleaved: each head owns a contiguous [q | k | v] slice of 3·hs (not GPT-2's [q|k|v]).
+  const heads = tf.reshape(qkv, [B, T, nH, 3 * hs]);
+  const [q0, k0, v0] = tf.split(heads, 3, 3); // (B, T, nH, hs) each
+  const toHeads = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // (B, nH, T, hs)
+  const q = applyRotary(toHeads(q0), rope.cos, rope.sin, rope.rd);
+  let k = applyRotary(toHeads(k0), rope.cos, rope.sin, rope.rd);
+  let v = toHeads(v0);
+  if (cache) {
+    if (cache.length > 0) {
+      k = tf.concat([cache.k[layer], k], 2); // (B, nH, S, hs)
+      v = tf.concat([cache.v[layer], v], 2);
+    }
+    cache.k[layer] = k;
+    cache.v[layer] = v;
+  }
+  const S = k.shape[2];
+  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nH, T, S)
+  if (T > 1) scores = tf.add(scores, causalBias(T, S));
+  const probs = tf.softmax(scores); // fp32 softmax over keys
+  const y = tf.matMul(probs, v); // (B, nH, T, hs)
+  const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, nH * hs]) as tf.Tensor2D; // (B·T, C)
+  return linear(ctx, merged, `${p}dense`);
+}
+
+function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
+  const p = `${layerPrefix(layer)}mlp.`;
+  return linear(ctx, gelu(linear(ctx, x, `${p}dense_h_to_4h`)), `${p}dense_4h_to_h`); // (B·T, I) → (B·T, C)
+}
+
+function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
+  const { params: w, config } = ctx;
+  const p = layerPrefix(layer);
+  const ln1 = layerNorm(x, w[`${p}input_layernorm.weight`], w[`${p}input_layernorm.bias`], config.layerNormEps);
+  const attn = attention(ctx, ln1, layer, B, T, rope, cache);
+  if (config.useParallelResidual) {
+    // x + attn(ln1(x)) + mlp(ln2(x))
+    const ln2 = layerNorm(x, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
+    return tf.addN([x, attn, mlp(ctx, ln2, layer)]);
+  }
+  const h = tf.add(x, attn); // x + attn(ln1(x)); then h + mlp(ln2(h))
+  const ln2 = layerNorm(h, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
+  return tf.add(h, mlp(ctx, ln2, layer));
+}
+
+/**
+ * Final hidden states (B·T, C) for ids (B, T). With a cache, positions continue after
+ * cache.length and the cache's tensors are replaced by the extended ones (the caller owns disposal).
+ */
+export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCache): tf.Tensor2D {
+  const [B, T] = ids.shape;
+  const start = cache ? cache.length : 0;
+  if (start + T > ctx.config.maxPositions) {
+    throw new Error(`sequence of ${start + T} tokens is longer than the model's ${ctx.config.maxPositions} positions: shorten the prompt or lower max new tokens`);
+  }
+  const { cos, sin } = rotaryTables(ctx.config, start, T);
+  const rope: Rope = { cos, sin, rd: rotaryDims(ctx.config) };
+  let x = embed(ctx.params['gpt_neox.embed_in.weight'] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
+  for (let i = 0; i < ctx.config.numLayers; i++) x = block(ctx, x, i, B, T, rope, cache);
+  if (cache) cache.length = start + T;
+  const w = ctx.params;
+  return layerNorm(x, w['gpt_neox.final_layer_norm.weight'], w['gpt_neox.final_layer_norm.bias'], ctx.config.layerNormEps);
+}
+
+/** Logits for the given hidden rows: (N, C) @ embed_outᵀ → (N, V). Use for a few rows only (V is 50k). */
+export function lmHead(ctx: ForwardContext, h: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(h, ctx.params['embed_out.weight'] as tf.Tensor2D, false, true);
+}

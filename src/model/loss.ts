@@ -1,0 +1,95 @@
+/**
+ * Next-token cross-entropy through the LM head, fused and chunked (as llm.c's fused classifier).
+ *
+ * The [tokens, vocab] logits are never materialised for all tokens at once: forward computes
+ * logsumexp and the target logit chunk by chunk; backward recomputes each chunk's logits and
+ * turns them into gradients straight away. No one-hot: the target entries are scattered.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Which rows of the (B·T, C) hidden states predict which token, and with what weight. */
+export interface LossTargets {
+  rows: Int32Array; // row index into (B·T) hidden states
+  targets: Int32Array; // the next token id each row predicts
+  weights: Float32Array; // per-row weight; they sum to 1 for a mean loss
+}
+
+/**
+ * Targets from sequence lengths (never from the pad id: pad = EOS for Pythia, and the EOS that ends
+ * each example must be learned). Row b predicts ids[b, t+1] from position t for t + 1 < lengths[b].
+ * `labelMask`, if given, marks which target positions carry loss (e.g. the completion only).
+ */
+export function nextTokenTargets(ids: Int32Array, B: number, T: number, lengths: ArrayLike<number>, labelMask?: Uint8Array): LossTargets {
+  const rows: number[] = [];
+  const targets: number[] = [];
+  for (let b = 0; b < B; b++) {
+    const len = Math.min(lengths[b], T);
+    for (let t = 0; t + 1 < len; t++) {
+      if (labelMask && !labelMask[b * T + t + 1]) continue;
+      rows.push(b * T + t);
+      targets.push(ids[b * T + t + 1]);
+    }
+  }
+  const n = rows.length;
+  return { rows: Int32Array.from(rows), targets: Int32Array.from(targets), weights: new Float32Array(n).fill(n ? 1 / n : 0) };
+}
+
+/** Rows per chunk so a chunk's logits stay near 2^24 floats (64 MiB), whatever the vocabulary. */
+export const defaultChunkRows = (vocab: number): number => Math.max(16, Math.floor((1 << 24) / vocab));
+
+/**
+ * Σ weights·CE(h[rows] Wᵀ, targets), differentiable in h (N, C) and, if `weightGrad`, in W (V, C).
+ * With weightGrad false (frozen embed_out, e.g. LoRA), the dW matmuls are skipped.
+ */
+export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
+  const M = t.rows.length;
+  if (M === 0) throw new Error('no tokens carry loss: every example is empty or fully masked');
+  const chunk = opts.chunkRows ?? defaultChunkRows(W.shape[0]);
+  const weightGrad = opts.weightGrad ?? true;
+  // Index tensors are made where they are used: tensors closed over by gradFunc would be freed
+  // by tf.grads before the backward pass runs.
+  const chunks: { s: number; e: number }[] = [];
+  for (let s = 0; s < M; s += chunk) chunks.push({ s, e: Math.min(M, s + chunk) });
+  const slice = (c: { s: number; e: number }) => ({
+    rows: tf.tensor1d(t.rows.subarray(c.s, c.e), 'int32'),
+    targets: tf.tensor1d(t.targets.subarray(c.s, c.e), 'int32'),
+    weights: tf.tensor1d(t.weights.subarray(c.s, c.e), 'float32'),
+    n: c.e - c.s,
+  });
+  const f = tf.customGrad((hIn: tf.Tensor, wIn: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    const h2 = hIn as tf.Tensor2D;
+    const w2 = wIn as tf.Tensor2D;
+    save([h2, w2]); // tf.grads frees unsaved intermediates before the backward pass
+    let total: tf.Scalar = tf.scalar(0);
+    for (const c of chunks.map(slice)) {
+      const hc = tf.gather(h2, c.rows); // (n, C)
+      const logits = tf.matMul(hc, w2, false, true); // (n, V)
+      const lse = tf.logSumExp(logits, 1); // (n,)
+      const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, c.targets)), 1); // (n,) = logits[i, target_i]
+      total = tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), c.weights)));
+    }
+    return {
+      value: total,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [h2, w2] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const [N, C] = h2.shape;
+        const dhRows: tf.Tensor[] = [];
+        let dW: tf.Tensor = weightGrad ? tf.zeros(w2.shape) : tf.zerosLike(w2);
+        for (const c of chunks.map(slice)) {
+          const hc = tf.gather(h2, c.rows); // (n, C)
+          const scale = tf.mul(c.weights, dy); // (n,)
+          // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
+          const probs = tf.softmax(tf.matMul(hc, w2, false, true)); // (n, V)
+          const idx = tf.stack([tf.range(0, c.n, 1, 'int32'), c.targets], 1) as tf.Tensor2D; // (n, 2)
+          const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [c.n, w2.shape[0]])); // (n, V)
+          dhRows.push(tf.matMul(g, w2)); // (n, C)
+          if (weightGrad) dW = tf.add(dW, tf.matMul(g, hc, true, false)); // (V, C)
+        }
+        // Rows are distinct, so one scatter places every chunk's rows; unused rows get 0.
+        const dh = tf.scatterND(tf.expandDims(tf.tensor1d(t.rows, 'int32'), 1), dhRows.length === 1 ? dhRows[0] : tf.concat(dhRows, 0), [N, C]);
+        return [dh, dW];
+      },
+    };
+  });
+  return f(h, W) as tf.Scalar;
+}

@@ -1,0 +1,56 @@
+/** Test helpers: the PyTorch golden fixtures under fixtures/ (see fixtures/README.md). */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readSafetensors } from '../model/safetensors';
+
+export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+export interface Golden {
+  ids: number[][];
+  lengths: number[];
+  loss: number;
+  loss_row0: number;
+  greedy: { prompt: number[]; max_new_tokens: number; tokens: number[] };
+  dtype: string;
+}
+
+export interface Fixture {
+  name: string;
+  dir: string;
+  configJson: unknown;
+  weights: Uint8Array;
+  golden: Golden;
+  /** logits (B, T, V) and grad.<name> tensors, float32. */
+  expected: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
+export function loadFixture(name: string): Fixture {
+  const dir = `${FIXTURES_DIR}${name}/`;
+  return {
+    name,
+    dir,
+    configJson: JSON.parse(readFileSync(`${dir}config.json`, 'utf8')),
+    weights: new Uint8Array(readFileSync(`${dir}model.safetensors`)),
+    golden: JSON.parse(readFileSync(`${dir}golden.json`, 'utf8')) as Golden,
+    expected: readSafetensors(new Uint8Array(readFileSync(`${dir}golden.safetensors`))).tensors,
+  };
+}
+
+/** max|a − b| / max|ref|: a per-tensor relative error that tolerates exact zeros in the reference. */
+export function relError(actual: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (actual.length !== ref.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return Number.isNaN(diff) ? Infinity : diff / (scale || 1);
+}
