@@ -1,16 +1,11 @@
-import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureNames, loadFixture, relError, type Fixture } from '../testing/fixtures';
+import { fixtureNames, loadFixture, relError, startTestBackend, type Fixture } from '../testing/fixtures';
 import { loadModel, type LoadedModel } from './checkpoint';
 import { generate } from './generate';
 import { hiddenStates, lmHead, type ForwardContext } from './gptNeox';
-import { lmLoss, nextTokenTargets } from './loss';
+import { batchLoss, lossAndGrads } from './objective';
 import { GREEDY } from './sampling';
-
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 function batch(f: Fixture) {
   const B = f.golden.ids.length;
@@ -18,113 +13,111 @@ function batch(f: Fixture) {
   return { B, T, ids: Int32Array.from(f.golden.ids.flat()) };
 }
 
-function lossOf(ctx: ForwardContext, ids: Int32Array, B: number, T: number, lengths: number[]): tf.Scalar {
-  const h = hiddenStates(ctx, tf.tensor2d(ids, [B, T], 'int32'));
-  return lmLoss(h, ctx.params['embed_out.weight'] as tf.Tensor2D, nextTokenTargets(ids, B, T, lengths), { chunkRows: 3 });
-}
+// chunkRows 3 makes the 10 target rows span several chunks of the fused loss.
+const lossOf = (ctx: ForwardContext, ids: Int32Array, B: number, T: number, lengths: number[]): tf.Scalar =>
+  batchLoss(ctx, { ids, B, T, lengths }, { chunkRows: 3 });
 
 const cases = fixtureNames();
 
-describe.each(cases)('GPT-NeoX against the PyTorch reference: %s', (name) => {
-  let f: Fixture;
-  let model: LoadedModel;
-  beforeAll(() => {
-    f = loadFixture(name);
-    model = loadModel(f.configJson, [f.weights]);
-  });
+// Every check runs on the plain-JS CPU backend and on WASM (the CLI's and the page's CPU fallback).
+describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
+  beforeAll(() => startTestBackend(backend));
 
-  it('logits for every position match within 1e-4 relative', () => {
-    const { B, T, ids } = batch(f);
-    const logits = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32'))));
-    expect(logits.shape).toEqual([B * T, model.config.vocabSize]);
-    expect(relError(logits.dataSync(), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
-    logits.dispose();
-  });
-
-  it('masked next-token loss matches within 1e-4 relative (mask from lengths, pads ignored)', () => {
-    const { B, T, ids } = batch(f);
-    const loss = tf.tidy(() => lossOf(model, ids, B, T, f.golden.lengths));
-    expect(Math.abs(loss.dataSync()[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
-    // Changing the pad ids must not change the loss: the mask is built from lengths.
-    const repadded = ids.slice();
-    for (let t = f.golden.lengths[1]; t < T; t++) repadded[T + t] = 7;
-    const loss2 = tf.tidy(() => lossOf(model, repadded, B, T, f.golden.lengths));
-    expect(loss2.dataSync()[0]).toBeCloseTo(loss.dataSync()[0], 6);
-    tf.dispose([loss, loss2]);
-  });
-
-  it('every parameter gradient matches within 1e-3 relative', () => {
-    const { B, T, ids } = batch(f);
-    const names = Object.keys(model.params);
-    const grads = tf.tidy(() => {
-      const g = tf.grads((...ws: tf.Tensor[]) => {
-        const p = Object.fromEntries(names.map((n, i) => [n, ws[i]]));
-        return lossOf({ ...model, params: p }, ids, B, T, f.golden.lengths);
-      });
-      return g(names.map((n) => model.params[n]));
+  describe.each(cases)('GPT-NeoX against the PyTorch reference: %s', (name) => {
+    let f: Fixture;
+    let model: LoadedModel;
+    beforeAll(() => {
+      f = loadFixture(name);
+      model = loadModel(f.configJson, [f.weights]);
     });
-    expect(names.length).toBe([...f.expected.keys()].filter((k) => k.startsWith('grad.')).length);
-    for (let i = 0; i < names.length; i++) {
-      const ref = f.expected.get(`grad.${names[i]}`);
-      expect(ref, names[i]).toBeDefined();
-      expect(grads[i].shape, names[i]).toEqual(ref!.shape);
-      const err = relError(grads[i].dataSync(), ref!.data);
-      expect(err, `${names[i]}: ${err}`).toBeLessThan(1e-3);
-    }
-    tf.dispose(grads);
+
+    it('logits for every position match within 1e-4 relative', () => {
+      const { B, T, ids } = batch(f);
+      const logits = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32'))));
+      expect(logits.shape).toEqual([B * T, model.config.vocabSize]);
+      expect(relError(logits.dataSync(), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
+      logits.dispose();
+    });
+
+    it('masked next-token loss matches within 1e-4 relative (mask from lengths, pads ignored)', () => {
+      const { B, T, ids } = batch(f);
+      const loss = tf.tidy(() => lossOf(model, ids, B, T, f.golden.lengths));
+      expect(Math.abs(loss.dataSync()[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
+      // Changing the pad ids must not change the loss: the mask is built from lengths.
+      const repadded = ids.slice();
+      for (let t = f.golden.lengths[1]; t < T; t++) repadded[T + t] = 7;
+      const loss2 = tf.tidy(() => lossOf(model, repadded, B, T, f.golden.lengths));
+      expect(loss2.dataSync()[0]).toBeCloseTo(loss.dataSync()[0], 6);
+      tf.dispose([loss, loss2]);
+    });
+
+    it('every parameter gradient matches within 1e-3 relative', () => {
+      const { B, T, ids } = batch(f);
+      const names = Object.keys(model.params);
+      const { loss, grads: byName } = lossAndGrads(model, names, { ids, B, T, lengths: f.golden.lengths }, { chunkRows: 3 });
+      expect(Math.abs(loss.dataSync()[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
+      const grads = names.map((n) => byName[n]);
+      loss.dispose();
+      expect(names.length).toBe([...f.expected.keys()].filter((k) => k.startsWith('grad.')).length);
+      for (let i = 0; i < names.length; i++) {
+        const ref = f.expected.get(`grad.${names[i]}`);
+        expect(ref, names[i]).toBeDefined();
+        expect(grads[i].shape, names[i]).toEqual(ref!.shape);
+        const err = relError(grads[i].dataSync(), ref!.data);
+        expect(err, `${names[i]}: ${err}`).toBeLessThan(1e-3);
+      }
+      tf.dispose(grads);
+    });
+
+    it('greedy decoding with the KV cache gives the reference tokens, and equals decoding without it', async () => {
+      const g = f.golden.greedy;
+      const opts = { ...GREEDY, maxNewTokens: g.max_new_tokens, seed: 0, eosTokenId: null };
+      const cached = await generate(model, g.prompt, { ...opts, useCache: true });
+      const full = await generate(model, g.prompt, { ...opts, useCache: false });
+      expect(cached.ids).toEqual(g.tokens);
+      expect(full.ids).toEqual(g.tokens);
+      expect(cached.reason).toBe('length');
+    });
   });
 
-  it('greedy decoding with the KV cache gives the reference tokens, and equals decoding without it', async () => {
-    const g = f.golden.greedy;
-    const opts = { ...GREEDY, maxNewTokens: g.max_new_tokens, seed: 0, eosTokenId: null };
-    const cached = await generate(model, g.prompt, { ...opts, useCache: true });
-    const full = await generate(model, g.prompt, { ...opts, useCache: false });
-    expect(cached.ids).toEqual(g.tokens);
-    expect(full.ids).toEqual(g.tokens);
-    expect(cached.reason).toBe('length');
+  describe('KV cache', () => {
+    it('decoding one token at a time gives the same logits as the full forward', () => {
+      const f = loadFixture(cases[0]);
+      const model = loadModel(f.configJson, [f.weights]);
+      const ids = f.golden.ids[0];
+      const full = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(Int32Array.from(ids), [1, ids.length], 'int32'))));
+      const fullData = full.dataSync();
+      const V = model.config.vocabSize;
+      const cache = { k: [] as tf.Tensor4D[], v: [] as tf.Tensor4D[], length: 0 };
+      for (let t = 0; t < ids.length; t++) {
+        const old = [...cache.k, ...cache.v];
+        const { step } = tf.tidy(() => ({ step: lmHead(model, hiddenStates(model, tf.tensor2d([ids[t]], [1, 1], 'int32'), cache)), k: cache.k, v: cache.v }));
+        tf.dispose(old);
+        expect(relError(step.dataSync(), fullData.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
+        step.dispose();
+      }
+      expect(cache.length).toBe(ids.length);
+      full.dispose();
+    });
   });
-});
 
-describe('KV cache', () => {
-  it('decoding one token at a time gives the same logits as the full forward', () => {
-    const f = loadFixture(cases[0]);
-    const model = loadModel(f.configJson, [f.weights]);
-    const ids = f.golden.ids[0];
-    const full = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(Int32Array.from(ids), [1, ids.length], 'int32'))));
-    const fullData = full.dataSync();
-    const V = model.config.vocabSize;
-    const cache = { k: [] as tf.Tensor4D[], v: [] as tf.Tensor4D[], length: 0 };
-    for (let t = 0; t < ids.length; t++) {
-      const old = [...cache.k, ...cache.v];
-      const { step } = tf.tidy(() => ({ step: lmHead(model, hiddenStates(model, tf.tensor2d([ids[t]], [1, 1], 'int32'), cache)), k: cache.k, v: cache.v }));
-      tf.dispose(old);
-      expect(relError(step.dataSync(), fullData.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
-      step.dispose();
-    }
-    expect(cache.length).toBe(ids.length);
-    full.dispose();
-  });
-});
-
-describe('memory', () => {
-  it('repeated forward, backward and generate calls leak no tensors', async () => {
-    const f = loadFixture(cases[0]);
-    const model = loadModel(f.configJson, [f.weights]);
-    const { B, T, ids } = batch(f);
-    const names = Object.keys(model.params);
-    const round = async () => {
-      tf.dispose(tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32')))));
-      tf.tidy(() => {
-        tf.grads((...ws: tf.Tensor[]) => lossOf({ ...model, params: Object.fromEntries(names.map((n, i) => [n, ws[i]])) }, ids, B, T, f.golden.lengths))(
-          names.map((n) => model.params[n]),
-        );
-      });
-      await generate(model, [1, 2, 3], { ...GREEDY, maxNewTokens: 5, seed: 0, eosTokenId: null, useCache: true });
-      await generate(model, [1, 2, 3], { temperature: 0.8, topK: 10, topP: 0.9, repetitionPenalty: 1.2, maxNewTokens: 5, seed: 1, eosTokenId: null, useCache: false });
-    };
-    await round();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) await round();
-    expect(tf.memory().numTensors).toBe(before);
+  describe('memory', () => {
+    it('repeated forward, backward and generate calls leak no tensors', async () => {
+      const f = loadFixture(cases[0]);
+      const model = loadModel(f.configJson, [f.weights]);
+      const { B, T, ids } = batch(f);
+      const names = Object.keys(model.params);
+      const round = async () => {
+        tf.dispose(tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32')))));
+        const { loss, grads } = lossAndGrads(model, names, { ids, B, T, lengths: f.golden.lengths });
+        tf.dispose([loss, ...Object.values(grads)]);
+        await generate(model, [1, 2, 3], { ...GREEDY, maxNewTokens: 5, seed: 0, eosTokenId: null, useCache: true });
+        await generate(model, [1, 2, 3], { temperature: 0.8, topK: 10, topP: 0.9, repetitionPenalty: 1.2, maxNewTokens: 5, seed: 1, eosTokenId: null, useCache: false });
+      };
+      await round();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) await round();
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 });

@@ -6,8 +6,6 @@
  * 3-D × 2-D matMul has the wrong shape in tfjs (#8721), and 2-D is what the kernels like.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; training needs them on every backend.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
 import { layerPrefix, type Params } from './params';
 
@@ -27,9 +25,12 @@ export interface ForwardContext {
   linearHook?: LinearHook;
 }
 
-/** y = x Wᵀ + b, W in the PyTorch [out, in] layout (no transpose copy: transposeB). */
+/**
+ * y = x Wᵀ + b, W in the PyTorch [out, in] layout (no transpose copy: transposeB).
+ * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
+ */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const y = tf.fused.matMul({ a: x, b: ctx.params[`${name}.weight`] as tf.Tensor2D, transposeB: true, bias: ctx.params[`${name}.bias`] }); // (N, out)
+  const y = tf.add(tf.matMul(x, ctx.params[`${name}.weight`] as tf.Tensor2D, false, true), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
   return ctx.linearHook ? ctx.linearHook(x, name, y) : y;
 }
 
@@ -48,7 +49,8 @@ export function gelu(x: tf.Tensor2D): tf.Tensor2D {
  * The default gradient of gather needs UnsortedSegmentSum, which the WASM backend lacks.
  */
 export function embed(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const f = tf.customGrad((w: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [w, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([ids]); // kept alive for the backward pass
     return {
       value: tf.gather(w, ids), // (N, C)
@@ -147,9 +149,9 @@ function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T:
   if (config.useParallelResidual) {
     // x + attn(ln1(x)) + mlp(ln2(x))
     const ln2 = layerNorm(x, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
-    return tf.addN([x, attn, mlp(ctx, ln2, layer)]);
+    return tf.addN([x, attn, mlp(ctx, ln2, layer)]) as tf.Tensor2D;
   }
-  const h = tf.add(x, attn); // x + attn(ln1(x)); then h + mlp(ln2(h))
+  const h = tf.add(x, attn) as tf.Tensor2D; // x + attn(ln1(x)); then h + mlp(ln2(h))
   const ln2 = layerNorm(h, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
   return tf.add(h, mlp(ctx, ln2, layer));
 }

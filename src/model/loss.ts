@@ -56,9 +56,8 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: { c
     weights: tf.tensor1d(t.weights.subarray(c.s, c.e), 'float32'),
     n: c.e - c.s,
   });
-  const f = tf.customGrad((hIn: tf.Tensor, wIn: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-    const h2 = hIn as tf.Tensor2D;
-    const w2 = wIn as tf.Tensor2D;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [h2, w2, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([h2, w2]); // tf.grads frees unsaved intermediates before the backward pass
     let total: tf.Scalar = tf.scalar(0);
     for (const c of chunks.map(slice)) {

@@ -54,3 +54,12 @@ export function relError(actual: ArrayLike<number>, ref: ArrayLike<number>): num
   }
   return Number.isNaN(diff) ? Infinity : diff / (scale || 1);
 }
+
+/** Start a backend in Node tests the way the command line does. */
+export async function startTestBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  const { initBackend } = await import('../backend/backend');
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  const dir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  await initBackend(name, { wasmPaths: path.join(dir, 'dist') + path.sep });
+}

@@ -1,0 +1,178 @@
+/**
+ * The engine owns every tensor: the backend, the loaded model and its tokenizer.
+ * The worker dispatcher and the in-process client both drive it through `handle`,
+ * so the UI never knows where compute runs.
+ */
+import { initBackend } from '../backend/backend';
+import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
+import { loadModel } from '../model/checkpoint';
+import { parseConfig, type NeoXConfig } from '../model/config';
+import type { ForwardContext } from '../model/gptNeox';
+import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { cacheStorageCache, downloadModel } from '../hub/hub';
+import type {
+  BackendInfo,
+  EngineEvent,
+  GenerateParams,
+  GenerateResult,
+  ModelInfo,
+  ModelSource,
+  ParamsOf,
+  RequestKind,
+  ResultOf,
+  TinyModelSpec,
+} from '../protocol/protocol';
+import { generateText } from './generateText';
+import { modelFilesFromList } from './modelFiles';
+
+export interface EngineEnv {
+  wasmPaths: string | Record<string, string>;
+  /** The bundled Pythia tokenizer.json, for models that come without one. */
+  bundledTokenizer: () => Promise<unknown>;
+  /** Events not tied to a request. */
+  emit: (e: EngineEvent) => void;
+}
+
+export interface JobHooks {
+  requestId: number;
+  signal: AbortSignal;
+  emit: (e: EngineEvent) => void;
+}
+
+interface Loaded {
+  ctx: ForwardContext;
+  tokenizer: Tokenizer;
+  info: ModelInfo;
+}
+
+/** The shape Pythia models share; tiny random models keep it but shrink width and depth. */
+export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
+  return parseConfig({
+    model_type: 'gpt_neox',
+    vocab_size: 50304,
+    hidden_size: spec.hiddenSize,
+    num_hidden_layers: spec.numLayers,
+    num_attention_heads: spec.numHeads,
+    intermediate_size: 4 * spec.hiddenSize,
+    max_position_embeddings: 2048,
+    rotary_pct: 0.25,
+    rotary_emb_base: 10000,
+    layer_norm_eps: 1e-5,
+    use_parallel_residual: true,
+    bos_token_id: 0,
+    eos_token_id: 0,
+  });
+}
+
+export class Engine {
+  private backend: BackendInfo | null = null;
+  private model: Loaded | null = null;
+
+  constructor(private readonly env: EngineEnv) {}
+
+  /** Typed dispatch: `kind` fixes params and result. */
+  handle<K extends RequestKind>(kind: K, params: ParamsOf<K>, hooks: JobHooks): Promise<ResultOf<K>> {
+    const jobs: { [P in RequestKind]: (p: ParamsOf<P>, h: JobHooks) => Promise<ResultOf<P>> } = {
+      init: (p) => this.init(p.backend),
+      loadModel: (p, h) => this.loadModel(p.source, h),
+      generate: (p, h) => this.generate(p, h),
+    };
+    return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
+  }
+
+  async init(choice: ParamsOf<'init'>['backend']): Promise<BackendInfo> {
+    this.unloadModel(); // tensors belong to the backend they were made on
+    this.backend = await initBackend(choice, {
+      wasmPaths: this.env.wasmPaths,
+      onDeviceLost: (message) => this.env.emit({ type: 'deviceLost', message }),
+    });
+    return this.backend;
+  }
+
+  private unloadModel(): void {
+    if (this.model) disposeParams(this.model.ctx.params);
+    this.model = null;
+  }
+
+  private requireBackend(): void {
+    if (!this.backend) throw new Error('the compute backend is not started yet: wait for it, or reload the page');
+  }
+
+  async loadModel(source: ModelSource, hooks: JobHooks): Promise<ModelInfo> {
+    this.requireBackend();
+    const progress = (stage: 'download' | 'read' | 'upload', file: string | null, loaded: number, total: number | null) =>
+      hooks.emit({ type: 'progress', requestId: hooks.requestId, stage, file, loaded, total });
+
+    let configJson: unknown;
+    let shards: ArrayBuffer[] = [];
+    let tokenizerJson: unknown | null = null;
+    let tokenizerConfig: unknown | null = null;
+    let label: string;
+    let fileBytes = 0;
+    let fromCache = false;
+    if (source.kind === 'hub') {
+      const d = await downloadModel(source.repo, {
+        endpoint: source.endpoint,
+        revision: source.revision,
+        signal: hooks.signal,
+        cache: cacheStorageCache(),
+        onProgress: (p) => progress('download', p.file, p.overallLoaded, p.overallTotal),
+      });
+      configJson = d.config;
+      shards = d.weights;
+      tokenizerJson = d.tokenizerJson;
+      tokenizerConfig = d.tokenizerConfig;
+      fileBytes = shards.reduce((n, s) => n + s.byteLength, 0);
+      fromCache = d.fromCache;
+      label = d.revision === 'main' ? d.repo : `${d.repo}@${d.revision}`;
+    } else if (source.kind === 'files') {
+      const files = modelFilesFromList(source.files);
+      configJson = files.config;
+      shards = files.shards;
+      tokenizerJson = files.tokenizerJson;
+      tokenizerConfig = files.tokenizerConfig;
+      fileBytes = files.bytes;
+      label = 'local files';
+    } else {
+      const { hiddenSize: C, numLayers: L, numHeads: H, seed } = source.spec;
+      label = `tiny random GPT-NeoX (${L} layers, hidden ${C}, ${H} heads, seed ${seed})`;
+    }
+    if (hooks.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+
+    const tokenizer = tokenizerFromJson(tokenizerJson ?? (await this.env.bundledTokenizer()), tokenizerConfig);
+    progress('upload', null, 0, null);
+    let loaded: { config: NeoXConfig; params: ForwardContext['params'] };
+    if (source.kind === 'random') {
+      const config = tinyConfig(source.spec);
+      loaded = { config, params: paramsFromData(config, initRandomData(config, source.spec.seed)) };
+    } else {
+      loaded = loadModel(configJson, shards);
+    }
+    if (tokenizer.vocabSize > loaded.config.vocabSize) {
+      disposeParams(loaded.params);
+      throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${loaded.config.vocabSize} embedding rows: use the tokenizer.json that belongs to this model`);
+    }
+    this.unloadModel();
+    const paramCount = countParams(loaded.config);
+    const info: ModelInfo = {
+      label,
+      source: source.kind,
+      config: loaded.config,
+      paramCount,
+      deviceBytes: paramCount * 4,
+      fileBytes,
+      tokenizer: tokenizerJson ? 'model' : 'bundled',
+      fromCache,
+    };
+    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, info };
+    return info;
+  }
+
+  async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
+    if (!this.model) throw new Error('no model is loaded: load one in the Model panel first');
+    return generateText(this.model.ctx, this.model.tokenizer, params, {
+      signal: hooks.signal,
+      onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The one contract between the page and the compute worker.
+ *
+ * A request's `kind` fixes its params and result types on both sides; requests are
+ * correlated by id; progress and tokens travel as events tagged with the request id;
+ * failures come back as their own message. Bump PROTOCOL_VERSION on any change.
+ */
+import type { NeoXConfig } from '../model/config';
+import type { StopReason } from '../model/generate';
+
+export const PROTOCOL_VERSION = 1;
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Why this backend runs, in words (e.g. "WebGPU unavailable: navigator.gpu is missing"). */
+  reason: string;
+  adapter: { vendor: string; architecture: string; description: string } | null;
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } | null;
+  wasmThreads: number | null;
+  crossOriginIsolated: boolean;
+}
+
+export interface TinyModelSpec {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  seed: number;
+}
+
+export type ModelSource =
+  | { kind: 'hub'; repo: string; revision?: string; endpoint?: string }
+  | { kind: 'files'; files: { name: string; data: ArrayBuffer }[] }
+  | { kind: 'random'; spec: TinyModelSpec };
+
+export interface ModelInfo {
+  label: string;
+  source: ModelSource['kind'];
+  config: NeoXConfig;
+  paramCount: number;
+  /** Bytes the weights take on the device (float32). */
+  deviceBytes: number;
+  /** Bytes downloaded or read from files (0 for a random model). */
+  fileBytes: number;
+  tokenizer: 'model' | 'bundled';
+  fromCache: boolean;
+}
+
+export interface GenerateParams {
+  prompt: string;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number;
+  stopStrings: string[];
+  useCache: boolean;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  reason: StopReason;
+  promptTokens: number;
+  ms: number;
+  tokensPerSecond: number;
+}
+
+export interface Requests {
+  init: { params: { backend: BackendChoice }; result: BackendInfo };
+  loadModel: { params: { source: ModelSource }; result: ModelInfo };
+  generate: { params: GenerateParams; result: GenerateResult };
+}
+export type RequestKind = keyof Requests;
+export type ParamsOf<K extends RequestKind> = Requests[K]['params'];
+export type ResultOf<K extends RequestKind> = Requests[K]['result'];
+
+export interface ProgressEvent {
+  type: 'progress';
+  requestId: number;
+  stage: 'download' | 'read' | 'upload';
+  file: string | null;
+  loaded: number;
+  total: number | null;
+}
+
+export interface TokenEvent {
+  type: 'token';
+  requestId: number;
+  /** Text added since the previous event (decoded incrementally, so multi-byte characters arrive whole). */
+  delta: string;
+  tokenCount: number;
+}
+
+export interface DeviceLostEvent {
+  type: 'deviceLost';
+  message: string;
+}
+
+export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent;
+
+export type ToWorker =
+  | { [K in RequestKind]: { type: 'request'; version: number; id: number; kind: K; params: ParamsOf<K> } }[RequestKind]
+  | { type: 'cancel'; id: number };
+
+export type FromWorker =
+  | { [K in RequestKind]: { type: 'result'; id: number; kind: K; result: ResultOf<K> } }[RequestKind]
+  | { type: 'error'; id: number; message: string; cancelled: boolean }
+  | { type: 'event'; event: EngineEvent };
+
+/** Per-request callbacks a caller can pass. */
+export interface RequestHooks {
+  onProgress?: (e: ProgressEvent) => void;
+  onToken?: (e: TokenEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** What the UI talks to; a worker client and an in-process engine implement it (web-llm's MLCEngineInterface). */
+export interface EngineApi {
+  request<K extends RequestKind>(kind: K, params: ParamsOf<K>, hooks?: RequestHooks): Promise<ResultOf<K>>;
+  /** Events not tied to a request (a lost GPU device). Returns an unsubscribe function. */
+  onEvent(listener: (e: EngineEvent) => void): () => void;
+  terminate(): void;
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
