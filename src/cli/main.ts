@@ -17,7 +17,7 @@ import { tokenizerFromJson } from '../data/tokenizer';
 import { DEFAULT_GENERATE, generateText } from '../engine/generateText';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
-import { hiddenStates, lmHead } from '../model/gptNeox';
+import { hiddenStates, lmHead, transposedWeights } from '../model/gptNeox';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
 import type { BackendChoice } from '../protocol/protocol';
@@ -113,7 +113,7 @@ async function generateCmd(v: Record<string, string | undefined>): Promise<void>
   const tokenizer = tokenizerFromJson(JSON.parse(readFileSync(tokPath, 'utf8')), existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
   const d = DEFAULT_GENERATE;
   await generateText(
-    model,
+    { ...model, transposed: transposedWeights(model.params) },
     tokenizer,
     {
       prompt: v.prompt,

@@ -7,7 +7,7 @@ import { initBackend } from '../backend/backend';
 import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { loadModel } from '../model/checkpoint';
 import { parseConfig, type NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import { transposedWeights, type ForwardContext } from '../model/gptNeox';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { cacheStorageCache, downloadModel } from '../hub/hub';
 import type {
@@ -90,7 +90,7 @@ export class Engine {
   }
 
   private unloadModel(): void {
-    if (this.model) disposeParams(this.model.ctx.params);
+    if (this.model) disposeParams({ ...this.model.ctx.params, ...this.model.ctx.transposed });
     this.model = null;
   }
 
@@ -170,9 +170,12 @@ export class Engine {
 
   async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
     if (!this.model) throw new Error('no model is loaded: load one in the Model panel first');
-    return generateText(this.model.ctx, this.model.tokenizer, params, {
+    const result = await generateText(this.model.ctx, this.model.tokenizer, params, {
       signal: hooks.signal,
       onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
     });
+    // A stopped run is a cancelled request like any other (CancelledError on the client); its text was already streamed.
+    if (result.reason === 'cancelled') throw new DOMException('cancelled', 'AbortError');
+    return result;
   }
 }

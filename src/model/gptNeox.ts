@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
+import { matMulWT } from './matmul';
 import { layerPrefix, type Params } from './params';
 
 /** Per-layer keys and values of the tokens seen so far: (B, nH, S, hs) each. */
@@ -23,14 +24,26 @@ export interface ForwardContext {
   params: Params;
   config: NeoXConfig;
   linearHook?: LinearHook;
+  /** Optional Wᵀ copies of the matrices, by name (see transposedWeights): decoding then skips a transpose per weight per token. */
+  transposed?: Params;
+}
+
+/** Wᵀ of every linear weight and of embed_out, for inference with frozen weights (doubles their memory). */
+export function transposedWeights(params: Params): Params {
+  const out: Params = {};
+  for (const [name, t] of Object.entries(params)) {
+    if (t.rank === 2 && name !== 'gpt_neox.embed_in.weight') out[name] = tf.transpose(t);
+  }
+  return out;
 }
 
 /**
- * y = x Wᵀ + b, W in the PyTorch [out, in] layout (no transpose copy: transposeB).
+ * y = x Wᵀ + b, W in the PyTorch [out, in] layout.
  * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
  */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const y = tf.add(tf.matMul(x, ctx.params[`${name}.weight`] as tf.Tensor2D, false, true), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+  const w = `${name}.weight`;
+  const y = tf.add(matMulWT(x, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
   return ctx.linearHook ? ctx.linearHook(x, name, y) : y;
 }
 
@@ -177,5 +190,6 @@ export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCa
 
 /** Logits for the given hidden rows: (N, C) @ embed_outᵀ → (N, V). Use for a few rows only (V is 50k). */
 export function lmHead(ctx: ForwardContext, h: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(h, ctx.params['embed_out.weight'] as tf.Tensor2D, false, true);
+  const w = 'embed_out.weight';
+  return matMulWT(h, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined);
 }

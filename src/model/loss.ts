@@ -41,7 +41,12 @@ export const defaultChunkRows = (vocab: number): number => Math.max(16, Math.flo
  * Σ weights·CE(h[rows] Wᵀ, targets), differentiable in h (N, C) and, if `weightGrad`, in W (V, C).
  * With weightGrad false (frozen embed_out, e.g. LoRA), the dW matmuls are skipped.
  */
-export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
+export function lmLoss(
+  h: tf.Tensor2D,
+  W: tf.Tensor2D,
+  t: LossTargets,
+  opts: { chunkRows?: number; weightGrad?: boolean; transposedWeight?: tf.Tensor2D } = {},
+): tf.Scalar {
   const M = t.rows.length;
   if (M === 0) throw new Error('no tokens carry loss: every example is empty or fully masked');
   const chunk = opts.chunkRows ?? defaultChunkRows(W.shape[0]);
@@ -58,11 +63,13 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: { c
   });
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [h2, w2, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    save([h2, w2]); // tf.grads frees unsaved intermediates before the backward pass
+    // Untransposed matMuls only (see matmul.ts): Wᵀ is made once and kept for the backward pass.
+    const wT = opts.transposedWeight ?? tf.transpose(w2); // (C, V)
+    save([h2, w2, wT]); // tf.grads frees unsaved intermediates before the backward pass
     let total: tf.Scalar = tf.scalar(0);
     for (const c of chunks.map(slice)) {
       const hc = tf.gather(h2, c.rows); // (n, C)
-      const logits = tf.matMul(hc, w2, false, true); // (n, V)
+      const logits = tf.matMul(hc, wT); // (n, V)
       const lse = tf.logSumExp(logits, 1); // (n,)
       const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, c.targets)), 1); // (n,) = logits[i, target_i]
       total = tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), c.weights)));
@@ -70,20 +77,24 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: { c
     return {
       value: total,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [h2, w2] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const [h2, w2, wT] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const [N, C] = h2.shape;
         const dhRows: tf.Tensor[] = [];
-        let dW: tf.Tensor = weightGrad ? tf.zeros(w2.shape) : tf.zerosLike(w2);
+        let dWT: tf.Tensor | null = null; // accumulated as (C, V): hcᵀ·g needs no transposed matMul
         for (const c of chunks.map(slice)) {
           const hc = tf.gather(h2, c.rows); // (n, C)
           const scale = tf.mul(c.weights, dy); // (n,)
           // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
-          const probs = tf.softmax(tf.matMul(hc, w2, false, true)); // (n, V)
+          const probs = tf.softmax(tf.matMul(hc, wT)); // (n, V)
           const idx = tf.stack([tf.range(0, c.n, 1, 'int32'), c.targets], 1) as tf.Tensor2D; // (n, 2)
           const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [c.n, w2.shape[0]])); // (n, V)
-          dhRows.push(tf.matMul(g, w2)); // (n, C)
-          if (weightGrad) dW = tf.add(dW, tf.matMul(g, hc, true, false)); // (V, C)
+          dhRows.push(tf.matMul(g, w2)); // (n, V) @ (V, C) → (n, C)
+          if (weightGrad) {
+            const part = tf.matMul(tf.transpose(hc), g); // (C, n) @ (n, V) → (C, V)
+            dWT = dWT ? tf.add(dWT, part) : part;
+          }
         }
+        const dW = dWT ? tf.transpose(dWT) : tf.zerosLike(w2); // (V, C)
         // Rows are distinct, so one scatter places every chunk's rows; unused rows get 0.
         const dh = tf.scatterND(tf.expandDims(tf.tensor1d(t.rows, 'int32'), 1), dhRows.length === 1 ? dhRows[0] : tf.concat(dhRows, 0), [N, C]);
         return [dh, dW];

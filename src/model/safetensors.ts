@@ -101,8 +101,9 @@ function halfTable(): Float32Array {
 }
 
 function decode(bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Array {
-  // Copy first: tensor data need not be aligned for typed-array views.
-  const copy = bytes.slice();
+  // Copy first: tensor data need not be aligned for typed-array views. (Not bytes.slice(): on a
+  // Node Buffer that is a view, and copy.buffer would be the whole file.)
+  const copy = new Uint8Array(bytes);
   switch (dtype) {
     case 'F32':
       return new Float32Array(copy.buffer, 0, count);

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { fixtureNames, loadFixture } from '../testing/fixtures';
+import { ConfigError, headSize, parseConfig, rotaryDims, toHfConfig } from './config';
+import { countParams } from './params';
+
+/** EleutherAI/pythia-70m config.json, as published on the Hub. */
+const PYTHIA_70M = {
+  _name_or_path: 'EleutherAI/pythia-70m',
+  architectures: ['GPTNeoXForCausalLM'],
+  attention_dropout: 0.0,
+  bos_token_id: 0,
+  classifier_dropout: 0.1,
+  eos_token_id: 0,
+  hidden_act: 'gelu',
+  hidden_dropout: 0.0,
+  hidden_size: 512,
+  initializer_range: 0.02,
+  intermediate_size: 2048,
+  layer_norm_eps: 1e-5,
+  max_position_embeddings: 2048,
+  model_type: 'gpt_neox',
+  num_attention_heads: 8,
+  num_hidden_layers: 6,
+  rope_scaling: null,
+  rotary_emb_base: 10000,
+  rotary_pct: 0.25,
+  tie_word_embeddings: false,
+  torch_dtype: 'float32',
+  transformers_version: '4.32.0',
+  use_cache: true,
+  use_parallel_residual: true,
+  vocab_size: 50304,
+};
+
+/** The fixture table of fixtures/README.md. */
+const FIXTURE_TABLE: Record<string, { parallel: boolean; rotaryPct: number; rotaryDims: number }> = {
+  'parallel-rot025-f32': { parallel: true, rotaryPct: 0.25, rotaryDims: 4 },
+  'sequential-rot100-f32': { parallel: false, rotaryPct: 1, rotaryDims: 16 },
+  'parallel-rot025-f16': { parallel: true, rotaryPct: 0.25, rotaryDims: 4 },
+  'hub-style-f16': { parallel: true, rotaryPct: 0.25, rotaryDims: 4 },
+  'sequential-rot050-bf16': { parallel: false, rotaryPct: 0.5, rotaryDims: 8 },
+};
+
+const without = (key: string): Record<string, unknown> => {
+  const c: Record<string, unknown> = { ...PYTHIA_70M };
+  delete c[key];
+  return c;
+};
+
+describe('parseConfig on the fixtures', () => {
+  it('covers every fixture folder', () => {
+    expect(fixtureNames().sort()).toEqual(Object.keys(FIXTURE_TABLE).sort());
+  });
+
+  it.each(Object.keys(FIXTURE_TABLE))('%s parses to the documented shape', (name) => {
+    const c = parseConfig(loadFixture(name).configJson);
+    const t = FIXTURE_TABLE[name];
+    expect(c).toEqual({
+      vocabSize: 96,
+      hiddenSize: 64,
+      numLayers: 2,
+      numHeads: 4,
+      intermediateSize: 128,
+      maxPositions: 64,
+      rotaryPct: t.rotaryPct,
+      rotaryBase: 10000,
+      layerNormEps: 1e-5,
+      useParallelResidual: t.parallel,
+      bosTokenId: 0,
+      eosTokenId: 0,
+    });
+    expect(headSize(c)).toBe(16);
+    expect(rotaryDims(c)).toBe(t.rotaryDims);
+  });
+
+  it('partial_rotary_factor / rope_theta (hub-style) read as rotary_pct / rotary_emb_base', () => {
+    const hub = loadFixture('hub-style-f16').configJson as Record<string, unknown>;
+    expect(hub.rotary_pct).toBeUndefined();
+    expect(hub.partial_rotary_factor).toBe(0.25);
+    expect(parseConfig(hub)).toEqual(parseConfig(loadFixture('parallel-rot025-f16').configJson));
+    const renamed = { ...without('rotary_pct'), partial_rotary_factor: 0.5, rope_theta: 500 };
+    delete (renamed as Record<string, unknown>).rotary_emb_base;
+    expect(parseConfig(renamed)).toMatchObject({ rotaryPct: 0.5, rotaryBase: 500 });
+  });
+
+  it('accepts JSON text as well as an object', () => {
+    const f = loadFixture('sequential-rot050-bf16');
+    expect(parseConfig(JSON.stringify(f.configJson))).toEqual(parseConfig(f.configJson));
+  });
+});
+
+describe('parseConfig on Pythia-70m', () => {
+  const c = parseConfig(PYTHIA_70M);
+
+  it('has hidden 512, 6 layers, 8 heads of 64, rotary on 16 dims, parallel residual', () => {
+    expect(c).toMatchObject({ hiddenSize: 512, numLayers: 6, numHeads: 8, intermediateSize: 2048, vocabSize: 50304, maxPositions: 2048, useParallelResidual: true });
+    expect(headSize(c)).toBe(64);
+    expect(rotaryDims(c)).toBe(16);
+  });
+
+  it('counts 70,426,624 parameters, as GPTNeoXForCausalLM.num_parameters()', () => {
+    expect(countParams(c)).toBe(70_426_624);
+  });
+
+  it('round-trips through toHfConfig', () => {
+    expect(parseConfig(toHfConfig(c))).toEqual(c);
+  });
+
+  it('defaults rotary_emb_base to 10000 and layer_norm_eps to 1e-5 when absent', () => {
+    const d = parseConfig({ ...without('rotary_emb_base'), layer_norm_eps: undefined });
+    expect(d.rotaryBase).toBe(10000);
+    expect(d.layerNormEps).toBe(1e-5);
+  });
+});
+
+describe('parseConfig errors name the field', () => {
+  const err = (input: unknown): ConfigError => {
+    try {
+      parseConfig(input);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return e as ConfigError;
+    }
+    throw new Error('parseConfig accepted the config');
+  };
+
+  it('model_type "llama" → says only gpt_neox runs', () => {
+    const m = err({ ...PYTHIA_70M, model_type: 'llama' }).message;
+    expect(m).toContain('"llama"');
+    expect(m).toContain('gpt_neox');
+  });
+
+  it('missing model_type', () => {
+    expect(err(without('model_type')).message).toContain('gpt_neox');
+  });
+
+  it('missing hidden_size', () => {
+    expect(err(without('hidden_size')).message).toMatch(/missing "hidden_size"/);
+  });
+
+  it('missing rotary_pct names both spellings', () => {
+    expect(err(without('rotary_pct')).message).toMatch(/"rotary_pct".*"partial_rotary_factor"/);
+  });
+
+  it('non-integer num_attention_heads', () => {
+    expect(err({ ...PYTHIA_70M, num_attention_heads: 8.5 }).message).toMatch(/"num_attention_heads" must be a non-negative integer, got 8\.5/);
+  });
+
+  it('num_attention_heads as a string', () => {
+    expect(err({ ...PYTHIA_70M, num_attention_heads: '8' }).message).toMatch(/"num_attention_heads" must be a number/);
+  });
+
+  it('hidden_size not divisible by num_attention_heads', () => {
+    expect(err({ ...PYTHIA_70M, num_attention_heads: 7 }).message).toMatch(/hidden_size \(512\) must be divisible by num_attention_heads \(7\)/);
+  });
+
+  it('zero layers', () => {
+    expect(err({ ...PYTHIA_70M, num_hidden_layers: 0 }).message).toMatch(/numLayers must be positive/);
+  });
+
+  it('odd rotary dims', () => {
+    expect(err({ ...PYTHIA_70M, rotary_pct: 0.3 }).message).toMatch(/rotary dims .* must be even/);
+  });
+
+  it('unsupported activation, tied embeddings, rope scaling', () => {
+    expect(err({ ...PYTHIA_70M, hidden_act: 'relu' }).message).toContain('hidden_act "relu"');
+    expect(err({ ...PYTHIA_70M, tie_word_embeddings: true }).message).toContain('tie_word_embeddings');
+    expect(err({ ...PYTHIA_70M, rope_scaling: { type: 'linear', factor: 2 } }).message).toContain('rope_scaling');
+  });
+
+  it('use_parallel_residual that is not a boolean', () => {
+    expect(err({ ...PYTHIA_70M, use_parallel_residual: 'yes' }).message).toMatch(/"use_parallel_residual" must be true or false/);
+  });
+
+  it('invalid JSON text', () => {
+    expect(err('{"model_type": "gpt_neox",').message).toMatch(/config\.json is not valid JSON/);
+  });
+
+  it('JSON that is not an object', () => {
+    expect(err('[1, 2]').message).toMatch(/must hold a JSON object/);
+    expect(err(null).message).toMatch(/must hold a JSON object/);
+  });
+});
