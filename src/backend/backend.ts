@@ -47,11 +47,14 @@ async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
 }
 
 async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | string> {
+  // The threaded build's pthread workers crash in a bundled app ("e is not defined" inside the
+  // inlined worker blob, tfjs 4.22), so the single-threaded SIMD build is used even when isolated.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setWasmPaths(env.wasmPaths as string);
   if (!(await tf.setBackend('wasm').catch(() => false))) return 'the WASM backend failed to start';
   await tf.ready();
   const threads = getThreadsCount();
-  const threadNote = threads > 1 ? `${threads} threads` : isolated() ? '1 thread' : '1 thread (page not cross-origin isolated)';
+  const threadNote = threads > 1 ? `${threads} threads` : '1 thread (tfjs 4.22 threads fail when bundled)';
   return { name: 'wasm', reason: `${why}; WASM with ${threadNote}`, adapter: null, limits: null, wasmThreads: threads, crossOriginIsolated: isolated() };
 }
 

@@ -170,6 +170,8 @@ export class Engine {
 
   async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
     if (!this.model) throw new Error('no model is loaded: load one in the Model panel first');
+    // Decoding reuses Wᵀ of every matrix instead of transposing each weight for every token.
+    this.model.ctx.transposed ??= transposedWeights(this.model.ctx.params);
     const result = await generateText(this.model.ctx, this.model.tokenizer, params, {
       signal: hooks.signal,
       onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),

@@ -179,6 +179,20 @@ describe('decoding hand-made bytes', () => {
     expect([...tensors.get('b')!.data]).toEqual([1]);
   });
 
+  it('reads a Node Buffer, as fs.readFileSync returns (Buffer.slice is a view, not a copy)', () => {
+    const values = Float32Array.of(0.5, -3, 1e-3, 7);
+    const written = writeSafetensors([
+      { name: 'f32', shape: [4], data: values },
+      { name: 'second', shape: [2, 2], data: values },
+    ]);
+    const pooled = Buffer.from(written); // small Buffers share a pool: byteOffset ≠ 0
+    const { tensors } = readSafetensors(pooled);
+    expect(tensors.get('f32')!.data).toEqual(values);
+    expect(tensors.get('second')!.data).toEqual(values);
+    const half = readSafetensors(Buffer.from(writeSafetensors([{ name: 'h', shape: [4], data: values }], { dtype: 'F16' }))).tensors.get('h')!.data;
+    expect([...half]).toEqual([0.5, -3, Math.fround(refHalfRound(1e-3)), 7]);
+  });
+
   it('reads from a Uint8Array that is a view into a larger buffer', () => {
     const inner = file({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(Float32Array.of(42).buffer));
     const outer = new Uint8Array(inner.length + 13);

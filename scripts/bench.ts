@@ -1,0 +1,62 @@
+/**
+ * npm run bench: builds the app, serves it with COOP/COEP (so WASM may use threads), and runs
+ * the engine benchmarks in headless Chromium once per backend. One JSON line per figure on
+ * stdout; all lines also in .bench/results.jsonl. Not a test: nothing here passes or fails.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../playwright.config';
+
+const PORT = 4174;
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',');
+
+async function waitForServer(url: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`preview server did not start at ${url}`);
+}
+
+async function main(): Promise<void> {
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore' });
+  const lines: string[] = [];
+  const machine = { figure: 'machine', cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  lines.push(JSON.stringify(machine));
+  console.log(lines[0]);
+  try {
+    await waitForServer(`http://127.0.0.1:${PORT}/bench.html`, 30_000);
+    const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    machine.cpu += ` / ${browser.version()}`;
+    for (const backend of BACKENDS) {
+      const page = await browser.newPage();
+      page.on('console', (m) => {
+        const text = m.text();
+        if (text.startsWith('BENCH ')) {
+          lines.push(text.slice(6));
+          console.log(text.slice(6));
+        } else if (text.startsWith('BENCH_ERROR ')) {
+          const line = JSON.stringify({ backend, figure: 'error', message: text.slice(12) });
+          lines.push(line);
+          console.log(line);
+        }
+      });
+      await page.goto(`http://127.0.0.1:${PORT}/bench.html?backend=${backend}`);
+      await page.waitForFunction(() => document.title === 'bench-done', undefined, { timeout: 20 * 60_000 });
+      await page.close();
+    }
+    await browser.close();
+  } finally {
+    server.kill();
+  }
+  mkdirSync('.bench', { recursive: true });
+  writeFileSync('.bench/results.jsonl', `${lines.join('\n')}\n`);
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});

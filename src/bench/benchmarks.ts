@@ -1,0 +1,81 @@
+/**
+ * Engine benchmarks, run inside a worker of the built app (see scripts/bench.ts).
+ * Each figure is one JSON line, beside the same backend's matmul roofline from the same run.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parseConfig, type NeoXConfig } from '../model/config';
+import { generate } from '../model/generate';
+import { transposedWeights, type ForwardContext } from '../model/gptNeox';
+import { lossAndGrads } from '../model/objective';
+import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { GREEDY } from '../model/sampling';
+import type { BackendInfo } from '../protocol/protocol';
+
+export type BenchLine = Record<string, string | number | boolean | null>;
+
+const PYTHIA_70M = { hidden_size: 512, num_hidden_layers: 6, num_attention_heads: 8, intermediate_size: 2048 };
+/** For software WebGPU (SwiftShader, ~1 GFLOP/s) the 70m shape would take many minutes per step. */
+const SMALL = { hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 512 };
+
+const shapeConfig = (dims: typeof PYTHIA_70M): NeoXConfig =>
+  parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, max_position_embeddings: 2048, rotary_pct: 0.25, ...dims });
+
+async function timeIt(reps: number, f: () => Promise<void>): Promise<number> {
+  await f(); // warm-up: kernel compilation, buffer pools
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) await f();
+  return (performance.now() - t0) / reps;
+}
+
+/** Plain (untransposed, the fast path) float32 matMul n×n×n: the backend's own roofline. */
+export async function matmulRoofline(n: number): Promise<number> {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const ms = await timeIt(3, async () => {
+    const c = tf.matMul(a, b);
+    await c.data(); // includes the read-back, as every real step does
+    c.dispose();
+  });
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (ms / 1000) / 1e9;
+}
+
+export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine) => void): Promise<void> {
+  const software = backend.name === 'webgpu' && /swiftshader|cpu/i.test(`${backend.adapter?.description} ${backend.adapter?.architecture} ${backend.adapter?.vendor}`);
+  const n = backend.name === 'webgpu' && software ? 256 : 1024;
+  const gflops = await matmulRoofline(n);
+  const base = { backend: backend.name, adapter: backend.adapter ? `${backend.adapter.vendor} ${backend.adapter.architecture} ${backend.adapter.description}`.trim() : null, wasmThreads: backend.wasmThreads };
+  emit({ ...base, figure: 'matmul_gflops', value: +gflops.toFixed(2), n });
+
+  const dims = software ? SMALL : PYTHIA_70M;
+  const config = shapeConfig(dims);
+  const shape = software ? 'small (hidden 128, 2 layers)' : 'pythia-70m (hidden 512, 6 layers)';
+  const params = paramsFromData(config, initRandomData(config, 0));
+  const ctx: ForwardContext = { params, config };
+  // 8×128 on the 70m shape exceeds the WASM backend's 4 GiB heap (tfjs 4.22); 4×128 fits.
+  const [B, T] = software ? [2, 64] : backend.name === 'wasm' ? [4, 128] : [8, 128];
+  const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 13) % 50277);
+  const names = Object.keys(params);
+  const stepMs = await timeIt(2, async () => {
+    const r = lossAndGrads(ctx, names, { ids, B, T, lengths: new Array(B).fill(T) });
+    await r.loss.data();
+    tf.dispose([r.loss, ...Object.values(r.grads)]);
+  });
+  const P = countParams(config);
+  // 6·P FLOPs per token for forward+backward, plus one more LM-head forward (the fused loss recomputes it).
+  const flopsPerToken = 6 * P + 2 * config.vocabSize * config.hiddenSize;
+  const tokPerS = (B * T) / (stepMs / 1000);
+  emit({ ...base, figure: 'train_fwd_bwd_tokens_per_s', value: +tokPerS.toFixed(1), shape, batch: `${B}x${T}`, params: P, achieved_gflops: +((tokPerS * flopsPerToken) / 1e9).toFixed(2), matmul_gflops: +gflops.toFixed(2) });
+
+  ctx.transposed = transposedWeights(params);
+  const prompt = Array.from({ length: 8 }, (_, i) => 100 + i);
+  const newTokens = software ? 8 : 32;
+  for (const useCache of [true, false]) {
+    let produced = 0;
+    const ms = await timeIt(1, async () => {
+      produced = (await generate(ctx, prompt, { ...GREEDY, maxNewTokens: newTokens, seed: 0, eosTokenId: null, useCache })).ids.length;
+    });
+    emit({ ...base, figure: useCache ? 'decode_tokens_per_s_kv_cache' : 'decode_tokens_per_s_no_cache', value: +(produced / (ms / 1000)).toFixed(1), shape, prompt_tokens: 8, new_tokens: produced, matmul_gflops: +gflops.toFixed(2) });
+  }
+  disposeParams({ ...params, ...ctx.transposed });
+}

@@ -1,0 +1,267 @@
+/**
+ * The studio's actions over one EngineApi. The engine is created here and nowhere else;
+ * switching backends terminates it and makes a new one. Every async step checks the
+ * engine generation (`epoch`) it started on, so a reply from a terminated engine never
+ * lands in the store of a new one.
+ *
+ * Built from a factory so tests can drive it with a fake engine (see actions.ts for the app's wiring).
+ */
+import type { BackendChoice, EngineApi, ModelSource, ProgressEvent } from '../protocol/protocol';
+import { checkLocalFiles } from './localFiles';
+import { findHubPreset, RANDOM_PRESETS } from './presets';
+import { checkSamplingDraft, type SamplingDraft } from './samplingDraft';
+import { selectGenerateBlocker, selectLoadBlocker } from './selectors';
+import type { StoreApi } from 'zustand';
+import type { LoadProgress, ModelForm, RunState, StudioState } from './store';
+
+export interface ActionEnv {
+  createEngine: () => EngineApi;
+  /** Milliseconds, for tokens/s of a stopped run. */
+  now?: () => number;
+  /** Told about each backend choice (the app writes it into the URL so a reload keeps it). */
+  onBackendChosen?: (choice: BackendChoice) => void;
+}
+
+/** A local file and where it sat in a dropped or picked folder (for messages). */
+export interface LocalFileInput {
+  path: string;
+  file: File;
+}
+
+export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 'setState'>, env: ActionEnv) {
+  const now = env.now ?? (() => performance.now());
+  const set = store.setState;
+  const get = store.getState;
+
+  let engine: EngineApi | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let epoch = 0;
+  let loadAbort: AbortController | null = null;
+  let runAbort: AbortController | null = null;
+
+  /** Terminates the current engine (rejecting its pending requests) and starts a new one. */
+  async function startEngine(choice: BackendChoice, modelNote: string | null): Promise<void> {
+    const mine = ++epoch;
+    loadAbort?.abort();
+    runAbort?.abort();
+    loadAbort = runAbort = null;
+    unsubscribe?.();
+    unsubscribe = null;
+    engine?.terminate();
+    engine = null;
+    set({ backendChoice: choice, backend: { status: 'starting' }, deviceLost: null, model: { status: 'none', note: modelNote }, run: { status: 'idle' } });
+    try {
+      const e = env.createEngine();
+      engine = e;
+      unsubscribe = e.onEvent((ev) => {
+        if (mine === epoch && ev.type === 'deviceLost') set({ deviceLost: ev.message });
+      });
+      const info = await e.request('init', { backend: choice });
+      if (mine === epoch) set({ backend: { status: 'ready', info } });
+    } catch (err) {
+      if (mine === epoch) set({ backend: { status: 'failed', message: messageOf(err) } });
+    }
+  }
+
+  /** The model is gone with the old engine; say so instead of silently emptying the card. */
+  function noteForSwitch(s: StudioState, choice: BackendChoice): string | null {
+    const had = s.model.status === 'ready' || s.model.status === 'loading';
+    return had ? `The backend changed to ${choice}: the model was unloaded, load it again.` : null;
+  }
+
+  /** Marks the model as loading under a new AbortController; the load belongs to this engine generation. */
+  function beginLoad(label: string, progress: LoadProgress | null) {
+    const job = { mine: epoch, controller: new AbortController(), label };
+    loadAbort = job.controller;
+    set({ model: { status: 'loading', label, progress } });
+    return job;
+  }
+
+  type LoadJob = ReturnType<typeof beginLoad>;
+  const isCurrent = (job: LoadJob) => job.mine === epoch && loadAbort === job.controller && !job.controller.signal.aborted;
+
+  /** Ends a load that failed or was cancelled before or during the engine request. */
+  function endLoad(job: LoadJob, err: unknown, prefix = ''): void {
+    if (job.mine !== epoch) return;
+    if (loadAbort === job.controller) loadAbort = null;
+    set({ model: job.controller.signal.aborted ? { status: 'none', note: 'Loading was cancelled.' } : { status: 'failed', message: prefix + messageOf(err) } });
+  }
+
+  async function requestLoad(e: EngineApi, source: ModelSource, job: LoadJob): Promise<void> {
+    const onProgress = (p: ProgressEvent) => {
+      if (!isCurrent(job)) return;
+      set({ model: { status: 'loading', label: job.label, progress: { stage: p.stage, file: p.file, loaded: p.loaded, total: p.total } } });
+    };
+    try {
+      const info = await e.request('loadModel', { source }, { signal: job.controller.signal, onProgress });
+      if (job.mine !== epoch) return;
+      if (loadAbort === job.controller) loadAbort = null;
+      set({ model: { status: 'ready', info } });
+    } catch (err) {
+      endLoad(job, err);
+    }
+  }
+
+  async function loadModel(source: ModelSource, label: string): Promise<void> {
+    const e = engine;
+    if (!e || selectLoadBlocker(get())) return;
+    await requestLoad(e, source, beginLoad(label, null));
+  }
+
+  /** Checks the names, reads the files on this thread (reporting bytes read), then sends the buffers. */
+  async function loadLocalFiles(inputs: LocalFileInput[]): Promise<void> {
+    const e = engine;
+    if (!e || selectLoadBlocker(get())) return;
+    const check = checkLocalFiles(inputs.map((f) => ({ name: f.file.name, path: f.path })));
+    if (!check.ok) {
+      set({ localPick: null, model: { status: 'failed', message: check.message } });
+      return;
+    }
+    set({ localPick: check.pick });
+    const chosen = inputs.filter((f) => check.pick.send.includes(f.file.name));
+    const total = chosen.reduce((n, f) => n + f.file.size, 0);
+    // A dropped folder names the model ("pythia-70m/config.json" → "pythia-70m").
+    const label = chosen.find((f) => f.file.name === 'config.json')?.path.split('/').slice(-2, -1)[0] || 'local files';
+    const job = beginLoad(label, { stage: 'read', file: null, loaded: 0, total });
+    const files: { name: string; data: ArrayBuffer }[] = [];
+    let loaded = 0;
+    try {
+      for (const f of chosen) {
+        if (!isCurrent(job)) throw new Error('cancelled');
+        set({ model: { status: 'loading', label, progress: { stage: 'read', file: f.file.name, loaded, total } } });
+        files.push({ name: f.file.name, data: await f.file.arrayBuffer() });
+        loaded += f.file.size;
+      }
+      if (!isCurrent(job)) throw new Error('cancelled');
+    } catch (err) {
+      endLoad(job, err, 'Could not read the files: pick them again. ');
+      return;
+    }
+    await requestLoad(e, { kind: 'files', files }, job);
+  }
+
+  async function generate(): Promise<void> {
+    const s = get();
+    const e = engine;
+    const draft = checkSamplingDraft(s.sampling);
+    if (!e || selectGenerateBlocker(s) || !draft.ok) return;
+    const mine = epoch;
+    const controller = new AbortController();
+    runAbort = controller;
+    const prompt = s.prompt;
+    const startedAt = now();
+    set({ run: { status: 'running', prompt, text: '', tokens: 0, startedAt, lastTokenAt: startedAt } });
+    const onToken = (ev: { delta: string; tokenCount: number }) => {
+      const run = get().run;
+      if (mine !== epoch || runAbort !== controller || run.status !== 'running') return;
+      set({ run: { ...run, text: run.text + ev.delta, tokens: ev.tokenCount, lastTokenAt: now() } });
+    };
+    try {
+      const result = await e.request('generate', { ...draft.params, prompt, useCache: s.useCache }, { signal: controller.signal, onToken });
+      if (mine !== epoch) return;
+      set({
+        run: {
+          status: 'done',
+          prompt,
+          // The result's text is authoritative (e.g. a matched stop string is cut off).
+          text: result.text,
+          stats: { tokens: result.tokenIds.length, tokensPerSecond: result.tokensPerSecond, reason: result.reason },
+        },
+      });
+    } catch (err) {
+      if (mine !== epoch) return;
+      const run = get().run;
+      const partial = run.status === 'running' ? run : null;
+      set({ run: controller.signal.aborted && partial ? stoppedRun(partial) : { status: 'failed', prompt, text: partial?.text ?? '', message: messageOf(err) } });
+    } finally {
+      if (runAbort === controller) runAbort = null;
+    }
+  }
+
+  return {
+    /** Called once by main.tsx with the URL's options. */
+    start(options: { backend: BackendChoice; hubEndpoint: string }): Promise<void> {
+      set({ hubEndpoint: options.hubEndpoint });
+      return startEngine(options.backend, null);
+    },
+
+    switchBackend(choice: BackendChoice): Promise<void> {
+      env.onBackendChosen?.(choice);
+      return startEngine(choice, noteForSwitch(get(), choice));
+    },
+
+    /** After a lost GPU device: WASM runs on the CPU, so it cannot be lost the same way. */
+    restartOnWasm(): Promise<void> {
+      env.onBackendChosen?.('wasm');
+      return startEngine('wasm', get().model.status === 'ready' ? 'The engine restarted on WASM after the GPU was lost: load the model again.' : null);
+    },
+
+    setModelForm(patch: Partial<ModelForm>): void {
+      set({ modelForm: { ...get().modelForm, ...patch } });
+    },
+
+    loadHubPreset(): Promise<void> {
+      const { preset } = get().modelForm;
+      if (!findHubPreset(preset)) return Promise.resolve();
+      return loadModel({ kind: 'hub', repo: preset, revision: 'main', endpoint: get().hubEndpoint }, preset);
+    },
+
+    loadHubRepo(): Promise<void> {
+      const { repo, revision } = get().modelForm;
+      const rev = revision.trim() || 'main';
+      // The engine validates the id (and accepts pasted Hub URLs); we only trim it.
+      return loadModel({ kind: 'hub', repo: repo.trim(), revision: rev, endpoint: get().hubEndpoint }, `${repo.trim()}@${rev}`);
+    },
+
+    createRandomModel(): Promise<void> {
+      const { randomPreset, randomSeed } = get().modelForm;
+      const seed = Number(randomSeed);
+      if (!Number.isInteger(seed) || seed < 0) {
+        set({ model: { status: 'failed', message: 'The seed must be a whole number, 0 or more.' } });
+        return Promise.resolve();
+      }
+      return loadModel({ kind: 'random', spec: { ...RANDOM_PRESETS[randomPreset], seed } }, `random ${randomPreset} (seed ${seed})`);
+    },
+
+    loadLocalFiles,
+
+    cancelLoad(): void {
+      loadAbort?.abort();
+    },
+
+    setPrompt(prompt: string): void {
+      set({ prompt });
+    },
+
+    setSampling(patch: Partial<SamplingDraft>): void {
+      set({ sampling: { ...get().sampling, ...patch } });
+    },
+
+    setUseCache(useCache: boolean): void {
+      set({ useCache });
+    },
+
+    generate,
+
+    /** Aborts the run; the text so far stays on screen. */
+    stopGeneration(): void {
+      runAbort?.abort();
+    },
+  };
+
+  function stoppedRun(run: Extract<RunState, { status: 'running' }>): RunState {
+    const seconds = (run.lastTokenAt - run.startedAt) / 1000;
+    return {
+      status: 'done',
+      prompt: run.prompt,
+      text: run.text,
+      stats: { tokens: run.tokens, tokensPerSecond: seconds > 0 ? run.tokens / seconds : 0, reason: 'cancelled' },
+    };
+  }
+}
+
+export type Actions = ReturnType<typeof createActions>;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,49 @@
+/** Test helpers: the bundled tokenizer, and tiny random GPT-NeoX models written as Hugging Face folders. */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tinyConfig } from '../engine/engine';
+import type { NamedFile } from '../engine/modelFiles';
+import { checkpointBytes } from '../model/checkpoint';
+import { toHfConfig, type NeoXConfig } from '../model/config';
+import { initRandomData } from '../model/params';
+import type { TinyModelSpec } from '../protocol/protocol';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const TOKENIZER_PATH = path.join(REPO_ROOT, 'public/tokenizers/pythia/tokenizer.json');
+
+/** Where the tfjs WASM binaries are, as the command line finds them. */
+export const WASM_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+
+let tokenizerJson: unknown = null;
+/** The bundled Pythia tokenizer.json, parsed once. */
+export function bundledTokenizerJson(): unknown {
+  tokenizerJson ??= JSON.parse(readFileSync(TOKENIZER_PATH, 'utf8'));
+  return tokenizerJson;
+}
+
+export const TINY_SPEC: TinyModelSpec = { hiddenSize: 16, numLayers: 1, numHeads: 2, seed: 1 };
+
+/**
+ * Write a tiny random Pythia-shaped model (vocab 50304) as config.json + model.safetensors
+ * (+ the bundled tokenizer.json unless `tokenizer` is false). `std` above the usual 0.02 keeps
+ * the top logits well apart, so greedy choices do not hinge on float round-off between backends.
+ */
+export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean } = {}): NeoXConfig {
+  const spec = opts.spec ?? TINY_SPEC;
+  const config = tinyConfig(spec);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(toHfConfig(config), null, 2));
+  writeFileSync(path.join(dir, 'model.safetensors'), checkpointBytes(config, initRandomData(config, spec.seed, opts.std ?? 0.02)));
+  if (opts.tokenizer !== false) writeFileSync(path.join(dir, 'tokenizer.json'), readFileSync(TOKENIZER_PATH));
+  return config;
+}
+
+/** Every file of a folder, as the studio receives dropped files. */
+export function filesOfDir(dir: string): NamedFile[] {
+  return readdirSync(dir).map((name) => {
+    const b = readFileSync(path.join(dir, name));
+    return { name, data: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer };
+  });
+}
