@@ -17,13 +17,9 @@ export interface KVCache {
   length: number; // S, the number of cached positions
 }
 
-/** Extra weights added on top of frozen base linears (LoRA); see lora.ts. */
-export type LinearHook = (x: tf.Tensor2D, name: string, base: tf.Tensor2D) => tf.Tensor2D;
-
 export interface ForwardContext {
   params: Params;
   config: NeoXConfig;
-  linearHook?: LinearHook;
   /** Optional Wᵀ copies of the matrices, by name (see transposedWeights): decoding then skips a transpose per weight per token. */
   transposed?: Params;
 }
@@ -43,8 +39,7 @@ export function transposedWeights(params: Params): Params {
  */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
   const w = `${name}.weight`;
-  const y = tf.add(matMulWT(x, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
-  return ctx.linearHook ? ctx.linearHook(x, name, y) : y;
+  return tf.add(matMulWT(x, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
 }
 
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
