@@ -1,31 +1,35 @@
 /**
- * EngineApi on the calling thread: the same engine and dispatcher, no worker.
- * Used by tests and the command line, and as a fallback where workers are unavailable.
+ * Workers on the calling thread: the same handler and dispatcher, no Worker. Used by tests and the
+ * command line, and as a fallback where workers are unavailable.
  */
 import { Engine, type EngineEnv } from '../engine/engine';
-import { createDispatcher } from '../worker/dispatcher';
+import { PROTOCOL_VERSION, type EngineEvent, type Requests } from '../protocol/protocol';
+import type { RequestMap, RpcEvent, RpcFromWorker, RpcToWorker } from '../protocol/rpc';
+import { createDispatcher, type Handler } from '../worker/dispatcher';
+import type { WorkerPort } from './rpcClient';
 import { WorkerEngine } from './workerClient';
-import type { FromWorker, ToWorker } from '../protocol/protocol';
 
 /** A fake Worker whose messages go straight to a dispatcher on this thread (asynchronously, as a worker's would). */
-class LocalPort {
-  onmessage: ((e: MessageEvent<FromWorker>) => void) | null = null;
-  onerror: ((e: ErrorEvent) => void) | null = null;
-  private readonly dispatch: (m: ToWorker) => void;
-
-  constructor(env: Omit<EngineEnv, 'emit'>) {
-    const post = (m: FromWorker) => queueMicrotask(() => this.onmessage?.({ data: m } as MessageEvent<FromWorker>));
-    const engine = new Engine({ ...env, emit: (event) => post({ type: 'event', event }) });
-    this.dispatch = createDispatcher(engine, post);
-  }
-
-  postMessage(m: ToWorker): void {
-    queueMicrotask(() => this.dispatch(m));
-  }
-
-  terminate(): void {}
+export function localPort<R extends RequestMap, E extends RpcEvent>(
+  makeHandler: (emit: (e: E) => void) => Handler<R, E>,
+  version: number,
+): WorkerPort {
+  const port: WorkerPort = {
+    onmessage: null,
+    onerror: null,
+    postMessage: (m: RpcToWorker<R>) => queueMicrotask(() => dispatch(m)),
+    terminate: () => {},
+  } as WorkerPort;
+  const post = (m: RpcFromWorker<R, E>) => queueMicrotask(() => port.onmessage?.({ data: m } as MessageEvent));
+  const dispatch = createDispatcher(makeHandler((event) => post({ type: 'event', event })), post, version);
+  return port;
 }
 
 export function createInProcessEngine(env: Omit<EngineEnv, 'emit'>): WorkerEngine {
-  return new WorkerEngine(new LocalPort(env) as unknown as Worker);
+  return new WorkerEngine(
+    localPort<Requests, EngineEvent>((emit) => {
+      const engine = new Engine({ ...env, emit });
+      return (kind, params, ctx) => engine.handle(kind, params, ctx);
+    }, PROTOCOL_VERSION),
+  );
 }

@@ -22,6 +22,7 @@ import type {
   ResultOf,
   TinyModelSpec,
 } from '../protocol/protocol';
+import type { JobContext } from '../protocol/rpc';
 import { generateText } from './generateText';
 import { modelFilesFromList } from './modelFiles';
 
@@ -33,11 +34,7 @@ export interface EngineEnv {
   emit: (e: EngineEvent) => void;
 }
 
-export interface JobHooks {
-  requestId: number;
-  signal: AbortSignal;
-  emit: (e: EngineEvent) => void;
-}
+export type JobHooks = JobContext<EngineEvent>;
 
 interface Loaded {
   ctx: ForwardContext;

@@ -7,6 +7,9 @@
  */
 import type { NeoXConfig } from '../model/config';
 import type { StopReason } from '../model/generate';
+import type { RpcFromWorker, RpcToWorker } from './rpc';
+
+export { CancelledError } from './rpc';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -69,11 +72,12 @@ export interface GenerateResult {
   tokensPerSecond: number;
 }
 
-export interface Requests {
+/** A type alias, not an interface, so it satisfies RequestMap's index signature. */
+export type Requests = {
   init: { params: { backend: BackendChoice }; result: BackendInfo };
   loadModel: { params: { source: ModelSource }; result: ModelInfo };
   generate: { params: GenerateParams; result: GenerateResult };
-}
+};
 export type RequestKind = keyof Requests;
 export type ParamsOf<K extends RequestKind> = Requests[K]['params'];
 export type ResultOf<K extends RequestKind> = Requests[K]['result'];
@@ -102,14 +106,8 @@ export interface DeviceLostEvent {
 
 export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent;
 
-export type ToWorker =
-  | { [K in RequestKind]: { type: 'request'; version: number; id: number; kind: K; params: ParamsOf<K> } }[RequestKind]
-  | { type: 'cancel'; id: number };
-
-export type FromWorker =
-  | { [K in RequestKind]: { type: 'result'; id: number; kind: K; result: ResultOf<K> } }[RequestKind]
-  | { type: 'error'; id: number; message: string; cancelled: boolean }
-  | { type: 'event'; event: EngineEvent };
+export type ToWorker = RpcToWorker<Requests>;
+export type FromWorker = RpcFromWorker<Requests, EngineEvent>;
 
 /** Per-request callbacks a caller can pass. */
 export interface RequestHooks {
@@ -126,9 +124,3 @@ export interface EngineApi {
   terminate(): void;
 }
 
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}

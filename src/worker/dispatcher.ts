@@ -1,14 +1,23 @@
 /**
- * Routes protocol messages to the engine: one job at a time (a model must not be swapped
- * out under a running generation), cancellation by request id, errors as their own message.
+ * Routes protocol messages to a handler: one job at a time (a model must not be swapped out under
+ * a running generation), cancellation by request id, errors as their own message.
  */
-import type { Engine } from '../engine/engine';
-import { PROTOCOL_VERSION, type EngineEvent, type FromWorker, type ToWorker } from '../protocol/protocol';
+import type { JobContext, RequestMap, RpcEvent, RpcFromWorker, RpcToWorker } from '../protocol/rpc';
 
-export function createDispatcher(engine: Engine, post: (m: FromWorker) => void): (m: ToWorker) => void {
+export type Handler<R extends RequestMap, E extends RpcEvent> = <K extends keyof R & string>(
+  kind: K,
+  params: R[K]['params'],
+  ctx: JobContext<E>,
+) => Promise<R[K]['result']>;
+
+export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
+  handle: Handler<R, E>,
+  post: (m: RpcFromWorker<R, E>) => void,
+  version: number,
+): (m: RpcToWorker<R>) => void {
   const controllers = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
-  const emit = (event: EngineEvent) => post({ type: 'event', event });
+  const emit = (event: E) => post({ type: 'event', event });
 
   return (m) => {
     if (m.type === 'cancel') {
@@ -16,8 +25,8 @@ export function createDispatcher(engine: Engine, post: (m: FromWorker) => void):
       return;
     }
     const { id } = m;
-    if (m.version !== PROTOCOL_VERSION) {
-      post({ type: 'error', id, message: `page and worker speak protocol ${m.version} and ${PROTOCOL_VERSION}: reload the page`, cancelled: false });
+    if (m.version !== version) {
+      post({ type: 'error', id, message: `page and worker speak protocol ${m.version} and ${version}: reload the page`, cancelled: false });
       return;
     }
     const controller = new AbortController();
@@ -25,8 +34,8 @@ export function createDispatcher(engine: Engine, post: (m: FromWorker) => void):
     queue = queue.then(async () => {
       try {
         if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
-        const result = await engine.handle(m.kind, m.params, { requestId: id, signal: controller.signal, emit });
-        post({ type: 'result', id, kind: m.kind, result } as FromWorker);
+        const result = await handle(m.kind as keyof R & string, m.params, { requestId: id, signal: controller.signal, emit });
+        post({ type: 'result', id, kind: m.kind, result } as RpcFromWorker<R, E>);
       } catch (e) {
         const err = e as Error;
         post({ type: 'error', id, message: err?.message ?? String(e), cancelled: err?.name === 'AbortError' || controller.signal.aborted });

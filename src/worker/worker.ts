@@ -2,7 +2,7 @@
 /** Worker entry: all tensors live here, off the page's main thread. */
 import { WASM_ASSET_URLS } from '../backend/wasmAssets';
 import { Engine } from '../engine/engine';
-import type { FromWorker, ToWorker } from '../protocol/protocol';
+import { PROTOCOL_VERSION, type EngineEvent, type FromWorker, type Requests, type ToWorker } from '../protocol/protocol';
 import { createDispatcher } from './dispatcher';
 
 const post = (m: FromWorker) => self.postMessage(m);
@@ -11,5 +11,5 @@ const engine = new Engine({
   bundledTokenizer: async () => (await fetch(`${import.meta.env.BASE_URL}tokenizers/pythia/tokenizer.json`)).json(),
   emit: (event) => post({ type: 'event', event }),
 });
-const dispatch = createDispatcher(engine, post);
+const dispatch = createDispatcher<Requests, EngineEvent>((kind, params, ctx) => engine.handle(kind, params, ctx), post, PROTOCOL_VERSION);
 self.onmessage = (e: MessageEvent<ToWorker>) => dispatch(e.data);
