@@ -1,0 +1,54 @@
+/**
+ * Segments → token ids with a loss mask, truncated to maxLength.
+ *
+ * Each segment is tokenized on its own and the ids concatenated (as LLaMA-Factory does per turn), so
+ * the prompt/completion boundary falls exactly between two tokens instead of being guessed from
+ * offsets. The mask comes from segment boundaries, never from token values: Pythia's pad id is
+ * its EOS id, and the EOS that ends an example must be learned.
+ */
+import type { EncodedExample, Encoder, Segment, TokenizeSettings } from './types';
+
+export function encodeSegments(segments: Segment[], enc: Encoder, s: TokenizeSettings): EncodedExample {
+  if (!Number.isInteger(s.maxLength) || s.maxLength < 2) {
+    throw new Error(`maxLength must be a whole number of at least 2 tokens (got ${s.maxLength}): one token alone has nothing to predict it`);
+  }
+  // Tokenize first, copy once: the window to keep is only known from the total length.
+  const pieces: number[][] = new Array(segments.length);
+  let tokens = 0;
+  for (let i = 0; i < segments.length; i++) {
+    pieces[i] = segments[i].text === '' ? [] : enc.encode(segments[i].text);
+    tokens += pieces[i].length;
+  }
+  const fullLength = tokens + (s.appendEos ? 1 : 0);
+  const kept = Math.min(fullLength, s.maxLength);
+  // The kept window is [from, from + kept) of the full sequence: the first tokens, or the last.
+  const from = s.truncation === 'left' ? fullLength - kept : 0;
+  const ids = new Array<number>(kept);
+  const loss = new Uint8Array(kept);
+  const all = s.lossOn === 'all';
+  let completionStart = kept;
+  let pos = 0; // position in the full sequence
+  for (let i = 0; i < pieces.length && pos < from + kept; i++) {
+    const piece = pieces[i];
+    const train = segments[i].train;
+    // Only the part of this piece inside the window is copied.
+    const lo = Math.max(0, from - pos);
+    const hi = Math.min(piece.length, from + kept - pos);
+    for (let j = lo; j < hi; j++) {
+      const t = pos + j - from;
+      ids[t] = piece[j];
+      if (train && t < completionStart) completionStart = t;
+      loss[t] = all || train ? 1 : 0;
+    }
+    pos += piece.length;
+  }
+  // The EOS is the last token of the full sequence; it is in the window unless right truncation cut it.
+  if (s.appendEos && fullLength - 1 < from + kept) {
+    const t = kept - 1;
+    ids[t] = enc.eosTokenId;
+    loss[t] = 1; // it teaches the model to stop, whatever lossOn says
+    if (t < completionStart) completionStart = t;
+  }
+  if (kept > 0) loss[0] = 0; // no token predicts position 0
+  return { ids, loss, fullLength, truncated: fullLength - kept, completionStart };
+}
