@@ -1,6 +1,6 @@
 /**
  * npm run bench: builds the app, serves it with COOP/COEP (so WASM may use threads), and runs
- * the engine benchmarks in headless Chromium once per backend. One JSON line per figure on
+ * the engine benchmarks in headless Chromium once per backend, then the data pipeline's. One JSON line per figure on
  * stdout; all lines also in .bench/results.jsonl. Not a test: nothing here passes or fails.
  */
 import { spawn } from 'node:child_process';
@@ -10,7 +10,9 @@ import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config';
 
 const PORT = 4174;
-const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',');
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter(Boolean);
+/** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
+const DATA = process.env.BENCH_DATA !== '0';
 
 async function waitForServer(url: string, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
     await waitForServer(`http://127.0.0.1:${PORT}/bench.html`, 30_000);
     const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     machine.cpu += ` / ${browser.version()}`;
-    for (const backend of BACKENDS) {
+    const runs = [...BACKENDS.map((b) => ({ label: b, query: `backend=${b}` })), ...(DATA ? [{ label: 'data', query: 'suite=data' }] : [])];
+    for (const { label: backend, query } of runs) {
       const page = await browser.newPage();
       page.on('console', (m) => {
         const text = m.text();
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
           console.log(line);
         }
       });
-      await page.goto(`http://127.0.0.1:${PORT}/bench.html?backend=${backend}`);
+      await page.goto(`http://127.0.0.1:${PORT}/bench.html?${query}`);
       await page.waitForFunction(() => document.title === 'bench-done', undefined, { timeout: 20 * 60_000 });
       await page.close();
     }

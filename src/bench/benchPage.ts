@@ -1,14 +1,40 @@
-/** bench.html: runs one backend's benchmarks in a worker; lines go to the console for scripts/bench.ts. */
-const backend = new URLSearchParams(location.search).get('backend') ?? 'wasm';
+/**
+ * bench.html: runs one suite in a worker (the engine on ?backend=…, or ?suite=data); lines go to
+ * the console for scripts/bench.ts. Meanwhile the page times its own timer ticks, so a run that
+ * blocked the main thread would show as a long stall.
+ */
+import alpaca from '../../fixtures/data/course/alpaca_data_first128.json';
+
+const params = new URLSearchParams(location.search);
+const suite = params.get('suite') ?? 'engine';
 const out = document.getElementById('out')!;
-const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
-worker.onmessage = (e: MessageEvent<{ line?: unknown; done?: boolean; error?: string }>) => {
+const worker =
+  suite === 'data'
+    ? new Worker(new URL('./dataBench.worker.ts', import.meta.url), { type: 'module' })
+    : new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
+
+const TICK_MS = 10;
+let last = performance.now();
+let maxStall = 0;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  maxStall = Math.max(maxStall, now - last - TICK_MS);
+  last = now;
+}, TICK_MS);
+
+function report(line: unknown): void {
+  console.log(`BENCH ${JSON.stringify(line)}`);
+  out.textContent += `${JSON.stringify(line)}\n`;
+}
+
+worker.onmessage = (e: MessageEvent<{ line?: Record<string, unknown>; done?: boolean; error?: string }>) => {
   const m = e.data;
-  if (m.line) {
-    console.log(`BENCH ${JSON.stringify(m.line)}`);
-    out.textContent += `${JSON.stringify(m.line)}\n`;
-  }
+  if (m.line) report(m.line);
   if (m.error) console.log(`BENCH_ERROR ${m.error}`);
-  if (m.done || m.error) document.title = 'bench-done';
+  if (m.done || m.error) {
+    clearInterval(ticker);
+    if (suite === 'data') report({ figure: 'data_main_thread_max_stall_ms', value: Math.round(maxStall), tick_ms: TICK_MS });
+    document.title = 'bench-done';
+  }
 };
-worker.postMessage({ backend });
+worker.postMessage(suite === 'data' ? { rows: alpaca } : { backend: params.get('backend') ?? 'wasm' });

@@ -7,3 +7,8 @@ export { BACKEND_CHOICES, isBackendChoice, parseStartOptions } from './urlOption
 export type { LocalFileInput } from './createActions';
 export type { DraftField } from './samplingDraft';
 export { DEFAULT_HUB_ENDPOINT } from './defaults';
+export { datasetActions } from './datasetApp';
+export { useDataset, type Dataset, type DataRow, type ImportState, type RowFilter } from './datasetStore';
+export { useDerivedDataset, type DatasetView } from './datasetHooks';
+export { selectVisibleRows, type DerivedDataset } from './datasetDerived';
+export { SAMPLE_NAME } from './createDatasetActions';

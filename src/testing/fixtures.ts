@@ -1,5 +1,5 @@
 /** Test helpers: the PyTorch golden fixtures under fixtures/ (see fixtures/README.md). */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors } from '../model/safetensors';
 
@@ -26,7 +26,7 @@ export interface Fixture {
 
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && existsSync(`${FIXTURES_DIR}${d.name}/golden.json`)) // fixtures/data holds datasets, not models
     .map((d) => d.name)
     .sort();
 }

@@ -1,17 +1,41 @@
-/** The page: header, a lost-device banner when needed, then model (left) and playground (right). */
+/** The page: header, a lost-device banner when needed, the tabs, then the open tab's panels. */
+import { DataPage } from './data/DataPage';
 import { DeviceLostBanner } from './DeviceLostBanner';
 import { Header } from './header/Header';
 import { ModelPanel } from './model/ModelPanel';
 import { PlaygroundPanel } from './playground/PlaygroundPanel';
+import { TABS, useTab } from './useTab';
 
 export function App() {
+  const [tab, setTab] = useTab();
   return (
     <div className="app">
       <Header />
       <DeviceLostBanner />
-      <main className="columns">
+      <nav className="tabs" role="tablist" aria-label="Studio sections">
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`tabpanel-${t.id}`}
+            data-testid={`tab-${t.id}`}
+            className={tab === t.id ? 'tab tab-active' : 'tab'}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </nav>
+      {/* Both stay mounted: switching tabs must not drop a running generation's output or a half-typed edit. */}
+      <main className="columns" role="tabpanel" id="tabpanel-model" aria-labelledby="tab-model" hidden={tab !== 'model'}>
         <ModelPanel />
         <PlaygroundPanel />
+      </main>
+      <main className="columns" role="tabpanel" id="tabpanel-data" aria-labelledby="tab-data" hidden={tab !== 'data'}>
+        <DataPage />
       </main>
     </div>
   );

@@ -64,3 +64,9 @@ export const formatStopReason = (r: StopReason): string => STOP_REASONS[r];
 
 /** 0.25 → "0.25"; keeps config values as written, without float noise. */
 export const formatRatio = (x: number): string => String(Number(x.toPrecision(6)));
+
+/** Whole counts with thousands separators, the same in every locale: 1260 → "1,260". */
+export const formatInt = (n: number): string => n.toLocaleString('en-US');
+
+/** "1 line", "2 lines". */
+export const plural = (n: number, word: string): string => `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;

@@ -1,0 +1,41 @@
+/**
+ * The contract between the page and the data worker, which parses dataset files and tokenizes
+ * examples off the main thread (a 200 MB file must not freeze the page). Bump
+ * DATA_PROTOCOL_VERSION on any change.
+ */
+import type { ParseProgress, ParseResult, Segment, SourceFormat, TokenizeSettings } from '../data/types';
+
+export const DATA_PROTOCOL_VERSION = 1;
+
+/** One token of the token view. */
+export interface ViewToken {
+  id: number;
+  /** The token decoded on its own (a multi-byte character split across tokens shows as �). */
+  text: string;
+  /** The vocabulary's spelling (byte-level: Ġ for a space, Ċ for a newline). */
+  piece: string;
+  special: boolean;
+  /** This token is a target that carries loss. */
+  loss: boolean;
+  /** Kept after truncation (false: truncation drops it). */
+  kept: boolean;
+}
+
+export interface TokenView {
+  /** Every token before truncation, in order; `kept` says which survive. */
+  tokens: ViewToken[];
+  fullLength: number;
+  truncated: number;
+}
+
+export type DataRequests = {
+  parse: { params: { source: Blob | string; name?: string; format?: SourceFormat }; result: ParseResult };
+  /** Tokens per example before truncation, EOS not counted (the page adds it per its settings). */
+  measure: { params: { items: Segment[][] }; result: { lengths: Int32Array } };
+  tokenView: { params: { segments: Segment[]; settings: TokenizeSettings }; result: TokenView };
+};
+export type DataRequestKind = keyof DataRequests;
+
+export type DataEvent =
+  | { type: 'parseProgress'; requestId: number; progress: ParseProgress }
+  | { type: 'measureProgress'; requestId: number; done: number; total: number };

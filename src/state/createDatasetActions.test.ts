@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { inProcessDataClient, repoFile } from '../testing/dataTesting';
+import { createDatasetActions, SAMPLE_NAME, type DatasetActions } from './createDatasetActions';
+import { deriveDataset } from './datasetDerived';
+import type { DatasetStorage } from './datasetStorage';
+import { initialDatasetState, type Dataset, type DatasetState } from './datasetStore';
+
+const LAMINI = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'));
+const SAMPLE = readFileSync(repoFile('public/datasets/studio-help.jsonl'), 'utf8');
+
+function memoryStorage(initial: Dataset | null = null): DatasetStorage & { saved: Dataset | null; saves: number } {
+  const s = {
+    saved: initial,
+    saves: 0,
+    load: async () => s.saved,
+    save: async (d: Dataset) => {
+      s.saved = d;
+      s.saves++;
+    },
+    clear: async () => {
+      s.saved = null;
+    },
+  };
+  return s;
+}
+
+async function until<T>(f: () => T | null | undefined | false, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let store: StoreApi<DatasetState>;
+let storage: ReturnType<typeof memoryStorage>;
+let downloads: { name: string; text: string }[];
+let actions: DatasetActions;
+
+function setup(saved: Dataset | null = null) {
+  store = createStore<DatasetState>()(initialDatasetState);
+  storage = memoryStorage(saved);
+  downloads = [];
+  actions = createDatasetActions(store, {
+    data: inProcessDataClient(),
+    storage,
+    loadSample: async () => SAMPLE,
+    download: (name, text) => downloads.push({ name, text }),
+    saveDelayMs: 0,
+  });
+}
+
+const view = () => {
+  const s = store.getState();
+  return deriveDataset(s.dataset!, s.measure);
+};
+const measured = () => until(() => view().stats);
+
+describe('dataset actions', () => {
+  beforeEach(() => setup());
+
+  it('start with nothing saved loads the bundled sample, mapped as the course Q&A', async () => {
+    await actions.start();
+    const d = store.getState().dataset!;
+    expect(d.name).toBe(SAMPLE_NAME);
+    expect(d.source).toBe('sample');
+    expect(d.rows.length).toBeGreaterThanOrEqual(150);
+    expect(d.mapping?.kind).toBe('qa');
+    expect(d.template.id).toBe('qa');
+    const stats = await measured();
+    expect(stats.examples).toBe(d.rows.length);
+  });
+
+  it('importing the course file gives 1,400 rows, the Q&A mapping and a 1,260 / 140 split', async () => {
+    await actions.start();
+    await actions.importFile(new File([LAMINI], 'lamini_docs.jsonl'));
+    const d = store.getState().dataset!;
+    expect(store.getState().import.status).toBe('idle');
+    expect(d.rows).toHaveLength(1400);
+    expect(d.mapping).toEqual({ kind: 'qa', fields: { question: 'question', answer: 'answer' } });
+    const v = view();
+    expect(v.usable).toHaveLength(1400);
+    expect([v.split.train.length, v.split.test.length]).toEqual([1260, 140]);
+    // The split is a function of the seed: the same seed again gives the same ids, another seed others.
+    const test = v.split.test.slice();
+    actions.setSplit({ seed: d.split.seed + 1 });
+    expect(view().split.test).not.toEqual(test);
+    actions.setSplit({ seed: d.split.seed });
+    expect(view().split.test).toEqual(test);
+  });
+
+  it('a file with bad lines waits for review: skip keeps the good rows and the counts, cancel keeps the old data', async () => {
+    await actions.start();
+    const before = store.getState().dataset;
+    const text = '{"question": "a", "answer": "b"}\nnot json\n[1, 2]\n{"question": "c", "answer": "d"}\n';
+    await actions.importText(text);
+    const s = store.getState().import;
+    expect(s.status).toBe('review');
+    if (s.status !== 'review') return;
+    expect(s.result.rows).toHaveLength(2);
+    expect(s.result.issues.map((i) => [i.line, i.kind])).toEqual([
+      [2, 'invalid-json'],
+      [3, 'not-object'],
+    ]);
+    actions.cancelImport();
+    expect(store.getState().dataset).toBe(before);
+
+    await actions.importText(text);
+    actions.acceptImport();
+    const d = store.getState().dataset!;
+    expect(d.rows.map((r) => r.data.question)).toEqual(['a', 'c']);
+    expect(d.rows.map((r) => r.line)).toEqual([1, 4]);
+    expect(d.skippedCount).toBe(2);
+    expect(d.skipped.map((i) => i.line)).toEqual([2, 3]);
+  });
+
+  it('an empty file is reported and nothing is replaced', async () => {
+    await actions.start();
+    const before = store.getState().dataset;
+    await actions.importFile(new File([''], 'empty.jsonl'));
+    const s = store.getState().import;
+    expect(s.status === 'review' && s.result.issues[0].kind).toBe('empty-file');
+    expect(store.getState().dataset).toBe(before);
+  });
+
+  it('edit, delete and add change the rows, and undo walks back through each, then the import', async () => {
+    await actions.start();
+    const sample = store.getState().dataset!;
+    await actions.importText('{"question": "q1", "answer": "a1"}\n{"question": "q2", "answer": "a2"}\n');
+    const [r1, r2] = store.getState().dataset!.rows;
+    actions.editRow(r1.id, { question: 'q1', answer: 'edited' });
+    actions.deleteRow(r2.id);
+    const id = actions.addRow({ question: 'What is the weather?', answer: "Let's keep the discussion relevant." })!;
+    expect(store.getState().dataset!.rows.map((r) => r.data.answer)).toEqual(['edited', "Let's keep the discussion relevant."]);
+    expect(store.getState().selectedId).toBe(id);
+    expect(store.getState().history.map((h) => h.label)).toEqual(['load pasted text', 'edit row 1', 'delete row 2', 'add a row']);
+
+    actions.undo();
+    expect(store.getState().dataset!.rows.map((r) => r.data.answer)).toEqual(['edited']);
+    expect(store.getState().selectedId).toBeNull(); // the added row is gone
+    actions.undo();
+    actions.undo();
+    expect(store.getState().dataset!.rows.map((r) => r.data.answer)).toEqual(['a1', 'a2']);
+    actions.undo();
+    expect(store.getState().dataset).toBe(sample);
+    expect(store.getState().history).toEqual([]);
+  });
+
+  it('search finds the guardrail answers; filters narrow to not-usable rows', async () => {
+    await actions.start();
+    const d = store.getState().dataset!;
+    const { selectVisibleRows } = await import('./datasetDerived');
+    const guard = selectVisibleRows(d, view(), 'keep the discussion relevant', 'all');
+    expect(guard.length).toBeGreaterThanOrEqual(10);
+    for (const i of guard) expect(String(d.rows[i].data.answer)).toMatch(/keep the discussion relevant/i);
+    // A row whose answer is a number cannot be used, and the filter finds exactly it.
+    actions.addRow({ question: 'q', answer: 42 });
+    const d2 = store.getState().dataset!;
+    expect(selectVisibleRows(d2, view(), '', 'unusable')).toEqual([d2.rows.length - 1]);
+    expect(view().mapped.issues[0].message).toMatch(/answer is a number/);
+  });
+
+  it('changing the mapping, template and max length re-derives text and truncation', async () => {
+    await actions.start();
+    await actions.importText('{"q": "Why?", "a": "Because it is so, and that is why."}\n');
+    expect(store.getState().dataset!.mapping).toBeNull();
+    expect(view().usable).toEqual([]);
+    actions.setMappingKind('qa');
+    actions.setMappingField('question', 'q');
+    actions.setMappingField('answer', 'a');
+    expect(view().usable).toEqual([0]);
+    actions.setTemplate({ id: 'custom', custom: 'Q: {q}\nA: {nope}' });
+    expect(view().rendered.templateError?.message).toMatch(/\{nope\} is not a field/);
+    actions.setTemplate({ custom: 'Q: {q}\nA:' });
+    expect(view().rendered.segments[0]).toEqual([
+      { text: 'Q: Why?\nA:', train: false },
+      { text: 'Because it is so, and that is why.', train: true },
+    ]);
+    const stats = await measured();
+    const len = stats.tokens.max;
+    actions.setTokenize({ maxLength: len - 1 });
+    expect(view().stats!.truncated).toBe(1);
+    actions.setTokenize({ maxLength: len });
+    expect(view().stats!.truncated).toBe(0);
+  });
+
+  it('the token view marks prompt tokens masked, answer and end-of-text trained, and where truncation cuts', async () => {
+    await actions.start();
+    await actions.importText('{"question": "Hello", "answer": " world"}\n');
+    const id = store.getState().dataset!.rows[0].id;
+    actions.select(id);
+    let tv = await until(() => (store.getState().tokenView.status === 'ready' ? store.getState().tokenView : null));
+    if (tv.status !== 'ready') return;
+    const t = tv.view.tokens;
+    // "### Question:\nHello\n\n### Answer:" + " world" + <|endoftext|>
+    expect(t[t.length - 1]).toMatchObject({ id: 0, special: true, loss: true, kept: true });
+    expect(t[t.length - 2]).toMatchObject({ text: ' world', loss: true });
+    expect(t.slice(0, -2).every((x) => !x.loss)).toBe(true);
+    actions.setTokenize({ maxLength: 4, truncation: 'left' });
+    tv = await until(() => {
+      const s = store.getState().tokenView;
+      return s.status === 'ready' && s.view.truncated > 0 ? s : null;
+    });
+    if (tv.status !== 'ready') return;
+    expect(tv.view.tokens.filter((x) => x.kept)).toHaveLength(4);
+    expect(tv.view.tokens.slice(-4).every((x) => x.kept)).toBe(true);
+  });
+
+  it('exports the processed set and each split as JSONL', async () => {
+    await actions.start();
+    await actions.importFile(new File([LAMINI], 'lamini_docs.jsonl'));
+    actions.exportJsonl('train', 'prompt-completion');
+    actions.exportJsonl('test', 'text');
+    expect(downloads.map((d) => d.name)).toEqual(['lamini_docs.train.prompt-completion.jsonl', 'lamini_docs.test.text.jsonl']);
+    const train = downloads[0].text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const test = downloads[1].text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(train).toHaveLength(1260);
+    expect(test).toHaveLength(140);
+    expect(train[0].prompt).toMatch(/^### Question:\n[\s\S]*\n\n### Answer:$/);
+    // The test file holds exactly the test split's rows, in its order, as the template renders them.
+    const v = view();
+    const rows = store.getState().dataset!.rows;
+    const byId = new Map(rows.map((r, i) => [r.id, i]));
+    const want = v.split.test.map((id) => v.rendered.segments[byId.get(id)!]!.map((seg) => seg.text).join(''));
+    expect(test.map((r) => r.text)).toEqual(want);
+  });
+
+  it('saves every change and restores it at the next start', async () => {
+    await actions.start();
+    await actions.importText('{"question": "q", "answer": "a"}\n');
+    actions.setTokenize({ maxLength: 64 });
+    await actions.flush();
+    const saved = storage.saved!;
+    expect(saved.rows.map((r) => r.data)).toEqual([{ question: 'q', answer: 'a' }]);
+    expect(saved.tokenize.maxLength).toBe(64);
+
+    setup(saved);
+    await actions.start();
+    expect(store.getState().dataset).toEqual(saved);
+  });
+
+  it('a failing save is reported, and the data stays', async () => {
+    await actions.start();
+    storage.save = async () => {
+      throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
+    };
+    await actions.importText('{"question": "q", "answer": "a"}\n');
+    await actions.flush();
+    expect(store.getState().storageError).toMatch(/storage quota is full.*export it/);
+    expect(store.getState().dataset!.rows).toHaveLength(1);
+  });
+});

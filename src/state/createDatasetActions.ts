@@ -1,0 +1,336 @@
+/**
+ * The data panel's actions over the data worker and the browser storage. Built from a factory so
+ * tests can drive it with an in-process data service and a memory storage.
+ *
+ * Every change to the rows goes through `change`, which keeps the previous dataset on the undo
+ * stack; a new import is a change too, so replacing the data never loses the old set.
+ */
+import type { StoreApi } from 'zustand';
+import type { DataEvent, DataRequests } from '../protocol/dataProtocol';
+import type { RpcHooks } from '../client/rpcClient';
+import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
+import { toJsonl, type ExportFormat } from '../data/exportJsonl';
+import { detectMapping, MAPPING_SLOTS } from '../data/mapping';
+import type { FieldMapping, MappingKind, ParseResult, Row, SplitSettings, TemplateId, TemplateSpec, TokenizeSettings } from '../data/types';
+import { deriveDataset, splitSegments } from './datasetDerived';
+import type { DatasetStorage } from './datasetStorage';
+import { storageMessage } from './datasetStorage';
+import { HISTORY_LIMIT, SKIPPED_KEPT, type Dataset, type DatasetState, type RowFilter } from './datasetStore';
+
+export interface DataApi {
+  request<K extends keyof DataRequests & string>(kind: K, params: DataRequests[K]['params'], hooks?: RpcHooks<DataEvent>): Promise<DataRequests[K]['result']>;
+}
+
+export interface DatasetEnv {
+  data: DataApi;
+  storage: DatasetStorage;
+  /** The bundled sample dataset's text. */
+  loadSample: () => Promise<string>;
+  /** Offers a file to the user (the app clicks a download link). */
+  download: (name: string, text: string) => void;
+  /** Milliseconds to wait after the last change before saving (saves are whole-dataset writes). */
+  saveDelayMs?: number;
+}
+
+export const SAMPLE_NAME = 'NeoX Studio help (sample)';
+
+const TEMPLATE_FOR: Record<MappingKind, TemplateId> = {
+  qa: 'qa',
+  alpaca: 'alpaca',
+  'prompt-completion': 'plain',
+  'input-output': 'plain',
+  text: 'plain',
+  chat: 'llama2',
+};
+
+/** A starting point for the custom template that names the dataset's own prompt field. */
+function customStarter(mapping: FieldMapping | null): string {
+  const promptSlot = mapping ? MAPPING_SLOTS[mapping.kind][0] : null;
+  const field = promptSlot && mapping!.kind !== 'text' && mapping!.kind !== 'chat' ? mapping!.fields[promptSlot.slot] : null;
+  return field ? `Q: {${field}}\nA:` : 'Text: {text}\n';
+}
+
+export function datasetFromParse(name: string, source: Dataset['source'], result: ParseResult, prev: Dataset | null): Dataset {
+  const mapping = detectMapping(result.rows);
+  return {
+    name,
+    source,
+    format: result.format,
+    rows: result.rows.map((data, i) => ({ id: i, line: result.rowLines[i] ?? null, data })),
+    nextId: result.rows.length,
+    skipped: result.issues.slice(0, SKIPPED_KEPT),
+    skippedCount: result.issues.filter((i) => i.kind !== 'empty-file').length,
+    mapping,
+    template: { id: mapping ? TEMPLATE_FOR[mapping.kind] : 'plain', custom: customStarter(mapping) },
+    // Settings are the user's, not the file's: they carry over to a new dataset.
+    tokenize: prev?.tokenize ?? { ...DEFAULT_TOKENIZE },
+    split: prev?.split ?? { ...DEFAULT_SPLIT },
+  };
+}
+
+export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getState' | 'setState' | 'subscribe'>, env: DatasetEnv) {
+  const set = store.setState;
+  const get = store.getState;
+  let importAbort: AbortController | null = null;
+  let measureAbort: AbortController | null = null;
+  let measuredFor: unknown = null;
+  let viewKey: unknown[] = [];
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  let savedDataset: Dataset | null = null;
+
+  /** Replaces the dataset, keeping the old one on the undo stack under `label`. */
+  function change(label: string, next: Dataset): void {
+    const prev = get().dataset;
+    const history = prev ? [...get().history, { label, dataset: prev }].slice(-HISTORY_LIMIT) : get().history;
+    set({ dataset: next, history });
+  }
+
+  function update(fn: (d: Dataset) => Dataset): void {
+    const d = get().dataset;
+    if (d) set({ dataset: fn(d) });
+  }
+
+  function scheduleSave(): void {
+    const d = get().dataset;
+    if (!d || d === savedDataset) return;
+    if (get().saved) set({ saved: false });
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => void save(), env.saveDelayMs ?? 300);
+  }
+
+  async function save(): Promise<void> {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = null;
+    const d = get().dataset;
+    if (!d || d === savedDataset) return;
+    savedDataset = d;
+    try {
+      await env.storage.save(d);
+      if (get().dataset === d) set({ saved: true, storageError: null });
+    } catch (e) {
+      savedDataset = null; // so the next change or flush tries again
+      set({ storageError: storageMessage(e) });
+    }
+  }
+
+  /** Token counts come from the worker; re-measured whenever the rendered text changes. */
+  function remeasure(): void {
+    const { dataset, measure } = get();
+    if (!dataset) return;
+    const { rendered } = deriveDataset(dataset, measure);
+    if (rendered.segments === measuredFor) return;
+    measuredFor = rendered.segments;
+    measureAbort?.abort();
+    const abort = (measureAbort = new AbortController());
+    const items = rendered.segments.map((s) => s ?? []);
+    set({ measure: { status: 'running', done: 0, total: items.length } });
+    env.data
+      .request('measure', { items }, { signal: abort.signal, onEvent: (e) => e.type === 'measureProgress' && set({ measure: { status: 'running', done: e.done, total: e.total } }) })
+      .then(
+        ({ lengths }) => abort === measureAbort && set({ measure: { status: 'done', of: rendered.segments, lengths } }),
+        (e) => abort === measureAbort && !abort.signal.aborted && set({ measure: { status: 'failed', message: messageOf(e) } }),
+      );
+  }
+
+  /** The selected row's token view, re-requested when its text or the settings change. */
+  function refreshTokenView(): void {
+    const { dataset, selectedId, measure } = get();
+    if (!dataset || selectedId === null) {
+      viewKey = [];
+      if (get().tokenView.status !== 'idle') set({ tokenView: { status: 'idle' } });
+      return;
+    }
+    const i = dataset.rows.findIndex((r) => r.id === selectedId);
+    const segments = i >= 0 ? deriveDataset(dataset, measure).rendered.segments[i] : null;
+    const key = [selectedId, segments, dataset.tokenize];
+    if (key.every((k, j) => k === viewKey[j])) return;
+    viewKey = key;
+    if (!segments) {
+      set({ tokenView: { status: 'idle' } });
+      return;
+    }
+    set({ tokenView: { status: 'loading', rowId: selectedId } });
+    env.data.request('tokenView', { segments, settings: dataset.tokenize }).then(
+      (view) => viewKey === key && set({ tokenView: { status: 'ready', rowId: selectedId, view } }),
+      (e) => viewKey === key && set({ tokenView: { status: 'failed', rowId: selectedId, message: messageOf(e) } }),
+    );
+  }
+
+  store.subscribe((s, prev) => {
+    if (s.dataset !== prev.dataset) {
+      scheduleSave();
+      remeasure();
+    }
+    if (s.dataset !== prev.dataset || s.selectedId !== prev.selectedId) refreshTokenView();
+  });
+
+  async function parse(name: string, source: Blob | string): Promise<ParseResult | null> {
+    importAbort?.abort();
+    const abort = (importAbort = new AbortController());
+    set({ import: { status: 'parsing', name, progress: null } });
+    try {
+      const result = await env.data.request(
+        'parse',
+        { source, name },
+        { signal: abort.signal, onEvent: (e) => e.type === 'parseProgress' && abort === importAbort && set({ import: { status: 'parsing', name, progress: e.progress } }) },
+      );
+      return abort === importAbort ? result : null;
+    } catch (e) {
+      if (abort === importAbort) set({ import: abort.signal.aborted ? { status: 'idle' } : { status: 'failed', name, message: messageOf(e) } });
+      return null;
+    }
+  }
+
+  /** Clean files load straight away; files with bad lines wait in review for skip-or-cancel. */
+  async function importSource(name: string, source: Blob | string, kind: Dataset['source']): Promise<void> {
+    const result = await parse(name, source);
+    if (!result) return;
+    if (result.rows.length > 0 && result.issues.length === 0) adopt(name, kind, result);
+    else set({ import: { status: 'review', name, source: kind, result } });
+  }
+
+  function adopt(name: string, source: Dataset['source'], result: ParseResult): void {
+    const prev = get().dataset;
+    change(`load ${name}`, datasetFromParse(name, source, result, prev));
+    set({ import: { status: 'idle' }, selectedId: null, query: '', filter: 'all' });
+  }
+
+  async function loadSample(): Promise<void> {
+    let text: string;
+    try {
+      text = await env.loadSample();
+    } catch (e) {
+      set({ import: { status: 'failed', name: SAMPLE_NAME, message: `the sample dataset did not load (${messageOf(e)}): drop a file instead` } });
+      return;
+    }
+    await importSource(SAMPLE_NAME, text, 'sample');
+  }
+
+  function rowIndex(id: number): number {
+    return get().dataset?.rows.findIndex((r) => r.id === id) ?? -1;
+  }
+
+  return {
+    /** Restores the saved dataset, or loads the sample when there is none. */
+    async start(): Promise<void> {
+      set({ restoring: true });
+      let saved: Dataset | null = null;
+      try {
+        saved = await env.storage.load();
+      } catch (e) {
+        set({ storageError: storageMessage(e) });
+      }
+      if (saved) {
+        savedDataset = saved;
+        set({ dataset: saved, restoring: false, saved: true });
+      } else {
+        set({ restoring: false });
+        await loadSample();
+      }
+    },
+
+    importFile: (file: File) => importSource(file.name, file, 'file'),
+    importText: (text: string) => importSource('pasted text', text, 'paste'),
+    loadSample,
+
+    /** Stops a running parse, or leaves the review without loading anything. */
+    cancelImport(): void {
+      importAbort?.abort();
+      importAbort = null;
+      set({ import: { status: 'idle' } });
+    },
+
+    /** From review: keep the good rows, skip the bad lines (they stay listed on the dataset). */
+    acceptImport(): void {
+      const s = get().import;
+      if (s.status === 'review' && s.result.rows.length > 0) adopt(s.name, s.source, s.result);
+    },
+
+    setMappingKind(kind: MappingKind): void {
+      update((d) => {
+        const guess = detectMapping(d.rows.map((r) => r.data));
+        const fields = guess?.kind === kind ? guess.fields : guessFields(kind, d.mapping);
+        return { ...d, mapping: { kind, fields }, template: { ...d.template, id: d.template.id === 'custom' ? 'custom' : TEMPLATE_FOR[kind] } };
+      });
+    },
+
+    setMappingField(slot: string, field: string): void {
+      update((d) => {
+        if (!d.mapping) return d;
+        const fields = { ...d.mapping.fields };
+        if (field) fields[slot] = field;
+        else delete fields[slot];
+        return { ...d, mapping: { ...d.mapping, fields } };
+      });
+    },
+
+    setTemplate: (t: Partial<TemplateSpec>) => update((d) => ({ ...d, template: { ...d.template, ...t } })),
+    setTokenize: (t: Partial<TokenizeSettings>) => update((d) => ({ ...d, tokenize: { ...d.tokenize, ...t } })),
+    setSplit: (s: Partial<SplitSettings>) => update((d) => ({ ...d, split: { ...d.split, ...s } })),
+
+    setQuery: (query: string) => set({ query }),
+    setFilter: (filter: RowFilter) => set({ filter }),
+    select: (selectedId: number | null) => set({ selectedId }),
+
+    editRow(id: number, data: Row): void {
+      const d = get().dataset;
+      const i = rowIndex(id);
+      if (!d || i < 0) return;
+      const rows = d.rows.slice();
+      rows[i] = { ...rows[i], data };
+      change(`edit row ${i + 1}`, { ...d, rows });
+    },
+
+    deleteRow(id: number): void {
+      const d = get().dataset;
+      const i = rowIndex(id);
+      if (!d || i < 0) return;
+      change(`delete row ${i + 1}`, { ...d, rows: d.rows.filter((r) => r.id !== id) });
+      if (get().selectedId === id) set({ selectedId: null });
+    },
+
+    /** Appends a row (ids never repeat, so undo and the split stay unambiguous); returns its id. */
+    addRow(data: Row): number | null {
+      const d = get().dataset;
+      if (!d) return null;
+      const id = d.nextId;
+      change('add a row', { ...d, rows: [...d.rows, { id, line: null, data }], nextId: id + 1 });
+      set({ selectedId: id });
+      return id;
+    },
+
+    undo(): void {
+      const history = get().history;
+      const last = history[history.length - 1];
+      if (!last) return;
+      set({ dataset: last.dataset, history: history.slice(0, -1) });
+      const sel = get().selectedId;
+      if (sel !== null && !last.dataset.rows.some((r) => r.id === sel)) set({ selectedId: null });
+    },
+
+    /** Downloads the rendered examples (all usable ones, or one split) as JSONL. */
+    exportJsonl(which: 'all' | 'train' | 'test', format: ExportFormat): void {
+      const d = get().dataset;
+      if (!d) return;
+      const derived = deriveDataset(d, get().measure);
+      const base = d.name.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_') || 'dataset';
+      env.download(`${base}.${which}.${format}.jsonl`, toJsonl(splitSegments(d, derived, which), format));
+    },
+
+    /** Saves now (tests, and before the page hides). */
+    flush: save,
+  };
+}
+
+export type DatasetActions = ReturnType<typeof createDatasetActions>;
+
+/** Keeps fields whose slot names carry over (e.g. "input" from Alpaca to input/output). */
+function guessFields(kind: MappingKind, prev: FieldMapping | null): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const { slot } of MAPPING_SLOTS[kind]) if (prev?.fields[slot]) fields[slot] = prev.fields[slot];
+  return fields;
+}
+
+function messageOf(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}

@@ -1,0 +1,135 @@
+/**
+ * What the data panel shows, derived from the dataset: the mapped examples and their issues, the
+ * rendered text, stats, the split and the filtered row list. Each step is memoised on its inputs,
+ * so typing in the search box does not re-render 200,000 templates.
+ */
+import { checkMapping, fieldNames, mapRows } from '../data/mapping';
+import { checkSplit, splitIds } from '../data/split';
+import { computeStats, type DatasetStats } from '../data/stats';
+import { checkTemplate, renderSegments, segmentsText, type TemplateError } from '../data/templates';
+import type { FieldMapping, MappedExample, MappingIssue, Segment, SplitSettings, TemplateSpec } from '../data/types';
+import type { DataRow, Dataset, MeasureState, RowFilter } from './datasetStore';
+import { memoLast } from './memo';
+
+export interface Mapped {
+  /** examples[i] belongs to rows[i]; null where the row has an issue under this mapping. */
+  examples: (MappedExample | null)[];
+  issues: MappingIssue[];
+  /** The mapping itself is incomplete (a required slot unmapped); then nothing maps. */
+  mappingError: string | null;
+  fields: string[];
+}
+
+export const selectMapped = memoLast((rows: DataRow[], mapping: FieldMapping | null): Mapped => {
+  const data = rows.map((r) => r.data);
+  const fields = fieldNames(data);
+  const mappingError = mapping ? checkMapping(mapping) : 'No known field names were found: pick a format and map its fields.';
+  if (!mapping || mappingError) return { examples: rows.map(() => null), issues: [], mappingError, fields };
+  return { ...mapRows(data, mapping), mappingError: null, fields };
+});
+
+export interface Rendered {
+  /** segments[i] for rows[i]; null where the row is unusable or the template is invalid. */
+  segments: (Segment[] | null)[];
+  templateError: TemplateError | null;
+}
+
+export const selectRendered = memoLast((mapped: Mapped, template: TemplateSpec, kind: FieldMapping['kind'] | undefined): Rendered => {
+  const templateError = checkTemplate(template, mapped.fields, kind);
+  if (templateError) return { segments: mapped.examples.map(() => null), templateError };
+  return { segments: mapped.examples.map((e) => (e ? renderOrNull(e, template, kind) : null)), templateError: null };
+});
+
+/** A custom placeholder may name a field that this row lacks or holds as a number: the row is then unusable, not the panel. */
+function renderOrNull(e: MappedExample, template: TemplateSpec, kind: FieldMapping['kind'] | undefined): Segment[] | null {
+  try {
+    return renderSegments(e, template, kind);
+  } catch {
+    return null;
+  }
+}
+
+/** Indices of usable rows (mapped and rendered), in row order. */
+export const selectUsable = memoLast((rendered: Rendered): number[] => {
+  const out: number[] = [];
+  rendered.segments.forEach((s, i) => s && out.push(i));
+  return out;
+});
+
+/** Token lengths (EOS included when appended) of each row, when the worker's count matches this text. */
+export const selectLengths = memoLast((rendered: Rendered, measure: MeasureState, appendEos: boolean): Int32Array | null => {
+  if (measure.status !== 'done' || measure.of !== rendered.segments) return null;
+  return appendEos ? measure.lengths.map((n) => n + 1) : measure.lengths;
+});
+
+export const selectStats = memoLast(
+  (mapped: Mapped, usable: number[], lengths: Int32Array | null, maxLength: number): DatasetStats | null =>
+    lengths ? computeStats(usable.map((i) => ({ row: i, example: mapped.examples[i] as MappedExample, fullLength: lengths[i] })), maxLength) : null,
+);
+
+export interface SplitView {
+  /** Row ids in each split, in shuffled order. */
+  train: number[];
+  test: number[];
+  /** The split each row id belongs to. */
+  of: Map<number, 'train' | 'test'>;
+  error: string | null;
+}
+
+export const selectSplit = memoLast((rows: DataRow[], usable: number[], s: SplitSettings): SplitView => {
+  const error = checkSplit(usable.length, s);
+  if (error) return { train: [], test: [], of: new Map(), error };
+  const { train, test } = splitIds(
+    usable.map((i) => rows[i].id),
+    s,
+  );
+  const of = new Map<number, 'train' | 'test'>();
+  for (const id of train) of.set(id, 'train');
+  for (const id of test) of.set(id, 'test');
+  return { train, test, of, error: null };
+});
+
+/** Everything above for one dataset, in one call (components read what they need). */
+export function deriveDataset(d: Dataset, measure: MeasureState) {
+  const mapped = selectMapped(d.rows, d.mapping);
+  const rendered = selectRendered(mapped, d.template, d.mapping?.kind);
+  const usable = selectUsable(rendered);
+  const lengths = selectLengths(rendered, measure, d.tokenize.appendEos);
+  const stats = selectStats(mapped, usable, lengths, d.tokenize.maxLength);
+  const split = selectSplit(d.rows, usable, d.split);
+  return { mapped, rendered, usable, lengths, stats, split };
+}
+export type DerivedDataset = ReturnType<typeof deriveDataset>;
+
+/** Row indices that pass the filter and contain the query (case-insensitive, in any field). */
+export const selectVisibleRows = memoLast((d: Dataset, derived: DerivedDataset, query: string, filter: RowFilter): number[] => {
+  const q = query.trim().toLowerCase();
+  const dupRows = filter === 'duplicates' ? new Set((derived.stats?.duplicates.groups ?? []).flat()) : null;
+  const out: number[] = [];
+  d.rows.forEach((row, i) => {
+    const seg = derived.rendered.segments[i];
+    const ex = derived.mapped.examples[i];
+    const pass =
+      filter === 'all' ||
+      (filter === 'unusable' && !seg) ||
+      (filter === 'duplicates' && dupRows!.has(i)) ||
+      (filter === 'truncated' && !!seg && !!derived.lengths && derived.lengths[i] > d.tokenize.maxLength) ||
+      (filter === 'blank' && !!ex && !ex.messages && (ex.output.trim() === '' || (d.mapping?.kind !== 'text' && ex.prompt.trim() === ''))) ||
+      ((filter === 'train' || filter === 'test') && derived.split.of.get(row.id) === filter);
+    if (!pass) return;
+    if (q && !rowText(row, seg).toLowerCase().includes(q)) return;
+    out.push(i);
+  });
+  return out;
+});
+
+function rowText(row: DataRow, seg: Segment[] | null): string {
+  return seg ? segmentsText(seg) : JSON.stringify(row.data);
+}
+
+/** The rows of one split, rendered, for export. */
+export function splitSegments(d: Dataset, derived: DerivedDataset, which: 'all' | 'train' | 'test'): Segment[][] {
+  if (which === 'all') return derived.usable.map((i) => derived.rendered.segments[i] as Segment[]);
+  const index = new Map(d.rows.map((r, i) => [r.id, i]));
+  return derived.split[which].map((id) => derived.rendered.segments[index.get(id)!] as Segment[]);
+}
