@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { openStudio, watchErrors } from './support/page';
 
@@ -106,4 +108,33 @@ test('a malformed file: the bad lines are listed with their reasons, the good on
   await expect(page.getByTestId('dataset-rows')).toHaveText('3');
   await page.screenshot({ path: 'test-results/data-malformed.png', fullPage: true });
   expect(errors).toEqual([]);
+});
+
+test('a 200 MB file streams with a progress bar, and Cancel stops it and keeps the current data', async ({ page }) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'neox-big-'));
+  try {
+    const file = path.join(dir, 'big.jsonl');
+    const line = `${JSON.stringify({ question: 'What does the studio do with my data?', answer: 'It keeps it on this machine. '.repeat(20) })}\n`;
+    const chunk = line.repeat(Math.ceil((1 << 20) / line.length)); // ~1 MiB
+    const fd = openSync(file, 'w');
+    for (let i = 0; i < 200; i++) writeSync(fd, chunk);
+    closeSync(fd);
+
+    const errors = watchErrors(page);
+    await openData(page);
+    await expect(page.getByTestId('dataset-name')).toHaveText('NeoX Studio help (sample)');
+    await page.getByTestId('data-file-input').setInputFiles(file);
+    const progress = page.getByTestId('import-progress');
+    await expect(progress).toBeVisible();
+    await expect(progress).toContainText(/Reading big\.jsonl: [\d.]+ (kB|MB)/);
+    // The page still answers while the worker reads: the search box takes typing, Cancel takes a click.
+    await page.getByTestId('data-search').fill('guardrail');
+    await expect(page.getByTestId('data-search')).toHaveValue('guardrail');
+    await page.getByTestId('import-cancel').click();
+    await expect(progress).toHaveCount(0);
+    await expect(page.getByTestId('dataset-name')).toHaveText('NeoX Studio help (sample)');
+    expect(errors).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

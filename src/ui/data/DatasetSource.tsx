@@ -28,7 +28,7 @@ export function DatasetSource() {
       {d && (
         <p className="dataset-summary" data-testid="dataset-summary">
           <strong data-testid="dataset-name">{d.name}</strong> · {d.format.toUpperCase()} ·{' '}
-          <span data-testid="dataset-rows">{formatInt(d.rows.length)}</span> rows
+          <span data-testid="dataset-rows">{formatInt(d.rows.length)}</span> {d.rows.length === 1 ? 'row' : 'rows'}
           {d.skippedCount > 0 && (
             <span data-testid="dataset-skipped">
               {' '}
@@ -36,7 +36,7 @@ export function DatasetSource() {
             </span>
           )}
           {derived.usable.length < d.rows.length && (
-            <span data-testid="dataset-unusable"> · {formatInt(d.rows.length - derived.usable.length)} not usable with this mapping</span>
+            <span data-testid="dataset-unusable"> · {formatInt(d.rows.length - derived.usable.length)} not usable {derived.rendered.templateError ? 'until the template is fixed' : 'with this mapping'}</span>
           )}
           {!storageError && (
             <span className="hint" data-testid="save-status" data-saved={saved}>

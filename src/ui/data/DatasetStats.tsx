@@ -17,7 +17,7 @@ export function DatasetStats({ view }: { view: DatasetView }) {
           <dt>Usable examples</dt>
           <dd data-testid="stat-examples">{formatInt(view.usable.length)}</dd>
         </div>
-        {stats && (
+        {stats && stats.examples > 0 && (
           <>
             <div>
               <dt>Tokens</dt>
@@ -68,7 +68,7 @@ export function DatasetStats({ view }: { view: DatasetView }) {
           Token counts are unavailable: {measure.message}
         </p>
       )}
-      {stats && <LengthHistogram histogram={stats.histogram} maxLength={maxLength} />}
+      {stats && stats.examples > 0 && <LengthHistogram histogram={stats.histogram} maxLength={maxLength} />}
       {stats && stats.emptyFields.output > 0 && (
         <p className="hint" data-testid="blank-answer-hint">
           {plural(stats.emptyFields.output, 'example')} with a blank answer teach the model to stop at once: filter “Blank prompt or answer” to fix or delete them.
