@@ -60,6 +60,13 @@ test('dropping the course file: 1,400 rows, Q&A mapping, template preview, token
   await expect(tokens.last()).toHaveAttribute('data-special', 'true');
   await page.screenshot({ path: 'test-results/data-lamini.png', fullPage: true });
 
+  // Export the test split: a JSONL file of 140 prompt/completion lines in the course's format.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-test').click()]);
+  expect(download.suggestedFilename()).toBe('lamini_docs.test.prompt-completion.jsonl');
+  const exported = readFileSync(await download.path(), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  expect(exported).toHaveLength(140);
+  for (const r of exported) expect(r.prompt).toMatch(/^### Question:\n[\s\S]*\n\n### Answer:$/);
+
   await expect(page.getByTestId('save-status')).toHaveAttribute('data-saved', 'true');
   await page.reload();
   await page.getByTestId('tab-data').click();

@@ -13,6 +13,7 @@ import { WorkerEngine } from './workerClient';
 export function localPort<R extends RequestMap, E extends RpcEvent>(
   makeHandler: (emit: (e: E) => void) => Handler<R, E>,
   version: number,
+  options: { serial?: boolean } = {},
 ): WorkerPort {
   const port: WorkerPort = {
     onmessage: null,
@@ -21,7 +22,7 @@ export function localPort<R extends RequestMap, E extends RpcEvent>(
     terminate: () => {},
   } as WorkerPort;
   const post = (m: RpcFromWorker<R, E>) => queueMicrotask(() => port.onmessage?.({ data: m } as MessageEvent));
-  const dispatch = createDispatcher(makeHandler((event) => post({ type: 'event', event })), post, version);
+  const dispatch = createDispatcher(makeHandler((event) => post({ type: 'event', event })), post, version, options);
   return port;
 }
 

@@ -28,6 +28,8 @@ export class RpcClient<R extends RequestMap, E extends RpcEvent> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending<E>>();
   private readonly listeners = new Set<(e: E) => void>();
+  /** Why the worker can no longer answer (crashed or terminated); later requests fail at once with it. */
+  private dead: string | null = null;
 
   constructor(
     private readonly worker: WorkerPort,
@@ -42,6 +44,7 @@ export class RpcClient<R extends RequestMap, E extends RpcEvent> {
   request<K extends keyof R & string>(kind: K, params: R[K]['params'], hooks: RpcHooks<E> = {}): Promise<R[K]['result']> {
     const id = this.nextId++;
     return new Promise<R[K]['result']>((resolve, reject) => {
+      if (this.dead) return reject(new Error(this.dead));
       if (hooks.signal?.aborted) return reject(new CancelledError());
       this.pending.set(id, { resolve: resolve as (r: never) => void, reject, onEvent: hooks.onEvent });
       hooks.signal?.addEventListener('abort', () => this.worker.postMessage({ type: 'cancel', id } satisfies RpcToWorker<R>), { once: true });
@@ -75,6 +78,7 @@ export class RpcClient<R extends RequestMap, E extends RpcEvent> {
   }
 
   private failAll(message: string): void {
+    this.dead = message;
     for (const p of this.pending.values()) p.reject(new Error(message));
     this.pending.clear();
   }

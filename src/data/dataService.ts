@@ -1,9 +1,9 @@
 /**
  * What the data worker does: parse files and tokenize examples. The tokenizer is loaded on first
- * use; token counts are memoised per segment text, so re-measuring after an edit or a template
- * switch only tokenizes what changed.
+ * use; token counts are memoised per segment text, so re-measuring after an edit or a settings
+ * change only tokenizes what changed (up to MEMO_LIMIT distinct segments; beyond, it starts over).
  */
-import type { DataEvent, DataRequests, TokenView } from '../protocol/dataProtocol';
+import { VIEW_DROPPED_TOKENS, type DataEvent, type DataRequests, type TokenView } from '../protocol/dataProtocol';
 import type { JobContext } from '../protocol/rpc';
 import { encodeSegments } from './encode';
 import { parseDataset } from './parse';
@@ -12,8 +12,8 @@ import type { Segment, TokenizeSettings } from './types';
 
 type Ctx = JobContext<DataEvent>;
 
-/** Enough for a few hundred thousand distinct segments; beyond it the memo starts over. */
-const MEMO_LIMIT = 500_000;
+/** Distinct segment texts remembered: two per row for a 1,000,000-row Q&A set. */
+const MEMO_LIMIT = 2_000_000;
 const PROGRESS_EVERY = 2_000;
 
 export class DataService {
@@ -47,7 +47,6 @@ export class DataService {
 
   private async measure(items: Segment[][], ctx: Ctx): Promise<{ lengths: Int32Array }> {
     const tok = await this.tok();
-    if (this.memo.size > MEMO_LIMIT) this.memo.clear();
     const lengths = new Int32Array(items.length); // (N) tokens per example, EOS not counted
     for (let i = 0; i < items.length; i++) {
       let n = 0;
@@ -55,6 +54,7 @@ export class DataService {
         let k = this.memo.get(s.text);
         if (k === undefined) {
           k = tok.encode(s.text).length;
+          if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
           this.memo.set(s.text, k);
         }
         n += k;
@@ -74,14 +74,19 @@ export class DataService {
     const kept = encodeSegments(segments, tok, settings);
     // Kept tokens are a contiguous run of the full sequence: its head (right truncation) or its tail (left).
     const offset = settings.truncation === 'left' ? full.ids.length - kept.ids.length : 0;
-    const pieces = tok.pieces(full.ids);
+    // Only VIEW_DROPPED_TOKENS dropped tokens next to the cut travel; the far ones are counted.
+    const from = Math.max(0, offset - VIEW_DROPPED_TOKENS);
+    const to = Math.min(full.ids.length, offset + kept.ids.length + VIEW_DROPPED_TOKENS);
+    const ids = full.ids.slice(from, to);
+    const pieces = tok.pieces(ids);
     return {
-      tokens: full.ids.map((id, t) => {
-        const k = t - offset;
+      tokens: ids.map((id, j) => {
+        const k = from + j - offset;
         const isKept = k >= 0 && k < kept.ids.length;
-        const piece = pieces[t];
+        const piece = pieces[j];
         return { id, text: tok.decode([id]), piece, special: id === tok.eosTokenId || /^<\|.*\|>$/.test(piece), loss: isKept && kept.loss[k] === 1, kept: isKept };
       }),
+      omitted: full.ids.length - ids.length,
       fullLength: full.ids.length,
       truncated: kept.truncated,
     };

@@ -59,7 +59,7 @@ function histogram(sorted: Float64Array, maxLength: number, bins: number): Lengt
 }
 
 /** Exact-duplicate key: what the template sees, trimmed (chat: every turn). */
-function exampleKey(e: MappedExample): string {
+export function exampleKey(e: MappedExample): string {
   if (e.messages) return JSON.stringify(e.messages.map((m) => [m.role, m.content.trim()]));
   return JSON.stringify([e.prompt.trim(), e.input.trim(), e.output.trim()]);
 }

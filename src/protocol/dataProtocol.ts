@@ -7,6 +7,9 @@ import type { ParseProgress, ParseResult, Segment, SourceFormat, TokenizeSetting
 
 export const DATA_PROTOCOL_VERSION = 1;
 
+/** Dropped tokens shown on the far side of a truncation cut. */
+export const VIEW_DROPPED_TOKENS = 64;
+
 /** One token of the token view. */
 export interface ViewToken {
   id: number;
@@ -22,8 +25,10 @@ export interface ViewToken {
 }
 
 export interface TokenView {
-  /** Every token before truncation, in order; `kept` says which survive. */
+  /** The tokens before truncation, in order; `kept` says which survive. Only the dropped tokens
+   * next to the cut are listed (a 1 MB line would be 250,000 chips): `omitted` counts the rest. */
   tokens: ViewToken[];
+  omitted: number;
   fullLength: number;
   truncated: number;
 }
@@ -34,7 +39,6 @@ export type DataRequests = {
   measure: { params: { items: Segment[][] }; result: { lengths: Int32Array } };
   tokenView: { params: { segments: Segment[]; settings: TokenizeSettings }; result: TokenView };
 };
-export type DataRequestKind = keyof DataRequests;
 
 export type DataEvent =
   | { type: 'parseProgress'; requestId: number; progress: ParseProgress }

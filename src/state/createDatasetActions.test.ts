@@ -3,9 +3,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { inProcessDataClient, repoFile } from '../testing/dataTesting';
 import { createDatasetActions, SAMPLE_NAME, type DatasetActions } from './createDatasetActions';
-import { deriveDataset } from './datasetDerived';
+import { deriveDataset, selectVisibleRows } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
-import { initialDatasetState, type Dataset, type DatasetState } from './datasetStore';
+import { initialDatasetState, type Dataset, type DatasetState, type RowFilter } from './datasetStore';
 
 const LAMINI = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'));
 const SAMPLE = readFileSync(repoFile('public/datasets/studio-help.jsonl'), 'utf8');
@@ -15,7 +15,8 @@ function memoryStorage(initial: Dataset | null = null): DatasetStorage & { saved
     saved: initial,
     saves: 0,
     load: async () => s.saved,
-    save: async (d: Dataset) => {
+    save: async (d: Dataset, rowsChanged: boolean) => {
+      if (!rowsChanged && s.saved && d.rows !== s.saved.rows) throw new Error('rows changed but were not saved');
       s.saved = d;
       s.saves++;
     },
@@ -150,17 +151,71 @@ describe('dataset actions', () => {
     expect(store.getState().history).toEqual([]);
   });
 
+  it('undoing a row change keeps the settings changed after it; undo right after a change leaves nothing unsaved', async () => {
+    await actions.start();
+    await actions.importText('{"question": "q1", "answer": "a1"}\n');
+    const row = store.getState().dataset!.rows[0];
+    actions.editRow(row.id, { question: 'q1', answer: 'edited' });
+    actions.setTemplate({ id: 'plain' });
+    actions.setTokenize({ maxLength: 64 });
+    actions.undo();
+    const d = store.getState().dataset!;
+    expect(d.rows[0].data.answer).toBe('a1');
+    expect([d.template.id, d.tokenize.maxLength]).toEqual(['plain', 64]);
+
+    await actions.flush();
+    expect(store.getState().saved).toBe(true);
+    actions.editRow(row.id, { question: 'q1', answer: 'again' });
+    expect(store.getState().saved).toBe(false);
+    actions.undo(); // back to exactly what is stored, before the save timer fired
+    await until(() => store.getState().saved);
+    expect(storage.saved!.rows[0].data.answer).toBe('a1');
+  });
+
+  it('a custom placeholder missing from some rows makes just those rows unusable, with the reason', async () => {
+    await actions.start();
+    await actions.importText('{"question": "q1", "answer": "a1", "ctx": "c"}\n{"question": "q2", "answer": "a2"}\n');
+    actions.setTemplate({ id: 'custom', custom: '{ctx}: {question}' });
+    const v = view();
+    expect(v.rendered.templateError).toBeNull();
+    expect(v.usable).toEqual([0]);
+    expect(v.rendered.rowErrors.get(1)).toMatch(/ctx/);
+  });
+
+  it('the duplicates filter finds every duplicated row, beyond the stats list', async () => {
+    await actions.start();
+    const lines = Array.from({ length: 150 }, (_, i) => `{"question": "q${i}", "answer": "a"}\n{"question": "q${i}", "answer": "a"}\n`).join('');
+    await actions.importText(lines);
+    const v = await until(() => (view().stats ? view() : null));
+    expect(v.stats!.duplicates.rows).toBe(150);
+    expect(v.stats!.duplicates.groups).toHaveLength(100); // the stats list is capped
+    const d = store.getState().dataset!;
+    expect(selectVisibleRows(d, v.mapped, v.rendered, v.lengths, v.split, '', 'duplicates')).toHaveLength(300);
+  });
+
+  it('undo keeps the last two replaced datasets, not every one', async () => {
+    await actions.start();
+    for (const n of [1, 2, 3]) await actions.importText(`{"question": "file ${n}", "answer": "a"}\n`);
+    expect(store.getState().history.map((h) => h.label)).toEqual(['load pasted text', 'load pasted text']);
+    actions.undo();
+    actions.undo();
+    expect(store.getState().dataset!.rows[0].data.question).toBe('file 1');
+  });
+
   it('search finds the guardrail answers; filters narrow to not-usable rows', async () => {
     await actions.start();
     const d = store.getState().dataset!;
-    const { selectVisibleRows } = await import('./datasetDerived');
-    const guard = selectVisibleRows(d, view(), 'keep the discussion relevant', 'all');
+    const visible = (q: string, f: RowFilter) => {
+      const v = view();
+      return selectVisibleRows(store.getState().dataset!, v.mapped, v.rendered, v.lengths, v.split, q, f);
+    };
+    const guard = visible('keep the discussion relevant', 'all');
     expect(guard.length).toBeGreaterThanOrEqual(10);
     for (const i of guard) expect(String(d.rows[i].data.answer)).toMatch(/keep the discussion relevant/i);
     // A row whose answer is a number cannot be used, and the filter finds exactly it.
     actions.addRow({ question: 'q', answer: 42 });
     const d2 = store.getState().dataset!;
-    expect(selectVisibleRows(d2, view(), '', 'unusable')).toEqual([d2.rows.length - 1]);
+    expect(visible('', 'unusable')).toEqual([d2.rows.length - 1]);
     expect(view().mapped.issues[0].message).toMatch(/answer is a number/);
   });
 

@@ -15,7 +15,7 @@ import type { FieldMapping, MappingKind, ParseResult, Row, SplitSettings, Templa
 import { deriveDataset, splitSegments } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
 import { storageMessage } from './datasetStorage';
-import { HISTORY_LIMIT, SKIPPED_KEPT, type Dataset, type DatasetState, type RowFilter } from './datasetStore';
+import { HISTORY_LIMIT, SKIPPED_KEPT, type DataRow, type Dataset, type DatasetState, type HistoryEntry, type RowFilter } from './datasetStore';
 
 export interface DataApi {
   request<K extends keyof DataRequests & string>(kind: K, params: DataRequests[K]['params'], hooks?: RpcHooks<DataEvent>): Promise<DataRequests[K]['result']>;
@@ -33,6 +33,7 @@ export interface DatasetEnv {
 }
 
 export const SAMPLE_NAME = 'NeoX Studio help (sample)';
+const IMPORTS_KEPT = 2;
 
 const TEMPLATE_FOR: Record<MappingKind, TemplateId> = {
   qa: 'qa',
@@ -73,16 +74,27 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
   const get = store.getState;
   let importAbort: AbortController | null = null;
   let measureAbort: AbortController | null = null;
+  let viewAbort: AbortController | null = null;
   let measuredFor: unknown = null;
   let viewKey: unknown[] = [];
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
   let savedDataset: Dataset | null = null;
 
-  /** Replaces the dataset, keeping the old one on the undo stack under `label`. */
-  function change(label: string, next: Dataset): void {
-    const prev = get().dataset;
-    const history = prev ? [...get().history, { label, dataset: prev }].slice(-HISTORY_LIMIT) : get().history;
-    set({ dataset: next, history });
+  /**
+   * At most two replaced datasets are kept (each can be 200 MB): a new import forgets the steps
+   * before the import that came two loads ago.
+   */
+  function push(entry: HistoryEntry): void {
+    let history = [...get().history, entry];
+    const imports = history.flatMap((h, i) => (h.kind === 'dataset' ? [i] : []));
+    if (imports.length > IMPORTS_KEPT) history = history.slice(imports[imports.length - IMPORTS_KEPT]);
+    set({ history: history.slice(-HISTORY_LIMIT) });
+  }
+
+  /** Replaces the rows, keeping the old ones on the undo stack under `label`. */
+  function changeRows(label: string, d: Dataset, rows: DataRow[], nextId = d.nextId): void {
+    push({ label, kind: 'rows', rows: d.rows, nextId: d.nextId });
+    set({ dataset: { ...d, rows, nextId } });
   }
 
   function update(fn: (d: Dataset) => Dataset): void {
@@ -92,7 +104,14 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
 
   function scheduleSave(): void {
     const d = get().dataset;
-    if (!d || d === savedDataset) return;
+    if (!d) return;
+    if (d === savedDataset) {
+      // Back to what is stored (an undo right after a change): nothing to write.
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = null;
+      if (!get().saved) set({ saved: true });
+      return;
+    }
     if (get().saved) set({ saved: false });
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = setTimeout(() => void save(), env.saveDelayMs ?? 300);
@@ -103,9 +122,10 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
     saveTimer = null;
     const d = get().dataset;
     if (!d || d === savedDataset) return;
+    const rowsChanged = d.rows !== savedDataset?.rows;
     savedDataset = d;
     try {
-      await env.storage.save(d);
+      await env.storage.save(d, rowsChanged);
       if (get().dataset === d) set({ saved: true, storageError: null });
     } catch (e) {
       savedDataset = null; // so the next change or flush tries again
@@ -125,7 +145,7 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
     const items = rendered.segments.map((s) => s ?? []);
     set({ measure: { status: 'running', done: 0, total: items.length } });
     env.data
-      .request('measure', { items }, { signal: abort.signal, onEvent: (e) => e.type === 'measureProgress' && set({ measure: { status: 'running', done: e.done, total: e.total } }) })
+      .request('measure', { items }, { signal: abort.signal, onEvent: (e) => e.type === 'measureProgress' && abort === measureAbort && set({ measure: { status: 'running', done: e.done, total: e.total } }) })
       .then(
         ({ lengths }) => abort === measureAbort && set({ measure: { status: 'done', of: rendered.segments, lengths } }),
         (e) => abort === measureAbort && !abort.signal.aborted && set({ measure: { status: 'failed', message: messageOf(e) } }),
@@ -149,10 +169,12 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       set({ tokenView: { status: 'idle' } });
       return;
     }
+    viewAbort?.abort();
+    const abort = (viewAbort = new AbortController());
     set({ tokenView: { status: 'loading', rowId: selectedId } });
-    env.data.request('tokenView', { segments, settings: dataset.tokenize }).then(
+    env.data.request('tokenView', { segments, settings: dataset.tokenize }, { signal: abort.signal }).then(
       (view) => viewKey === key && set({ tokenView: { status: 'ready', rowId: selectedId, view } }),
-      (e) => viewKey === key && set({ tokenView: { status: 'failed', rowId: selectedId, message: messageOf(e) } }),
+      (e) => viewKey === key && !abort.signal.aborted && set({ tokenView: { status: 'failed', rowId: selectedId, message: messageOf(e) } }),
     );
   }
 
@@ -191,7 +213,8 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
 
   function adopt(name: string, source: Dataset['source'], result: ParseResult): void {
     const prev = get().dataset;
-    change(`load ${name}`, datasetFromParse(name, source, result, prev));
+    if (prev) push({ label: `load ${name}`, kind: 'dataset', dataset: prev });
+    set({ dataset: datasetFromParse(name, source, result, prev) });
     set({ import: { status: 'idle' }, selectedId: null, query: '', filter: 'all' });
   }
 
@@ -220,7 +243,10 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       } catch (e) {
         set({ storageError: storageMessage(e) });
       }
-      if (saved) {
+      // A file dropped while the saved data was being read wins over both.
+      if (get().dataset || get().import.status !== 'idle') {
+        set({ restoring: false });
+      } else if (saved) {
         savedDataset = saved;
         set({ dataset: saved, restoring: false, saved: true });
       } else {
@@ -278,14 +304,14 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       if (!d || i < 0) return;
       const rows = d.rows.slice();
       rows[i] = { ...rows[i], data };
-      change(`edit row ${i + 1}`, { ...d, rows });
+      changeRows(`edit row ${i + 1}`, d, rows);
     },
 
     deleteRow(id: number): void {
       const d = get().dataset;
       const i = rowIndex(id);
       if (!d || i < 0) return;
-      change(`delete row ${i + 1}`, { ...d, rows: d.rows.filter((r) => r.id !== id) });
+      changeRows(`delete row ${i + 1}`, d, d.rows.filter((r) => r.id !== id));
       if (get().selectedId === id) set({ selectedId: null });
     },
 
@@ -294,7 +320,7 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       const d = get().dataset;
       if (!d) return null;
       const id = d.nextId;
-      change('add a row', { ...d, rows: [...d.rows, { id, line: null, data }], nextId: id + 1 });
+      changeRows('add a row', d, [...d.rows, { id, line: null, data }], id + 1);
       set({ selectedId: id });
       return id;
     },
@@ -302,10 +328,12 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
     undo(): void {
       const history = get().history;
       const last = history[history.length - 1];
-      if (!last) return;
-      set({ dataset: last.dataset, history: history.slice(0, -1) });
+      const d = get().dataset;
+      if (!last || !d) return;
+      const dataset = last.kind === 'dataset' ? last.dataset : { ...d, rows: last.rows, nextId: last.nextId };
+      set({ dataset, history: history.slice(0, -1) });
       const sel = get().selectedId;
-      if (sel !== null && !last.dataset.rows.some((r) => r.id === sel)) set({ selectedId: null });
+      if (sel !== null && !dataset.rows.some((r) => r.id === sel)) set({ selectedId: null });
     },
 
     /** Downloads the rendered examples (all usable ones, or one split) as JSONL. */

@@ -1,11 +1,12 @@
 /**
  * What the data panel shows, derived from the dataset: the mapped examples and their issues, the
- * rendered text, stats, the split and the filtered row list. Each step is memoised on its inputs,
- * so typing in the search box does not re-render 200,000 templates.
+ * rendered text, stats, the split and the filtered row list. Each step is memoised on its inputs
+ * (by reference), so typing in the search box does not re-render 200,000 templates, and the
+ * lower-cased search text is built once per rendering.
  */
 import { checkMapping, fieldNames, mapRows } from '../data/mapping';
 import { checkSplit, splitIds } from '../data/split';
-import { computeStats, type DatasetStats } from '../data/stats';
+import { computeStats, exampleKey, type DatasetStats } from '../data/stats';
 import { checkTemplate, renderSegments, segmentsText, type TemplateError } from '../data/templates';
 import type { FieldMapping, MappedExample, MappingIssue, Segment, SplitSettings, TemplateSpec } from '../data/types';
 import type { DataRow, Dataset, MeasureState, RowFilter } from './datasetStore';
@@ -32,22 +33,57 @@ export interface Rendered {
   /** segments[i] for rows[i]; null where the row is unusable or the template is invalid. */
   segments: (Segment[] | null)[];
   templateError: TemplateError | null;
+  /** Rows the template cannot render, and why (a custom placeholder naming a field this row lacks). */
+  rowErrors: Map<number, string>;
 }
 
 export const selectRendered = memoLast((mapped: Mapped, template: TemplateSpec, kind: FieldMapping['kind'] | undefined): Rendered => {
+  const rowErrors = new Map<number, string>();
   const templateError = checkTemplate(template, mapped.fields, kind);
-  if (templateError) return { segments: mapped.examples.map(() => null), templateError };
-  return { segments: mapped.examples.map((e) => (e ? renderOrNull(e, template, kind) : null)), templateError: null };
+  if (templateError) return { segments: mapped.examples.map(() => null), templateError, rowErrors };
+  const segments = mapped.examples.map((e, i) => {
+    if (!e) return null;
+    try {
+      return renderSegments(e, template, kind);
+    } catch (err) {
+      rowErrors.set(i, (err as Error).message);
+      return null;
+    }
+  });
+  return { segments, templateError: null, rowErrors };
 });
 
-/** A custom placeholder may name a field that this row lacks or holds as a number: the row is then unusable, not the panel. */
-function renderOrNull(e: MappedExample, template: TemplateSpec, kind: FieldMapping['kind'] | undefined): Segment[] | null {
-  try {
-    return renderSegments(e, template, kind);
-  } catch {
-    return null;
-  }
-}
+/** Why row i cannot be trained on, or null: the mapping's issue, else the template's. */
+export const selectRowProblems = memoLast((mapped: Mapped, rendered: Rendered): Map<number, string> => {
+  const out = new Map(rendered.rowErrors);
+  for (const issue of mapped.issues) out.set(issue.row, issue.message);
+  return out;
+});
+
+/** Row id → index in rows. */
+export const selectRowIndex = memoLast((rows: DataRow[]): Map<number, number> => new Map(rows.map((r, i) => [r.id, i])));
+
+/** Rows that repeat another exactly (every member of a duplicate group; not capped like the stats' list). */
+export const selectDuplicateRows = memoLast((mapped: Mapped): Set<number> => {
+  const first = new Map<string, number>();
+  const out = new Set<number>();
+  mapped.examples.forEach((e, i) => {
+    if (!e) return;
+    const key = exampleKey(e);
+    const j = first.get(key);
+    if (j === undefined) first.set(key, i);
+    else out.add(i).add(j);
+  });
+  return out;
+});
+
+/** Each row's searchable text, lower-cased once per rendering rather than per keystroke. */
+const selectSearchText = memoLast((rows: DataRow[], rendered: Rendered): string[] =>
+  rows.map((row, i) => {
+    const seg = rendered.segments[i];
+    return (seg ? segmentsText(seg) : JSON.stringify(row.data)).toLowerCase();
+  }),
+);
 
 /** Indices of usable rows (mapped and rendered), in row order. */
 export const selectUsable = memoLast((rendered: Rendered): number[] => {
@@ -102,34 +138,32 @@ export function deriveDataset(d: Dataset, measure: MeasureState) {
 export type DerivedDataset = ReturnType<typeof deriveDataset>;
 
 /** Row indices that pass the filter and contain the query (case-insensitive, in any field). */
-export const selectVisibleRows = memoLast((d: Dataset, derived: DerivedDataset, query: string, filter: RowFilter): number[] => {
-  const q = query.trim().toLowerCase();
-  const dupRows = filter === 'duplicates' ? new Set((derived.stats?.duplicates.groups ?? []).flat()) : null;
-  const out: number[] = [];
-  d.rows.forEach((row, i) => {
-    const seg = derived.rendered.segments[i];
-    const ex = derived.mapped.examples[i];
-    const pass =
-      filter === 'all' ||
-      (filter === 'unusable' && !seg) ||
-      (filter === 'duplicates' && dupRows!.has(i)) ||
-      (filter === 'truncated' && !!seg && !!derived.lengths && derived.lengths[i] > d.tokenize.maxLength) ||
-      (filter === 'blank' && !!ex && !ex.messages && (ex.output.trim() === '' || (d.mapping?.kind !== 'text' && ex.prompt.trim() === ''))) ||
-      ((filter === 'train' || filter === 'test') && derived.split.of.get(row.id) === filter);
-    if (!pass) return;
-    if (q && !rowText(row, seg).toLowerCase().includes(q)) return;
-    out.push(i);
-  });
-  return out;
-});
-
-function rowText(row: DataRow, seg: Segment[] | null): string {
-  return seg ? segmentsText(seg) : JSON.stringify(row.data);
-}
+export const selectVisibleRows = memoLast(
+  (d: Dataset, mapped: Mapped, rendered: Rendered, lengths: Int32Array | null, split: SplitView, query: string, filter: RowFilter): number[] => {
+    const q = query.trim().toLowerCase();
+    const text = q ? selectSearchText(d.rows, rendered) : null;
+    const dup = filter === 'duplicates' ? selectDuplicateRows(mapped) : null;
+    const promptless = d.mapping?.kind === 'text';
+    const out: number[] = [];
+    d.rows.forEach((row, i) => {
+      const seg = rendered.segments[i];
+      const ex = mapped.examples[i];
+      const pass =
+        filter === 'all' ||
+        (filter === 'unusable' && !seg) ||
+        (filter === 'duplicates' && dup!.has(i)) ||
+        (filter === 'truncated' && !!seg && !!lengths && lengths[i] > d.tokenize.maxLength) ||
+        (filter === 'blank' && !!ex && !ex.messages && (ex.output.trim() === '' || (!promptless && ex.prompt.trim() === ''))) ||
+        ((filter === 'train' || filter === 'test') && split.of.get(row.id) === filter);
+      if (pass && (!text || text[i].includes(q))) out.push(i);
+    });
+    return out;
+  },
+);
 
 /** The rows of one split, rendered, for export. */
 export function splitSegments(d: Dataset, derived: DerivedDataset, which: 'all' | 'train' | 'test'): Segment[][] {
   if (which === 'all') return derived.usable.map((i) => derived.rendered.segments[i] as Segment[]);
-  const index = new Map(d.rows.map((r, i) => [r.id, i]));
+  const index = selectRowIndex(d.rows);
   return derived.split[which].map((id) => derived.rendered.segments[index.get(id)!] as Segment[]);
 }

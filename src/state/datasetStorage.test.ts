@@ -26,16 +26,19 @@ describe('IndexedDB dataset storage', () => {
   it('is empty at first, then gives back exactly what was saved, in a fresh connection too', async () => {
     const s = indexedDbStorage('test-roundtrip');
     expect(await s.load()).toBeNull();
-    await s.save(dataset('a.jsonl'));
+    await s.save(dataset('a.jsonl'), true);
     expect(await indexedDbStorage('test-roundtrip').load()).toEqual(dataset('a.jsonl'));
-    await s.save(dataset('b.jsonl'));
-    expect((await s.load())?.name).toBe('b.jsonl');
+    // A settings-only save keeps the stored rows and updates the rest.
+    const b = { ...dataset('b.jsonl'), rows: [] };
+    await s.save(b, false);
+    expect(await s.load()).toEqual({ ...b, rows: dataset('a.jsonl').rows });
     await s.clear();
     expect(await s.load()).toBeNull();
   });
 
   it('ignores a record written by another version of the studio', async () => {
-    await set('dataset', { version: 0, dataset: { rows: 'old shape' } }, createStore('test-version', 'datasets'));
+    await set('dataset', { version: 1, dataset: { rows: 'old shape' } }, createStore('test-version', 'datasets'));
+    await set('dataset-meta', { version: 1, meta: {} }, createStore('test-version', 'datasets'));
     expect(await indexedDbStorage('test-version').load()).toBeNull();
   });
 

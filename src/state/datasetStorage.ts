@@ -1,17 +1,23 @@
 /**
  * The dataset in the browser's IndexedDB (through idb-keyval), so a reload, a crash or a closed tab
- * loses nothing. Structured clone stores the rows as they are; no JSON round trip.
+ * loses nothing. Structured clone stores the rows as they are; no JSON round trip. The rows and
+ * the rest (name, mapping, settings) are two records, so changing a setting on a 200 MB dataset
+ * writes a few hundred bytes, not the rows again.
  */
-import { createStore, del, get, set, type UseStore } from 'idb-keyval';
-import type { Dataset } from './datasetStore';
+import { createStore, delMany, getMany, set, setMany, type UseStore } from 'idb-keyval';
+import type { DataRow, Dataset } from './datasetStore';
 
-const KEY = 'dataset';
+const META = 'dataset-meta';
+const ROWS = 'dataset-rows';
 /** Bump when Dataset changes shape; an older record is then ignored (the sample loads instead). */
-const VERSION = 1;
+const VERSION = 2;
+
+type Meta = Omit<Dataset, 'rows'>;
 
 export interface DatasetStorage {
   load(): Promise<Dataset | null>;
-  save(d: Dataset): Promise<void>;
+  /** `rowsChanged: false` writes only the settings record. */
+  save(d: Dataset, rowsChanged: boolean): Promise<void>;
   clear(): Promise<void>;
 }
 
@@ -20,11 +26,16 @@ export function indexedDbStorage(dbName = 'neox-studio'): DatasetStorage {
   const db = () => (store ??= createStore(dbName, 'datasets'));
   return {
     async load() {
-      const rec = (await get(KEY, db())) as { version: number; dataset: Dataset } | undefined;
-      return rec?.version === VERSION ? rec.dataset : null;
+      const [meta, rows] = (await getMany([META, ROWS], db())) as [{ version: number; meta: Meta } | undefined, { version: number; rows: DataRow[] } | undefined];
+      if (meta?.version !== VERSION || rows?.version !== VERSION) return null;
+      return { ...meta.meta, rows: rows.rows };
     },
-    save: (dataset) => set(KEY, { version: VERSION, dataset }, db()),
-    clear: () => del(KEY, db()),
+    save({ rows, ...meta }, rowsChanged) {
+      const m = { version: VERSION, meta };
+      // One transaction for both, so a reload never pairs new rows with old settings.
+      return rowsChanged ? setMany([[META, m], [ROWS, { version: VERSION, rows }]], db()) : set(META, m, db());
+    },
+    clear: () => delMany([META, ROWS], db()),
   };
 }
 

@@ -53,10 +53,13 @@ export type TokenViewState =
 
 export type RowFilter = 'all' | 'unusable' | 'duplicates' | 'truncated' | 'blank' | 'train' | 'test';
 
-export interface HistoryEntry {
-  label: string;
-  dataset: Dataset;
-}
+/**
+ * One undo step. A row change keeps only the rows, so undoing it leaves later settings changes
+ * (template, max length…) alone; an import keeps the whole previous dataset.
+ */
+export type HistoryEntry =
+  | { label: string; kind: 'rows'; rows: DataRow[]; nextId: number }
+  | { label: string; kind: 'dataset'; dataset: Dataset };
 
 export interface DatasetState {
   dataset: Dataset | null;

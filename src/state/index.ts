@@ -10,5 +10,5 @@ export { DEFAULT_HUB_ENDPOINT } from './defaults';
 export { datasetActions } from './datasetApp';
 export { useDataset, type Dataset, type DataRow, type ImportState, type RowFilter } from './datasetStore';
 export { useDerivedDataset, type DatasetView } from './datasetHooks';
-export { selectVisibleRows, type DerivedDataset } from './datasetDerived';
+export { selectRowIndex, selectRowProblems, selectVisibleRows, type DerivedDataset } from './datasetDerived';
 export { SAMPLE_NAME } from './createDatasetActions';

@@ -18,7 +18,7 @@ export function pythiaTokenizer(): Tokenizer {
 export function inProcessDataClient(): RpcClient<DataRequests, DataEvent> {
   const service = new DataService(async () => pythiaTokenizer());
   return new RpcClient(
-    localPort<DataRequests, DataEvent>(() => (kind, params, ctx) => service.handle(kind, params, ctx), DATA_PROTOCOL_VERSION),
+    localPort<DataRequests, DataEvent>(() => (kind, params, ctx) => service.handle(kind, params, ctx), DATA_PROTOCOL_VERSION, { serial: false }),
     DATA_PROTOCOL_VERSION,
     'the data worker',
   );

@@ -12,5 +12,5 @@ const service = new DataService(async () => {
   return tokenizerFromJson(await res.json());
 });
 const post = (m: RpcFromWorker<DataRequests, DataEvent>) => self.postMessage(m);
-const dispatch = createDispatcher<DataRequests, DataEvent>((kind, params, ctx) => service.handle(kind, params, ctx), post, DATA_PROTOCOL_VERSION);
+const dispatch = createDispatcher<DataRequests, DataEvent>((kind, params, ctx) => service.handle(kind, params, ctx), post, DATA_PROTOCOL_VERSION, { serial: false });
 self.onmessage = (e: MessageEvent<RpcToWorker<DataRequests>>) => dispatch(e.data);

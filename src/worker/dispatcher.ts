@@ -1,6 +1,8 @@
 /**
- * Routes protocol messages to a handler: one job at a time (a model must not be swapped out under
- * a running generation), cancellation by request id, errors as their own message.
+ * Routes protocol messages to a handler, with cancellation by request id and errors as their own
+ * message. The engine runs one job at a time (a model must not be swapped out under a running
+ * generation); the data worker runs jobs side by side (its long ones yield), so a token view is
+ * not stuck behind a count of 300,000 rows.
  */
 import type { JobContext, RequestMap, RpcEvent, RpcFromWorker, RpcToWorker } from '../protocol/rpc';
 
@@ -14,6 +16,7 @@ export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
   handle: Handler<R, E>,
   post: (m: RpcFromWorker<R, E>) => void,
   version: number,
+  { serial = true }: { serial?: boolean } = {},
 ): (m: RpcToWorker<R>) => void {
   const controllers = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -31,7 +34,7 @@ export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
     }
     const controller = new AbortController();
     controllers.set(id, controller);
-    queue = queue.then(async () => {
+    const run = async () => {
       try {
         if (controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
         const result = await handle(m.kind as keyof R & string, m.params, { requestId: id, signal: controller.signal, emit });
@@ -42,6 +45,8 @@ export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
       } finally {
         controllers.delete(id);
       }
-    });
+    };
+    if (serial) queue = queue.then(run);
+    else void run();
   };
 }

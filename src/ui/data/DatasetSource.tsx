@@ -36,7 +36,9 @@ export function DatasetSource() {
             </span>
           )}
           {derived.usable.length < d.rows.length && (
-            <span data-testid="dataset-unusable"> · {formatInt(d.rows.length - derived.usable.length)} not usable {derived.rendered.templateError ? 'until the template is fixed' : 'with this mapping'}</span>
+            <span data-testid="dataset-unusable"> · {formatInt(d.rows.length - derived.usable.length)} not usable{' '}
+              {derived.rendered.templateError ? 'until the template is fixed' : derived.rendered.rowErrors.size > 0 ? '(filter “Not usable” to see why)' : 'with this mapping'}
+            </span>
           )}
           {!storageError && (
             <span className="hint" data-testid="save-status" data-saved={saved}>

@@ -1,5 +1,5 @@
 /** The selected row: its problems, its text as the template renders it, its tokens, and its editor. */
-import { datasetActions, useDataset, type DatasetView } from '../../state';
+import { datasetActions, selectRowIndex, selectRowProblems, useDataset, type DatasetView } from '../../state';
 import { Alert } from '../parts/Alert';
 import { RenderedText } from './RenderedText';
 import { RowEditor } from './RowEditor';
@@ -18,10 +18,10 @@ export function ExampleDetail({ view }: { view: DatasetView }) {
   const selectedId = useDataset((s) => s.selectedId);
   const tokenView = useDataset((s) => s.tokenView);
   if (selectedId === null) return <p className="hint">Pick a row to see its tokens and to edit or delete it.</p>;
-  const i = view.dataset.rows.findIndex((r) => r.id === selectedId);
-  if (i < 0) return null;
+  const i = selectRowIndex(view.dataset.rows).get(selectedId);
+  if (i === undefined) return null;
   const row = view.dataset.rows[i];
-  const issue = view.mapped.issues.find((x) => x.row === i);
+  const problem = selectRowProblems(view.mapped, view.rendered).get(i);
   const segments = view.rendered.segments[i];
   const side = view.split.of.get(row.id);
   return (
@@ -39,9 +39,9 @@ export function ExampleDetail({ view }: { view: DatasetView }) {
           Close
         </button>
       </header>
-      {issue && (
-        <Alert title="Not usable with this mapping" tone="warning" testId="row-issue">
-          <p>{issue.message}</p>
+      {problem && (
+        <Alert title="This row cannot be trained on" tone="warning" testId="row-issue">
+          <p>{problem}</p>
         </Alert>
       )}
       {segments && <RenderedText segments={segments} />}

@@ -1,7 +1,7 @@
 /** Search and filter the rows, pick one to inspect or edit, add examples, undo. */
 import { useState } from 'react';
 import { segmentsText } from '../../data/templates';
-import { datasetActions, selectVisibleRows, useDataset, type DatasetView, type RowFilter } from '../../state';
+import { datasetActions, selectRowProblems, selectVisibleRows, useDataset, type DatasetView, type RowFilter } from '../../state';
 import { formatInt } from '../format';
 import { AddExample } from './AddExample';
 
@@ -25,8 +25,8 @@ export function ExampleList({ view }: { view: DatasetView }) {
   const history = useDataset((s) => s.history);
   const [shown, setShown] = useState(PAGE);
   const [adding, setAdding] = useState(false);
-  const visible = selectVisibleRows(view.dataset, view, query, filter);
-  const issueOf = new Map(view.mapped.issues.map((i) => [i.row, i]));
+  const visible = selectVisibleRows(view.dataset, view.mapped, view.rendered, view.lengths, view.split, query, filter);
+  const problems = selectRowProblems(view.mapped, view.rendered);
   const last = history[history.length - 1];
 
   return (
@@ -68,7 +68,7 @@ export function ExampleList({ view }: { view: DatasetView }) {
         {visible.slice(0, shown).map((i) => {
           const row = view.dataset.rows[i];
           const seg = view.rendered.segments[i];
-          const issue = issueOf.get(i);
+          const problem = problems.get(i);
           const ex = view.mapped.examples[i];
           const side = view.split.of.get(row.id);
           return (
@@ -94,7 +94,11 @@ export function ExampleList({ view }: { view: DatasetView }) {
                   )}
                 </span>
                 <span className="row-badges">
-                  {issue && <span className="badge badge-failed" title={issue.message}>not usable</span>}
+                  {problem && (
+                    <span className="badge badge-failed" title={problem}>
+                      not usable
+                    </span>
+                  )}
                   {side && <span className={`badge badge-${side}`}>{side}</span>}
                   {seg && view.lengths && <span className={view.lengths[i] > view.dataset.tokenize.maxLength ? 'badge badge-warn' : 'badge'}>{view.lengths[i]} tok</span>}
                 </span>

@@ -1,17 +1,35 @@
 /** How each example becomes text: the template, a custom one with its error shown in place, and a preview. */
+import { useEffect, useState } from 'react';
 import { TEMPLATES } from '../../data/templates';
 import type { TemplateId } from '../../data/types';
-import { datasetActions, useDataset, type DatasetView } from '../../state';
+import { datasetActions, selectRowIndex, useDataset, type DatasetView } from '../../state';
 import { RenderedText } from './RenderedText';
+
+/** Re-rendering every row per keystroke is slow on a big set: the store gets the text once typing pauses. */
+const APPLY_AFTER_MS = 250;
+
+function useDebouncedCustom(stored: string): [string, (t: string) => void] {
+  const [draft, setDraft] = useState<string | null>(null);
+  useEffect(() => {
+    if (draft === null) return;
+    const t = setTimeout(() => {
+      datasetActions.setTemplate({ custom: draft });
+      setDraft(null);
+    }, APPLY_AFTER_MS);
+    return () => clearTimeout(t);
+  }, [draft]);
+  return [draft ?? stored, setDraft];
+}
 
 export function TemplateSettings({ view }: { view: DatasetView }) {
   const { template } = view.dataset;
+  const [custom, setCustom] = useDebouncedCustom(template.custom);
   const error = view.rendered.templateError;
   const selectedId = useDataset((s) => s.selectedId);
   const info = TEMPLATES.find((t) => t.id === template.id);
   // The preview follows the selected example, else the first usable one.
-  const selectedIndex = selectedId === null ? -1 : view.dataset.rows.findIndex((r) => r.id === selectedId);
-  const previewIndex = selectedIndex >= 0 && view.rendered.segments[selectedIndex] ? selectedIndex : view.usable[0];
+  const selectedIndex = selectedId === null ? undefined : selectRowIndex(view.dataset.rows).get(selectedId);
+  const previewIndex = selectedIndex !== undefined && view.rendered.segments[selectedIndex] ? selectedIndex : view.usable[0];
   const preview = previewIndex === undefined ? null : view.rendered.segments[previewIndex];
   return (
     <fieldset className="source" data-testid="template">
@@ -35,10 +53,10 @@ export function TemplateSettings({ view }: { view: DatasetView }) {
             data-testid="template-custom"
             rows={4}
             spellCheck={false}
-            value={template.custom}
+            value={custom}
             aria-invalid={error !== null}
             aria-describedby="template-custom-error"
-            onChange={(e) => datasetActions.setTemplate({ custom: e.target.value })}
+            onChange={(e) => setCustom(e.target.value)}
           />
           {error && error.end > error.start && (
             <pre className="template-mirror" aria-hidden="true">

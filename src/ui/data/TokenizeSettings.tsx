@@ -17,6 +17,7 @@ export function TokenizeSettings({ settings }: { settings: Settings }) {
   return (
     <fieldset className="source" data-testid="tokenize-settings">
       <legend>Tokens</legend>
+      <p className="hint">Counted with the bundled Pythia (GPT-NeoX-20B) tokenizer, which every Pythia model shares.</p>
       <div className="settings-grid">
       <Field label="Max length" hint="Tokens per example, end-of-text included; longer ones are truncated." error={maxLength.error}>
         {({ id, describedBy }) => (

@@ -8,8 +8,8 @@ function t(text: string, flags: Partial<Pick<ViewToken, 'loss' | 'kept' | 'speci
   return { id: text.length, text, piece, special: false, loss: false, kept: true, ...flags };
 }
 
-function view(tokens: ViewToken[]): TokenView {
-  return { tokens, fullLength: tokens.length, truncated: tokens.filter((x) => !x.kept).length };
+function view(tokens: ViewToken[], omitted = 0): TokenView {
+  return { tokens, omitted, fullLength: tokens.length + omitted, truncated: tokens.filter((x) => !x.kept).length + omitted };
 }
 
 const EOS = t('', { special: true, loss: true }, '<|endoftext|>');
@@ -56,6 +56,16 @@ describe('tokenState and summarize', () => {
   it('counts special tokens by their state too', () => {
     const specials = view([t('', { special: true }, '<|im_start|>'), EOS, t('', { special: true, kept: false }, '<|im_end|>')]);
     expect(summarize(specials)).toEqual({ trained: 1, masked: 1, dropped: 1 });
+  });
+});
+
+describe('tokens left out of a long view', () => {
+  it('count with the dropped ones, on the side of the cut', () => {
+    const left = view([t('a', { kept: false }), t('b'), t('c', { loss: true })], 500);
+    expect(cutPosition(left)).toEqual({ index: 1, side: 'before', count: 501 });
+    expect(summarize(left)).toEqual({ trained: 1, masked: 1, dropped: 501 });
+    const right = view([t('a'), t('b', { kept: false })], 9);
+    expect(cutPosition(right)).toEqual({ index: 1, side: 'after', count: 10 });
   });
 });
 

@@ -32,6 +32,7 @@ export function tokenState(t: ViewToken): TokenState {
 export function summarize(view: TokenView): Record<TokenState, number> {
   const counts: Record<TokenState, number> = { trained: 0, masked: 0, dropped: 0 };
   for (const t of view.tokens) counts[tokenState(t)]++;
+  counts.dropped += view.omitted;
   return counts;
 }
 
@@ -48,10 +49,11 @@ export function cutPosition(view: TokenView): CutPosition | null {
   const { tokens } = view;
   let lead = 0;
   while (lead < tokens.length && !tokens[lead].kept) lead++;
-  if (lead > 0) return { index: lead, side: 'before', count: lead };
+  // Dropped tokens not listed (view.omitted) lie beyond the listed ones, on the same side.
+  if (lead > 0) return { index: lead, side: 'before', count: lead + view.omitted };
   let tail = tokens.length;
   while (tail > 0 && !tokens[tail - 1].kept) tail--;
-  if (tail < tokens.length) return { index: tail, side: 'after', count: tokens.length - tail };
+  if (tail < tokens.length) return { index: tail, side: 'after', count: tokens.length - tail + view.omitted };
   return null;
 }
 
