@@ -7,8 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
-import { matMulWT } from './matmul';
+import { matMulWT, matMulWTFrozen } from './matmul';
 import { layerPrefix, type Params } from './params';
+import { mulberry32 } from './random';
 
 /** Per-layer keys and values of the tokens seen so far: (B, nH, S, hs) each. */
 export interface KVCache {
@@ -22,6 +23,24 @@ export interface ForwardContext {
   config: NeoXConfig;
   /** Optional Wᵀ copies of the matrices, by name (see transposedWeights): decoding then skips a transpose per weight per token. */
   transposed?: Params;
+  /**
+   * The parameters being differentiated (lossAndGrads sets it to its names). Every other weight is
+   * frozen: its products skip the dW half of the backward, and only frozen weights use `transposed`
+   * (a trainable weight's copy would go stale after the first update). Absent: all weights are
+   * treated as trainable, and `transposed` is used as given (inference).
+   */
+  trainable?: ReadonlySet<string>;
+  /** LoRA settings; required when params hold adapters (`<linear>.lora_A.weight` / `.lora_B.weight`). */
+  lora?: LoraContext;
+}
+
+export interface LoraContext {
+  /** alpha / rank: PEFT's default scaling (not rsLoRA). */
+  scale: number;
+  /** Dropout rate on the adapters' input (PEFT's lora_dropout); 0 when not training. */
+  dropout: number;
+  /** Seeds the dropout masks, so a step is reproducible: the trainer passes a fresh one per micro-batch. */
+  seed: number;
 }
 
 /** Wᵀ of every linear weight and of embed_out, for inference with frozen weights (doubles their memory). */
@@ -33,13 +52,51 @@ export function transposedWeights(params: Params): Params {
   return out;
 }
 
+/** The precomputed Wᵀ for a weight, if the context has one and the weight is frozen (see ForwardContext.trainable). */
+export function transposedOf(ctx: ForwardContext, name: string): tf.Tensor2D | undefined {
+  return ctx.trainable?.has(name) ? undefined : (ctx.transposed?.[name] as tf.Tensor2D | undefined);
+}
+
+/** x Wᵀ for the named weight, with a weight gradient only if it is being trained. */
+function weightProduct(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
+  const w = ctx.params[name] as tf.Tensor2D;
+  const frozen = ctx.trainable !== undefined && !ctx.trainable.has(name);
+  return frozen ? matMulWTFrozen(x, w, transposedOf(ctx, name)) : matMulWT(x, w, transposedOf(ctx, name));
+}
+
+/** 32-bit FNV-1a of a name, started from the seed: one independent stream per (seed, linear). */
+function streamSeed(seed: number, name: string): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /**
- * y = x Wᵀ + b, W in the PyTorch [out, in] layout.
+ * Inverted-dropout mask: 0 with probability p, else 1/(1−p). Drawn on the host from mulberry32,
+ * so a (seed, linear) pair gives the same mask on every backend.
+ */
+function dropoutMask(shape: [number, number], p: number, seed: number, name: string): tf.Tensor2D {
+  const rand = mulberry32(streamSeed(seed, name));
+  const keep = 1 / (1 - p);
+  const m = new Float32Array(shape[0] * shape[1]);
+  for (let i = 0; i < m.length; i++) m[i] = rand() < p ? 0 : keep;
+  return tf.tensor2d(m, shape);
+}
+
+/**
+ * y = x Wᵀ + b, W in the PyTorch [out, in] layout, plus the LoRA update when the params hold
+ * adapters for this linear: y += scale · (drop(x) Aᵀ) Bᵀ, A (r, in), B (out, r), as PEFT's Linear.
  * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
  */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const w = `${name}.weight`;
-  return tf.add(matMulWT(x, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+  const y = tf.add(weightProduct(ctx, x, `${name}.weight`), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+  const a = `${name}.lora_A.weight`;
+  if (ctx.params[a] === undefined) return y;
+  if (!ctx.lora) throw new Error(`${name} has a LoRA adapter but the forward context has no lora settings (scale, dropout, seed)`);
+  const { scale, dropout, seed } = ctx.lora;
+  const xd = dropout > 0 ? tf.mul<tf.Tensor2D>(x, dropoutMask(x.shape, dropout, seed, name)) : x; // (N, in)
+  const down = tf.mul<tf.Tensor2D>(weightProduct(ctx, xd, a), scale); // (N, r): scaling the rank-r side is the cheap place
+  return tf.add(y, weightProduct(ctx, down, `${name}.lora_B.weight`)); // (N, out)
 }
 
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
@@ -55,6 +112,8 @@ export function gelu(x: tf.Tensor2D): tf.Tensor2D {
 /**
  * Embedding lookup with its own gradient: a scatter-add of the output gradient into the used rows.
  * The default gradient of gather needs UnsortedSegmentSum, which the WASM backend lacks.
+ * The weight is the only input (ids are closed over), so when it is frozen the lookup is off
+ * tf.grads' x → y path and this gradFunc never runs: a frozen embedding costs no backward.
  */
 export function embed(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -185,6 +244,5 @@ export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCa
 
 /** Logits for the given hidden rows: (N, C) @ embed_outᵀ → (N, V). Use for a few rows only (V is 50k). */
 export function lmHead(ctx: ForwardContext, h: tf.Tensor2D): tf.Tensor2D {
-  const w = 'embed_out.weight';
-  return matMulWT(h, ctx.params[w] as tf.Tensor2D, ctx.transposed?.[w] as tf.Tensor2D | undefined);
+  return weightProduct(ctx, h, 'embed_out.weight');
 }

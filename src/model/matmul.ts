@@ -27,3 +27,20 @@ export function matMulWT(x: tf.Tensor2D, w: tf.Tensor2D, wT?: tf.Tensor2D): tf.T
   });
   return f(x, w) as tf.Tensor2D;
 }
+
+/**
+ * y = x Wᵀ for a frozen W: the same forward as matMulWT, but W is closed over instead of being
+ * a customGrad input, so the backward computes dx = dy·W only and never the dW = dyᵀ·x product
+ * (tfjs runs a custom gradFunc whole and drops the outputs nobody asked for).
+ * W must outlive the backward pass: a parameter, not a tensor made inside the differentiated function.
+ */
+export function matMulWTFrozen(x: tf.Tensor2D, w: tf.Tensor2D, wT?: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn] = args as [tf.Tensor2D];
+    return {
+      value: tf.matMul(xIn, wT ?? tf.transpose(w)), // (N, in) @ (in, out) → (N, out)
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, w), // (N, out) @ (out, in) → (N, in)
+    };
+  });
+  return f(x) as tf.Tensor2D;
+}

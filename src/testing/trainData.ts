@@ -1,0 +1,29 @@
+/** The course data, through the real pipeline, encoded for the trainer (unit tests of training). */
+import { readFileSync } from 'node:fs';
+import { encodeSegments } from '../data/encode';
+import { detectMapping, mapRows } from '../data/mapping';
+import { splitIds } from '../data/split';
+import { renderSegments } from '../data/templates';
+import type { Row } from '../data/types';
+import type { TrainData } from '../train/trainer';
+import { pythiaTokenizer, repoFile } from './dataTesting';
+
+/** lamini_docs.jsonl → Q&A template → Pythia tokens; `limit` rows, split 90/10 with seed 42. */
+export function laminiTrainData(opts: { limit?: number; maxLength?: number } = {}): TrainData {
+  const rows = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, opts.limit ?? 1400)
+    .map((l) => JSON.parse(l) as Row);
+  const mapping = detectMapping(rows)!;
+  const { examples } = mapRows(rows, mapping);
+  const tok = pythiaTokenizer();
+  const maxLength = opts.maxLength ?? 64;
+  const settings = { maxLength, truncation: 'right' as const, padding: 'longest' as const, appendEos: true, lossOn: 'completion' as const };
+  const encoded = examples.map((e) => encodeSegments(renderSegments(e!, { id: 'qa', custom: '' }, mapping.kind), tok, settings));
+  const { train, test } = splitIds(
+    encoded.map((_, i) => i),
+    { seed: 42, testFraction: 0.1 },
+  );
+  return { train: train.map((i) => encoded[i]), test: test.map((i) => encoded[i]), maxLength, padId: tok.eosTokenId };
+}

@@ -1,0 +1,174 @@
+/**
+ * AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments),
+ * with weight decay per parameter name and the learning rate given at every step.
+ *
+ * Ownership: the optimizer owns its moment tensors (m, v) and disposes them itself. `step`
+ * neither keeps nor disposes the params and grads it is given; the parameters it returns are
+ * new tensors, the caller's, and the caller disposes the old ones once it has swapped them in.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NeoXConfig } from '../model/config';
+import { paramSpecs, type Params } from '../model/params';
+import type { OptimizerConfig } from './types';
+
+/** The hyperparameters that stay fixed for a run (the learning rate comes with each step). */
+export type AdamWOptions = Pick<OptimizerConfig, 'weightDecay' | 'beta1' | 'beta2' | 'eps'>;
+
+/** Whether the parameter called `name` gets weight decay. */
+export type DecayRule = (name: string) => boolean;
+
+/**
+ * What a checkpoint stores to resume the optimizer: the number of steps taken and both moments
+ * per parameter, flattened in the parameter's row-major order.
+ */
+export interface AdamWState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+/** PEFT/transformers LoRA adapter weights: `…lora_A.weight`, or `…lora_A.default.weight` inside PEFT. */
+const LORA_WEIGHT = /\.lora_[AB]\.(?:\w+\.)?weight$/;
+
+/**
+ * Weight decay as the model's parameter table assigns it: matrices (embeddings, linear weights)
+ * decay; biases and layer norms do not. LoRA A and B matrices decay too, as they do in the HF
+ * Trainer (they are Linear weights, so not in its no-decay list). Any other name throws, so a
+ * parameter nobody classified cannot slip through with the wrong rule.
+ */
+export function decayFromSpecs(config: NeoXConfig): DecayRule {
+  const table = new Map(paramSpecs(config).map((s) => [s.name, s.decay]));
+  return (name) => {
+    const decay = table.get(name);
+    if (decay !== undefined) return decay;
+    if (LORA_WEIGHT.test(name)) return true;
+    throw new Error(`no weight-decay rule for parameter "${name}": it is neither a GPT-NeoX parameter nor a LoRA weight`);
+  };
+}
+
+export class AdamW {
+  private t = 0;
+  private disposed = false;
+  // (size,) each: flat, so a saved state needs no shapes; reshapes are free views in tfjs.
+  private m: Params = {};
+  private v: Params = {};
+
+  constructor(
+    private readonly decay: DecayRule,
+    private readonly opts: AdamWOptions,
+  ) {
+    const { weightDecay, beta1, beta2, eps } = opts;
+    if (!(weightDecay >= 0)) throw new Error(`weight decay must be ≥ 0, got ${weightDecay}`);
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) throw new Error(`betas must be in [0, 1), got ${beta1}, ${beta2}`);
+    if (!(eps > 0)) throw new Error(`eps must be > 0, got ${eps}`);
+  }
+
+  /**
+   * Resume from a checkpoint's state (replacing any state this optimizer had): the next `step`
+   * continues exactly where that run was, bit for bit on the same backend. The arrays are
+   * copied (the CPU backend would otherwise adopt them as its storage); the caller keeps them.
+   */
+  load(state: AdamWState): void {
+    this.checkLive();
+    const names = Object.keys(state.m);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimizer state: step must be a whole number ≥ 0, got ${state.step}`);
+    if (Object.keys(state.v).length !== names.length || names.some((n) => state.v[n]?.length !== state.m[n].length)) {
+      throw new Error('optimizer state: m and v do not cover the same parameters with the same sizes');
+    }
+    if ((state.step === 0) !== (names.length === 0)) throw new Error(`optimizer state: ${names.length} moments after ${state.step} steps`);
+    tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
+    this.m = {};
+    this.v = {};
+    for (const n of names) {
+      this.m[n] = tf.keep(tf.tensor1d(state.m[n].slice(), 'float32'));
+      this.v[n] = tf.keep(tf.tensor1d(state.v[n].slice(), 'float32'));
+    }
+    this.t = state.step;
+  }
+
+  /** Optimizer steps taken so far (torch's state['step']). */
+  get steps(): number {
+    return this.t;
+  }
+
+  /**
+   * One AdamW step with learning rate `lr` for every parameter named in `grads` (the trainable
+   * ones; `params` may hold more). Per parameter, as torch.optim.AdamW with t = steps + 1:
+   *   p ← p·(1 − lr·wd)            (only where decay(name); wd = 0 elsewhere)
+   *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²
+   *   p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
+   * Returns the new parameters by name (new tensors; see the file comment for ownership).
+   * The trainable set must stay the same from step to step, since t counts steps for all of them.
+   */
+  step(params: Params, grads: Params, lr: number): Params {
+    this.checkLive();
+    if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`learning rate must be finite and ≥ 0, got ${lr}`);
+    const names = Object.keys(grads);
+    for (const n of names) {
+      if (!params[n]) throw new Error(`a gradient for "${n}", which is not a parameter`);
+      if (!tf.util.arraysEqual(params[n].shape, grads[n].shape)) throw new Error(`gradient "${n}" has shape [${grads[n].shape}], the parameter [${params[n].shape}]`);
+    }
+    const tracked = Object.keys(this.m);
+    if (this.t > 0 && (tracked.length !== names.length || names.some((n) => !this.m[n] || this.m[n].size !== grads[n].size))) {
+      throw new Error(`the trained parameters changed between steps: had [${tracked.join(', ')}], got [${names.join(', ')}]`);
+    }
+    const decays = names.map((n) => this.decay(n)); // may throw: before any state changes
+
+    const { weightDecay, beta1, beta2, eps } = this.opts;
+    const t = this.t + 1;
+    const stepSize = lr / (1 - beta1 ** t);
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+    const out: Params = {};
+    // A tidy per parameter, and one per intermediate, so that the step's temporaries stay at a
+    // few copies of one parameter (for Pythia-70m's embeddings, each copy is 100 MB).
+    names.forEach((n, i) => {
+      const p = params[n];
+      const oldM = this.m[n];
+      const oldV = this.v[n];
+      const next = tf.tidy(() => {
+        const g = tf.reshape(grads[n], [-1]); // (size,)
+        // torch starts both moments at zero; at the first step the β·0 terms are simply left out.
+        const m = tf.tidy(() => (oldM ? tf.add(tf.mul(oldM, beta1), tf.mul(g, 1 - beta1)) : tf.mul(g, 1 - beta1))); // (size,)
+        const v = tf.tidy(() => {
+          const g2 = tf.mul(tf.square(g), 1 - beta2); // (size,)
+          return oldV ? tf.add(tf.mul(oldV, beta2), g2) : g2;
+        });
+        const update = tf.tidy(() => tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps)), stepSize)); // (size,)
+        const decayed = decays[i] && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p; // like p
+        return { p: tf.sub(decayed, tf.reshape(update, p.shape)), m, v };
+      });
+      tf.dispose([oldM, oldV].filter((x) => x !== undefined));
+      out[n] = next.p;
+      // keep: a caller's enclosing tf.tidy must not free the optimizer's state.
+      this.m[n] = tf.keep(next.m);
+      this.v[n] = tf.keep(next.v);
+    });
+    this.t = t;
+    return out;
+  }
+
+  /** A host copy of the state for a checkpoint (copies: the caller may transfer or keep them). */
+  async state(): Promise<AdamWState> {
+    this.checkLive();
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const n of Object.keys(this.m)) {
+      // slice(): the CPU backend hands out its own backing array, which must not escape.
+      m[n] = ((await this.m[n].data()) as Float32Array).slice();
+      v[n] = ((await this.v[n].data()) as Float32Array).slice();
+    }
+    return { step: this.t, m, v };
+  }
+
+  /** Frees the moments; the optimizer cannot step afterwards. */
+  dispose(): void {
+    tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
+    this.m = {};
+    this.v = {};
+    this.disposed = true;
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error('this optimizer was disposed');
+  }
+}

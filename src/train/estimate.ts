@@ -1,0 +1,300 @@
+/**
+ * Will a training run fit, and how much work is a step: memory and FLOPs from the model's shape
+ * and the run's settings, before any tensor exists.
+ *
+ * Memory is counted as tfjs counts it (tf.memory().numBytes, tf.profile's peakBytes): every live
+ * tensor's bytes, even when tensors share a buffer. On WASM that is close to the real heap use
+ * (its Identity kernel copies, so the clones tf.grads saves are real copies); on WebGPU and CPU
+ * shared buffers make the real use somewhat lower. All tensors are float32.
+ *
+ * The activation term is not a guess per tensor but the census of what tfjs 4.22 holds at the
+ * end of the backward pass, which is the step's peak: tf.grads keeps every saved input (as a
+ * clone) and every activation gradient alive until the backward pass ends, and a customGrad's
+ * gradFunc runs outside any per-op tidy, so the fused loss keeps all of its chunks' (rows, V)
+ * temporaries too. The coefficients below were counted on the live tensors of lossAndGrads
+ * (src/model/objective.ts) and checked against tf.profile on Pythia-70m's shape (estimate.test.ts
+ * keeps tiny shapes in check); a change to the forward or the loss changes them.
+ */
+import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
+import { defaultChunkRows } from '../model/loss';
+import { BLOCK_LINEARS, countParams, linearShape, type BlockLinear } from '../model/params';
+import { formatBytes } from '../ui/format';
+import type { LoraConfig, TrainConfig } from './types';
+
+const F32 = 4;
+const GiB = 2 ** 30;
+/** The WASM backend's heap cannot grow past 4 GiB (wasm32 addresses; tfjs 4.22 builds with that maximum). */
+const WASM_HEAP = 4 * GiB;
+/** What a browser tab can be expected to give WebGPU when the device's memory is unknown. */
+const BROWSER_GPU_BUDGET = 4 * GiB;
+/** Above this share of the limit a run is 'tight': the WASM heap grows in steps and fragments, GPU buffers are pooled. */
+const TIGHT = 0.75;
+
+export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora' | 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccum'>>;
+
+export interface EstimateBackend {
+  name: 'webgpu' | 'wasm' | 'cpu';
+  limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number } | null;
+  /** The device's memory where known (WebGPU reports none; a caller may know it from elsewhere). */
+  deviceMemoryBytes?: number | null;
+}
+
+export interface MemoryEstimate {
+  /** The loaded model, plus the trained copy (full fine-tune) or the adapters (LoRA). */
+  weights: number;
+  /** Of the trained parameters; twice that with gradient accumulation (the running sum and the new micro-batch's). */
+  gradients: number;
+  /** AdamW's m and v for the trained parameters. */
+  optimizer: number;
+  /** What the forward keeps for the backward pass and the backward pass's own tensors, at its end (bytes). */
+  activations: number;
+  /**
+   * The step's peak (bytes): the larger of the backward pass (weights + gradients + optimizer +
+   * activations) and the optimizer update (weights + optimizer + two gradient copies while clipping
+   * + the new weights and AdamW's temporaries).
+   */
+  total: number;
+  /** The largest single tensor (bytes) — WebGPU refuses buffers above maxStorageBufferBindingSize. */
+  largestTensor: number;
+  verdict: 'fits' | 'tight' | 'wont-fit';
+  /** What limit was compared, in words, and what to change (smaller batch, LoRA, shorter max length, freeze embeddings…). */
+  reason: string;
+  advice: string[];
+}
+
+/** Adapter parameters: r·(in + out) per adapted linear per layer (A is (r, in), B is (out, r)). */
+export function loraParamCount(config: NeoXConfig, lora: Pick<LoraConfig, 'rank' | 'targets'>): number {
+  return config.numLayers * adaptedLinears(config, lora.targets).reduce((n, [inp, out]) => n + lora.rank * (inp + out), 0);
+}
+
+/** Parameters the run trains: every weight (less embed_in when frozen) for a full fine-tune, the adapters for LoRA. */
+export function trainableParamCount(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
+  if (train.method === 'lora') return loraParamCount(config, train.lora);
+  return countParams(config) - (train.freezeEmbeddings ? config.vocabSize * config.hiddenSize : 0);
+}
+
+/** [in, out] of each adapted linear, in BLOCK_LINEARS order. */
+function adaptedLinears(config: NeoXConfig, targets: readonly BlockLinear[]): [number, number][] {
+  return BLOCK_LINEARS.filter((t) => targets.includes(t)).map((t) => {
+    const [out, inp] = linearShape(config, t);
+    return [inp, out];
+  });
+}
+
+/** Σ in·out over a block's four linears (12·C² for Pythia's I = 4C). */
+function blockMatrixParams(config: NeoXConfig): number {
+  return BLOCK_LINEARS.reduce((n, t) => n + linearShape(config, t)[0] * linearShape(config, t)[1], 0);
+}
+
+/** Biases and layer-norm parameters of one block. */
+function blockVectorParams(config: NeoXConfig): number {
+  return BLOCK_LINEARS.reduce((n, t) => n + linearShape(config, t)[0], 0) + 4 * config.hiddenSize;
+}
+
+/**
+ * Floats live at the end of the backward pass besides the weights, their gradients and AdamW's
+ * state, for a (B, T) batch. Counted per tensor on lossAndGrads (see the file comment); N = B·T
+ * rows, M = B·(T − 1) loss rows (every position has a target: the most a batch can have).
+ */
+function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T: number): number {
+  const { hiddenSize: C, intermediateSize: I, numHeads: H, numLayers: L, vocabSize: V } = config;
+  const hs = headSize(config);
+  const rd = rotaryDims(config);
+  const N = B * T;
+  const M = B * (T - 1);
+  // Rotary on q and k: slices, rotate_half, products and concat, and their gradients. With
+  // rd = hs there is no slicing off of the pass-through part (applyRotary's shortcut).
+  const rotary = rd === 0 ? 0 : rd === hs ? 21 * N * C : 33 * N * H * rd + 4 * N * H * (hs - rd);
+  // One block with every linear frozen: layer norms (moments, normalise, scale: 24 (N, 1) stats),
+  // qkv reshape/split/transposes, scores and probabilities (9 × (B, nH, T, T)), the exact GELU
+  // (19 × (N, I) with the MLP products), residual sums; the mask and rotary tables are saved too.
+  let layer = 82 * N * C + 19 * N * I + 9 * B * H * T * T + rotary + 24 * N + T * T + 4 * T * rd + blockVectorParams(config);
+  if (!config.useParallelResidual) layer += 2 * N * C; // the extra residual sum and its gradient
+  if (train.method === 'full') {
+    // A trained linear also saves its input x (for dW = dyᵀx) and its weight, and makes dyᵀ.
+    layer += BLOCK_LINEARS.reduce((n, t) => n + N * (linearShape(config, t)[0] + linearShape(config, t)[1]), 0) + blockMatrixParams(config);
+  } else {
+    const r = train.lora.rank;
+    for (const [inp, out] of adaptedLinears(config, train.lora.targets)) {
+      // x Aᵀ, its scaling, (·) Bᵀ and the sum with the base output, with their gradients and saves;
+      // dropout adds its mask, the masked input and that input's gradient.
+      layer += 2 * N * inp + 5 * N * out + 5 * N * r + r * (inp + out) + (train.lora.dropout > 0 ? 3 * N * inp : 0);
+    }
+  }
+  // The fused loss: its backward keeps 5 (rows, V) tensors per chunk — all chunks, as it runs
+  // untidied — besides the saved W and Wᵀ; dW is a (C, V) partial sum per chunk plus the sums
+  // between them (a full fine-tune), or one zero (V, C) gradient nobody reads (LoRA).
+  const chunks = Math.ceil(M / defaultChunkRows(V));
+  const headCopies = train.method === 'full' ? 2 * chunks + 1 : 3;
+  const global = 19 * N * C + 5 * M * V + 3 * M * C + 3 * M + 12 * N + headCopies * V * C + 2 * C;
+  return L * layer + global;
+}
+
+/** The largest single tensor of a step (floats): an embedding matrix, a loss chunk's logits, the attention scores, the MLP activations. */
+function largestTensorFloats(config: NeoXConfig, B: number, T: number): number {
+  const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
+  const M = B * (T - 1);
+  return Math.max(V * C, Math.min(M, defaultChunkRows(V)) * V, B * H * T * T, B * T * Math.max(I, 3 * C));
+}
+
+interface Breakdown {
+  weights: number;
+  gradients: number;
+  optimizer: number;
+  activations: number;
+  total: number;
+  largestTensor: number;
+}
+
+function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Breakdown {
+  const trained = trainableParamCount(config, train) * F32;
+  const base = countParams(config) * F32;
+  // The trainer leaves the loaded model untouched: a full fine-tune trains a copy of it.
+  const weights = base + trained;
+  const gradients = trained * ((train.gradAccum ?? 1) > 1 ? 2 : 1);
+  const optimizer = 2 * trained;
+  const activations = activationFloats(config, train, train.batchSize, seqLen) * F32;
+  const largestTrained = train.method === 'lora' ? 0 : config.vocabSize * config.hiddenSize * F32;
+  // The update, after the backward pass: clipping holds the summed gradients and a copy (or their
+  // squares, for the norm); AdamW then builds the new weights one parameter at a time, next to the
+  // old ones and the gradients, with up to 7 tensors of that parameter's size alive at once in its
+  // tidy (profiled on train/adamw.ts; at worst an embedding matrix).
+  const update = weights + optimizer + 2 * trained + 7 * largestTrained;
+  return {
+    weights,
+    gradients,
+    optimizer,
+    activations,
+    total: Math.max(weights + gradients + optimizer + activations, update),
+    largestTensor: largestTensorFloats(config, train.batchSize, seqLen) * F32,
+  };
+}
+
+/** The limit a total is compared with, in words. */
+function budget(backend: EstimateBackend): { bytes: number; what: string } {
+  if (backend.name === 'webgpu') {
+    return backend.deviceMemoryBytes
+      ? { bytes: backend.deviceMemoryBytes, what: `the GPU's ${formatBytes(backend.deviceMemoryBytes)}` }
+      : { bytes: BROWSER_GPU_BUDGET, what: `a 4 GiB (${formatBytes(BROWSER_GPU_BUDGET)}) budget for WebGPU in a browser tab (the device's memory is not known)` };
+  }
+  const what = backend.name === 'wasm' ? "the WASM backend's 4 GiB heap limit" : 'a 4 GiB budget for the CPU backend';
+  return { bytes: WASM_HEAP, what: `${what} (${formatBytes(WASM_HEAP)})` };
+}
+
+/** One change to the run and what it saves, if it applies and saves anything. */
+function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: Breakdown): string[] {
+  const options: { saves: number; text: (saves: string) => string }[] = [];
+  const saving = (t: EstimateTrain, T: number) => now.total - breakdown(config, t, T).total;
+  if (train.method === 'full') {
+    options.push({
+      saves: saving({ ...train, method: 'lora' }, seqLen),
+      text: (s) => `use LoRA (rank ${train.lora.rank}): saves ~${s}, the gradients, AdamW state and trained copy of all ${formatBytes(countParams(config) * F32)} of weights`,
+    });
+    if (!train.freezeEmbeddings) {
+      options.push({ saves: saving({ ...train, freezeEmbeddings: true }, seqLen), text: (s) => `freeze the input embeddings: saves ~${s} of gradients and optimizer state` });
+    }
+  }
+  if (train.batchSize > 1) {
+    const half = Math.ceil(train.batchSize / 2);
+    const accum = train.gradAccum ?? 1;
+    options.push({
+      saves: saving({ ...train, batchSize: half }, seqLen),
+      text: (s) => `halve the batch size (${train.batchSize} → ${half}): saves ~${s}; set gradient accumulation to ${accum * 2} to keep ${train.batchSize * accum} examples per step`,
+    });
+  }
+  if (seqLen > 16) {
+    const shorter = Math.max(16, Math.ceil(seqLen / 2));
+    options.push({ saves: saving(train, shorter), text: (s) => `max length ${shorter} instead of ${seqLen}: saves ~${s} (longer examples get truncated)` });
+  }
+  return options
+    .filter((o) => o.saves > 0)
+    .sort((a, b) => b.saves - a.saves)
+    .map((o) => o.text(formatBytes(o.saves)));
+}
+
+/** The largest tensor, named, and whether the batch shape sets its size (else it is the model's own). */
+function largestTensorKind(config: NeoXConfig, B: number, T: number): { name: string; batchShaped: boolean } {
+  const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
+  const chunk = Math.min(B * (T - 1), defaultChunkRows(V));
+  const candidates: { floats: number; name: string; batchShaped: boolean }[] = [
+    { floats: V * C, name: `the embedding matrix (${V} × ${C})`, batchShaped: false },
+    { floats: chunk * V, name: `a chunk of the loss's logits (${chunk} × ${V})`, batchShaped: false },
+    { floats: B * H * T * T, name: `the attention scores (${B} × ${H} heads × ${T} × ${T})`, batchShaped: true },
+    { floats: B * T * Math.max(I, 3 * C), name: `the MLP activations (${B * T} × ${Math.max(I, 3 * C)})`, batchShaped: true },
+  ];
+  return candidates.reduce((a, b) => (b.floats > a.floats ? b : a));
+}
+
+/** Advice when one tensor is over the GPU's binding limit: the batch shapes that bring it under, if any. */
+function bindingAdvice(config: NeoXConfig, train: EstimateTrain, seqLen: number, binding: number): string[] {
+  const advice: string[] = [];
+  for (let B = train.batchSize >> 1; B >= 1; B >>= 1) {
+    const bytes = largestTensorFloats(config, B, seqLen) * F32;
+    if (bytes <= binding) {
+      advice.push(`batch size ${B} instead of ${train.batchSize}: the largest tensor becomes ${formatBytes(bytes)}`);
+      break;
+    }
+  }
+  for (let T = seqLen >> 1; T >= 16; T >>= 1) {
+    const bytes = largestTensorFloats(config, train.batchSize, T) * F32;
+    if (bytes <= binding) {
+      advice.push(`max length ${T} instead of ${seqLen}: the largest tensor becomes ${formatBytes(bytes)}`);
+      break;
+    }
+  }
+  advice.push('or train on the WASM backend instead: it has no per-buffer limit below its 4 GiB heap');
+  return advice;
+}
+
+/**
+ * Memory for one training step at batch size train.batchSize and padded length seqLen, and a
+ * verdict for the backend: WASM against its 4 GiB heap, WebGPU against the largest buffer it
+ * binds and the device's memory (or a 4 GiB tab budget), CPU like WASM (and slow).
+ * 'tight' above 75% of the limit, 'wont-fit' above it.
+ */
+export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
+  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`sequence length must be a whole number of at least 1 (got ${seqLen})`);
+  if (!Number.isInteger(train.batchSize) || train.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${train.batchSize})`);
+  const b = breakdown(config, train, seqLen);
+  const limit = budget(backend);
+  const share = b.total / limit.bytes;
+  const needs = `needs ~${formatBytes(b.total)} at batch ${train.batchSize} × ${seqLen} tokens, ${Math.round(share * 100)}% of ${limit.what}`;
+  const slow = backend.name === 'cpu' ? '; the CPU backend is also slow: WebGPU or WASM train many times faster' : '';
+  const binding = backend.name === 'webgpu' ? backend.limits?.maxStorageBufferBindingSize : undefined;
+  const result = (verdict: MemoryEstimate['verdict'], reason: string, advice: string[]): MemoryEstimate => ({ ...b, verdict, reason, advice });
+
+  if (binding !== undefined && b.largestTensor > binding) {
+    const largest = largestTensorKind(config, train.batchSize, seqLen);
+    return result(
+      'wont-fit',
+      `${largest.name} takes ${formatBytes(b.largestTensor)}, more than the ${formatBytes(binding)} this GPU binds in one buffer (maxStorageBufferBindingSize)`,
+      largest.batchShaped ? bindingAdvice(config, train, seqLen, binding) : ['train on the WASM backend: this model has a tensor too large for this GPU at any batch size'],
+    );
+  }
+  if (share > 1) return result('wont-fit', `${needs}${slow}`, advise(config, train, seqLen, b));
+  if (share > TIGHT) return result('tight', `${needs}: it may run out of memory${slow}`, advise(config, train, seqLen, b));
+  return result('fits', `${needs}${slow}`, []);
+}
+
+/**
+ * Forward + backward matmul FLOPs for `tokens` tokens in sequences of `seqLen` (the padded
+ * length: attention is computed over all of it). Counted per token:
+ *   forward:  2 per weight of every block linear, 2·V·C for the LM head, 4·T·C·L for QKᵀ and PV
+ *             (the full T × T, masked after), 2·r·(in + out) per LoRA adapter;
+ *   backward: the same again for the input gradients (attention: dQ, dK, dP, dV = twice its
+ *             forward), 2 per trained weight for dW (frozen weights skip it), and the fused loss
+ *             recomputes the LM head's logits: 2·V·C more.
+ * The input embedding is a lookup (no FLOPs), so a full fine-tune comes to
+ * 6·(block weights + V·C)·tokens + 2·V·C·tokens + 12·T·C·L·tokens, below the usual 6·P·tokens
+ * by the embedding's 6·V·C. Element-wise work (layer norms, GELU, softmax, AdamW) is not counted.
+ * `seqLen` defaults to all tokens in one sequence, capped at the model's context: an upper bound.
+ */
+export function flopsPerStep(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'lora'>, tokens: number, seqLen = Math.min(tokens, config.maxPositions)): number {
+  const { hiddenSize: C, numLayers: L, vocabSize: V } = config;
+  const block = L * blockMatrixParams(config);
+  const head = V * C;
+  const attention = 4 * seqLen * C * L;
+  if (train.method === 'full') return tokens * (6 * block + 8 * head + 3 * attention);
+  const adapters = loraParamCount(config, train.lora);
+  return tokens * (4 * block + 6 * head + 3 * attention + 6 * adapters);
+}

@@ -1,0 +1,234 @@
+/**
+ * The training loop, as nanoGPT's train.py: micro-batches → gradients (accumulated) → clip →
+ * AdamW with the scheduled learning rate; eval loss on the test split every N steps.
+ *
+ * The base model's tensors are never modified: a full fine-tune trains copies, LoRA trains
+ * adapters next to the frozen weights. So the base stays available to compare against, and a
+ * run can be thrown away without reloading anything.
+ *
+ * Resuming is exact: the data order is a function of (seed, epoch), the cursor (epoch, batch) is
+ * saved with the optimizer state, and LoRA dropout masks are seeded per micro-batch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { EncodedExample } from '../data/types';
+import type { NeoXConfig } from '../model/config';
+import type { ForwardContext } from '../model/gptNeox';
+import { batchLoss, lossAndGrads, type TokenBatch } from '../model/objective';
+import { batchTargets } from '../model/objective';
+import { disposeParams, paramSpecs, type Params } from '../model/params';
+import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
+import { epochBatches, stepsFor, toBatch, type PlannedBatch } from './batchPlan';
+import { accumulate, clipByGlobalNorm } from './gradients';
+import { createLoraParams, loraContext, loraParamNames } from './lora';
+import { learningRate } from './schedule';
+import type { EvalMetrics, StepMetrics, TrainConfig } from './types';
+
+export interface TrainData {
+  train: EncodedExample[];
+  test: EncodedExample[];
+  maxLength: number;
+  padId: number;
+}
+
+/** Everything a run needs to continue exactly where it was. */
+export interface TrainerState {
+  step: number;
+  epoch: number;
+  /** Next micro-batch within the epoch. */
+  batch: number;
+  tokensSeen: number;
+  history: { steps: StepMetrics[]; evals: EvalMetrics[] };
+  bestEval: EvalMetrics | null;
+  evalsSinceBest: number;
+  /** Milliseconds of training before this session (so elapsed and ETA carry over a resume). */
+  elapsedMs: number;
+}
+
+export interface TrainerSnapshot {
+  state: TrainerState;
+  /** The trained tensors: every weight for a full fine-tune, the adapters for LoRA. */
+  trainable: Record<string, { shape: number[]; data: Float32Array }>;
+  optimizer: AdamWState;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(readonly step: number, what: string) {
+    super(`the ${what} became ${what === 'loss' ? 'NaN or infinite' : 'non-finite'} at step ${step + 1}: lower the learning rate or turn on gradient clipping; the last good checkpoint is kept`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** The names a run trains. */
+export function trainableNames(config: NeoXConfig, c: TrainConfig): string[] {
+  if (c.method === 'lora') return loraParamNames(config, c.lora);
+  return paramSpecs(config)
+    .map((s) => s.name)
+    .filter((n) => !(c.freezeEmbeddings && n === 'gpt_neox.embed_in.weight'));
+}
+
+export class Trainer {
+  readonly totalSteps: number;
+  readonly names: string[];
+  private trainable: Params;
+  private readonly optimizer: AdamW;
+  state: TrainerState;
+  private plan: { epoch: number; batches: PlannedBatch[] } | null = null;
+  private readonly trainLengths: Int32Array;
+
+  constructor(
+    private readonly base: { params: Params; config: NeoXConfig },
+    private readonly data: TrainData,
+    readonly config: TrainConfig,
+    resume?: TrainerSnapshot,
+  ) {
+    if (data.train.length === 0) throw new Error('the train split is empty: add examples in the Data tab, or lower the test share');
+    this.names = trainableNames(base.config, config);
+    this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
+    const perEpoch = stepsFor(data.train.length, config.batchSize, config.gradAccum, 1);
+    this.totalSteps = config.maxSteps > 0 ? config.maxSteps : perEpoch * config.epochs;
+    this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer);
+    if (resume) {
+      // slice(): the CPU backend would otherwise keep the caller's array as the tensor's storage.
+      this.trainable = Object.fromEntries(Object.entries(resume.trainable).map(([n, t]) => [n, tf.tensor(t.data.slice(), t.shape)]));
+      this.optimizer.load(resume.optimizer);
+      this.state = structuredClone(resume.state);
+    } else {
+      this.trainable =
+        config.method === 'lora'
+          ? createLoraParams(base.config, config.lora, config.seed)
+          : Object.fromEntries(this.names.map((n) => [n, tf.clone(base.params[n])])); // the base stays as it was
+      this.state = { step: 0, epoch: 0, batch: 0, tokensSeen: 0, history: { steps: [], evals: [] }, bestEval: null, evalsSinceBest: 0, elapsedMs: 0 };
+    }
+  }
+
+  get done(): boolean {
+    return this.state.step >= this.totalSteps;
+  }
+
+  /** The model with this run's weights (for evaluation, samples and export); dropout off. */
+  context(dropoutSeed: number | null = null): ForwardContext {
+    const ctx: ForwardContext = { params: { ...this.base.params, ...this.trainable }, config: this.base.config };
+    if (this.config.method === 'lora') ctx.lora = loraContext(this.config.lora, dropoutSeed ?? 0, dropoutSeed !== null);
+    return ctx;
+  }
+
+  private nextMicroBatch(): { batch: TokenBatch; tokens: number } {
+    if (!this.plan || this.plan.epoch !== this.state.epoch) {
+      this.plan = { epoch: this.state.epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, this.state.epoch) };
+    }
+    const planned = this.plan.batches[this.state.batch];
+    this.state.batch++;
+    if (this.state.batch >= this.plan.batches.length) {
+      this.state.epoch++;
+      this.state.batch = 0;
+    }
+    const b = toBatch(this.data.train, planned.rows, planned.T, this.data.padId);
+    const tokens = planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
+    return { batch: b, tokens };
+  }
+
+  /** One optimizer step over gradAccum micro-batches. Parameters change only if everything is finite. */
+  async trainStep(): Promise<StepMetrics> {
+    const t0 = performance.now();
+    const { step } = this.state;
+    const cursor = { epoch: this.state.epoch, batch: this.state.batch };
+    let sum: Params | null = null;
+    let lossSum = 0;
+    let tokens = 0;
+    try {
+      for (let micro = 0; micro < this.config.gradAccum; micro++) {
+        const { batch, tokens: n } = this.nextMicroBatch();
+        tokens += n;
+        const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
+        const { loss, grads } = lossAndGrads(this.context(seed), this.names, batch);
+        lossSum += (await loss.data())[0];
+        loss.dispose();
+        sum = accumulate(sum, grads, 1 / this.config.gradAccum);
+      }
+      const loss = lossSum / this.config.gradAccum;
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
+      const { grads, norm } = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
+      disposeParams(sum!);
+      sum = grads;
+      if (!Number.isFinite(norm)) throw new NonFiniteLossError(step, 'gradient norm');
+      const lr = learningRate(step, this.totalSteps, this.config.optimizer.lr, this.config.schedule);
+      const next = this.optimizer.step(this.trainable, sum, lr);
+      disposeParams(this.trainable);
+      this.trainable = next;
+
+      this.state.step++;
+      this.state.tokensSeen += tokens;
+      const ms = performance.now() - t0;
+      this.state.elapsedMs += ms;
+      const perStep = this.state.elapsedMs / this.state.step;
+      const m: StepMetrics = {
+        step: this.state.step,
+        totalSteps: this.totalSteps,
+        epoch: this.state.epoch + this.state.batch / Math.max(1, this.plan!.batches.length),
+        loss,
+        lr,
+        gradNorm: norm,
+        tokens,
+        tokensPerSecond: tokens / (ms / 1000),
+        elapsedMs: this.state.elapsedMs,
+        etaMs: perStep * (this.totalSteps - this.state.step),
+      };
+      this.state.history.steps.push(m);
+      return m;
+    } catch (e) {
+      // Put the cursor back: a failed step consumed no data.
+      this.state.epoch = cursor.epoch;
+      this.state.batch = cursor.batch;
+      throw e;
+    } finally {
+      if (sum) disposeParams(sum);
+    }
+  }
+
+  /** Mean next-token loss over every target token of the test split (no dropout). */
+  async evaluate(): Promise<EvalMetrics | null> {
+    const { test } = this.data;
+    if (test.length === 0) return null;
+    const ctx = this.context();
+    let total = 0;
+    let count = 0;
+    const lengths = Int32Array.from(test, (e) => e.ids.length);
+    // The test split in its own order (no shuffle), in the same fixed shapes as training.
+    const order = epochBatches(lengths, this.config.batchSize, this.data.maxLength, 0, -1);
+    for (const planned of order) {
+      const b = toBatch(test, planned.rows, planned.T, this.data.padId);
+      const n = batchTargets(b).rows.length;
+      if (n === 0) continue;
+      const loss = tf.tidy(() => batchLoss(ctx, b));
+      total += (await loss.data())[0] * n;
+      loss.dispose();
+      count += n;
+    }
+    const mean = count ? total / count : NaN;
+    const m: EvalMetrics = { step: this.state.step, loss: mean, perplexity: Math.exp(mean) };
+    this.state.history.evals.push(m);
+    if (!this.state.bestEval || mean < this.state.bestEval.loss) {
+      this.state.bestEval = m;
+      this.state.evalsSinceBest = 0;
+    } else {
+      this.state.evalsSinceBest++;
+    }
+    return m;
+  }
+
+  async snapshot(): Promise<TrainerSnapshot> {
+    const trainable: TrainerSnapshot['trainable'] = {};
+    for (const [n, t] of Object.entries(this.trainable)) trainable[n] = { shape: t.shape, data: ((await t.data()) as Float32Array).slice() };
+    return { state: structuredClone(this.state), trainable, optimizer: await this.optimizer.state() };
+  }
+
+  /** This run's tensors (the caller must not dispose them; they live until the trainer is disposed). */
+  trainedTensors(): Params {
+    return this.trainable;
+  }
+
+  dispose(): void {
+    disposeParams(this.trainable);
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The trainer's vocabulary: what a run is configured with, what it reports, what a checkpoint
+ * holds. Plain data, so it crosses the worker boundary and goes into storage unchanged.
+ */
+import type { BlockLinear } from '../model/params';
+
+export type TrainMethod = 'full' | 'lora';
+export type ScheduleKind = 'constant' | 'linear' | 'cosine';
+
+export interface LoraConfig {
+  rank: number;
+  alpha: number;
+  /** Dropout on the adapter's input, as PEFT's lora_dropout (0 = none). */
+  dropout: number;
+  /** Which block linears get adapters (PEFT target_modules, by their GPT-NeoX names). */
+  targets: BlockLinear[];
+}
+
+export interface OptimizerConfig {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this; 0 turns clipping off. */
+  maxGradNorm: number;
+}
+
+export interface ScheduleConfig {
+  kind: ScheduleKind;
+  warmupSteps: number;
+}
+
+export interface TrainConfig {
+  method: TrainMethod;
+  /** Full fine-tune only: keep gpt_neox.embed_in frozen. */
+  freezeEmbeddings: boolean;
+  lora: LoraConfig;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  /** Examples per micro-batch. */
+  batchSize: number;
+  /** Micro-batches whose gradients are summed into one optimizer step. */
+  gradAccum: number;
+  epochs: number;
+  /** Optimizer steps; 0 means "as many as `epochs` take". */
+  maxSteps: number;
+  seed: number;
+  /** Every N optimizer steps (0 = never). */
+  evalEvery: number;
+  sampleEvery: number;
+  checkpointEvery: number;
+  /** Stop when eval loss has not improved for this many evaluations (0 = off). */
+  earlyStopPatience: number;
+  samplePrompt: string;
+  sampleMaxTokens: number;
+}
+
+/** One optimizer step's numbers, as the chart and the CLI print them. */
+export interface StepMetrics {
+  step: number;
+  /** Optimizer steps in the whole run. */
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  tokens: number;
+  tokensPerSecond: number;
+  elapsedMs: number;
+  etaMs: number | null;
+}
+
+export interface EvalMetrics {
+  step: number;
+  loss: number;
+  perplexity: number;
+}
