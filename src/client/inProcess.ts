@@ -2,7 +2,7 @@
  * Workers on the calling thread: the same handler and dispatcher, no Worker. Used by tests and the
  * command line, and as a fallback where workers are unavailable.
  */
-import { Engine, type EngineEnv } from '../engine/engine';
+import { Engine, engineSerial, type EngineEnv } from '../engine/engine';
 import { PROTOCOL_VERSION, type EngineEvent, type Requests } from '../protocol/protocol';
 import type { RequestMap, RpcEvent, RpcFromWorker, RpcToWorker } from '../protocol/rpc';
 import { createDispatcher, type Handler } from '../worker/dispatcher';
@@ -13,7 +13,7 @@ import { WorkerEngine } from './workerClient';
 export function localPort<R extends RequestMap, E extends RpcEvent>(
   makeHandler: (emit: (e: E) => void) => Handler<R, E>,
   version: number,
-  options: { serial?: boolean } = {},
+  options: { serial?: boolean | ((kind: keyof R & string) => boolean) } = {},
 ): WorkerPort {
   const port: WorkerPort = {
     onmessage: null,
@@ -31,6 +31,6 @@ export function createInProcessEngine(env: Omit<EngineEnv, 'emit'>): WorkerEngin
     localPort<Requests, EngineEvent>((emit) => {
       const engine = new Engine({ ...env, emit });
       return (kind, params, ctx) => engine.handle(kind, params, ctx);
-    }, PROTOCOL_VERSION),
+    }, PROTOCOL_VERSION, { serial: engineSerial }),
   );
 }

@@ -24,10 +24,14 @@ import type {
 } from '../protocol/protocol';
 import type { JobContext } from '../protocol/rpc';
 import { generateText } from './generateText';
+import { TrainingHost } from './training';
+import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
 
 export interface EngineEnv {
   wasmPaths: string | Record<string, string>;
+  /** Where training checkpoints go: OPFS in the worker; memory (the default) in tests and the CLI. */
+  checkpoints?: CheckpointStore;
   /** The bundled Pythia tokenizer.json, for models that come without one. */
   bundledTokenizer: () => Promise<unknown>;
   /** Events not tied to a request. */
@@ -61,11 +65,17 @@ export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
   });
 }
 
+/** Only flag-flipping requests may run beside a queued job (pausing a run must not wait for it to end). */
+export const engineSerial = (kind: RequestKind): boolean => kind !== 'controlTraining';
+
 export class Engine {
   private backend: BackendInfo | null = null;
   private model: Loaded | null = null;
+  private readonly training: TrainingHost;
 
-  constructor(private readonly env: EngineEnv) {}
+  constructor(private readonly env: EngineEnv) {
+    this.training = new TrainingHost(env.checkpoints ?? memoryCheckpointStore());
+  }
 
   /** Typed dispatch: `kind` fixes params and result. */
   handle<K extends RequestKind>(kind: K, params: ParamsOf<K>, hooks: JobHooks): Promise<ResultOf<K>> {
@@ -73,6 +83,13 @@ export class Engine {
       init: (p) => this.init(p.backend),
       loadModel: (p, h) => this.loadModel(p.source, h),
       generate: (p, h) => this.generate(p, h),
+      train: (p, h) => this.training.train(this.requireModel(), p, h),
+      controlTraining: async (p) => ({ accepted: this.training.control(p.runId, p.action) }),
+      estimateTraining: async (p) => this.training.estimate(this.requireModel(), this.backend!, p.config, p.trainExamples, p.seqLen),
+      deleteRun: async (p) => {
+        await this.training.deleteRun(p.runId);
+        return null;
+      },
     };
     return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
   }
@@ -87,6 +104,7 @@ export class Engine {
   }
 
   private unloadModel(): void {
+    this.training.discardTrainer();
     if (this.model) disposeParams({ ...this.model.ctx.params, ...this.model.ctx.transposed });
     this.model = null;
   }
@@ -165,11 +183,23 @@ export class Engine {
     return info;
   }
 
-  async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
+  private requireModel(): Loaded {
     if (!this.model) throw new Error('no model is loaded: load one in the Model panel first');
-    // Decoding reuses Wᵀ of every matrix instead of transposing each weight for every token.
-    this.model.ctx.transposed ??= transposedWeights(this.model.ctx.params);
-    const result = await generateText(this.model.ctx, this.model.tokenizer, params, {
+    return this.model;
+  }
+
+  async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
+    const model = this.requireModel();
+    let ctx = model.ctx;
+    if (params.model === 'trained') {
+      const trained = this.training.trainedContext();
+      if (!trained) throw new Error('nothing has been trained on this model yet: run training first, or generate with the base model');
+      ctx = trained;
+    } else {
+      // Decoding reuses Wᵀ of every matrix instead of transposing each weight for every token.
+      model.ctx.transposed ??= transposedWeights(model.ctx.params);
+    }
+    const result = await generateText(ctx, model.tokenizer, params, {
       signal: hooks.signal,
       onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
     });

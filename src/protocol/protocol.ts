@@ -7,11 +7,15 @@
  */
 import type { NeoXConfig } from '../model/config';
 import type { StopReason } from '../model/generate';
+import type { Segment, TokenizeSettings } from '../data/types';
+import type { MemoryEstimate } from '../train/estimate';
+import type { RunEnd } from '../train/run';
+import type { EvalMetrics, StepMetrics, TrainConfig } from '../train/types';
 import type { RpcFromWorker, RpcToWorker } from './rpc';
 
 export { CancelledError } from './rpc';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -61,6 +65,8 @@ export interface GenerateParams {
   seed: number;
   stopStrings: string[];
   useCache: boolean;
+  /** 'trained': the weights of the last training run (full) or the base with its adapters (LoRA). */
+  model?: 'base' | 'trained';
 }
 
 export interface GenerateResult {
@@ -72,11 +78,50 @@ export interface GenerateResult {
   tokensPerSecond: number;
 }
 
+/** What a run trains on: the Data tab's rendered examples, tokenized in the worker with the model's tokenizer. */
+export interface TrainData {
+  train: Segment[][];
+  test: Segment[][];
+  tokenize: TokenizeSettings;
+}
+
+export interface TrainParams {
+  runId: string;
+  config: TrainConfig;
+  data: TrainData;
+  /** Continue the run: from memory if it was paused in this worker, else from its last checkpoint. */
+  resume: boolean;
+}
+
+export interface TrainResult {
+  runId: string;
+  reason: RunEnd;
+  step: number;
+  totalSteps: number;
+  /** The last checkpoint could not be written (a full quota…); training itself went on. */
+  checkpointError: string | null;
+}
+
+export interface TrainEstimate {
+  memory: MemoryEstimate;
+  trainableParams: number;
+  /** Forward + backward FLOPs of one optimizer step at the planned batch size and length. */
+  flopsPerStep: number;
+  /** Optimizer steps the config will run on this data. */
+  totalSteps: number;
+}
+
 /** A type alias, not an interface, so it satisfies RequestMap's index signature. */
 export type Requests = {
   init: { params: { backend: BackendChoice }; result: BackendInfo };
   loadModel: { params: { source: ModelSource }; result: ModelInfo };
   generate: { params: GenerateParams; result: GenerateResult };
+  train: { params: TrainParams; result: TrainResult };
+  /** Answered at once, even while `train` runs: the run pauses or stops at its next step boundary. */
+  controlTraining: { params: { runId: string; action: 'pause' | 'stop' }; result: { accepted: boolean } };
+  estimateTraining: { params: { config: TrainConfig; trainExamples: number; seqLen: number }; result: TrainEstimate };
+  /** Forget a run's checkpoints (and its weights, if it is the trained model in memory). */
+  deleteRun: { params: { runId: string }; result: null };
 };
 export type RequestKind = keyof Requests;
 export type ParamsOf<K extends RequestKind> = Requests[K]['params'];
@@ -104,7 +149,13 @@ export interface DeviceLostEvent {
   message: string;
 }
 
-export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent;
+export type TrainEvent =
+  | { type: 'trainStep'; requestId: number; runId: string; metrics: StepMetrics }
+  | { type: 'trainEval'; requestId: number; runId: string; metrics: EvalMetrics; best: boolean }
+  | { type: 'trainSample'; requestId: number; runId: string; step: number; prompt: string; text: string }
+  | { type: 'trainCheckpoint'; requestId: number; runId: string; step: number; kind: 'last' | 'best'; bytes: number; error: string | null };
+
+export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent | TrainEvent;
 
 export type ToWorker = RpcToWorker<Requests>;
 export type FromWorker = RpcFromWorker<Requests, EngineEvent>;
@@ -113,6 +164,7 @@ export type FromWorker = RpcFromWorker<Requests, EngineEvent>;
 export interface RequestHooks {
   onProgress?: (e: ProgressEvent) => void;
   onToken?: (e: TokenEvent) => void;
+  onTrain?: (e: TrainEvent) => void;
   signal?: AbortSignal;
 }
 

@@ -157,7 +157,7 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       set({ run: { ...run, text: run.text + ev.delta, tokens: ev.tokenCount, lastTokenAt: now() } });
     };
     try {
-      const result = await e.request('generate', { ...draft.params, prompt, useCache: s.useCache }, { signal: controller.signal, onToken });
+      const result = await e.request('generate', { ...draft.params, prompt, useCache: s.useCache, model: s.generateWith }, { signal: controller.signal, onToken });
       if (mine !== epoch) return;
       set({
         run: {
@@ -179,6 +179,9 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
   }
 
   return {
+    /** The running engine (training drives it too); null while none is started. */
+    engine: (): EngineApi | null => engine,
+
     /** Called once by main.tsx with the URL's options. */
     start(options: { backend: BackendChoice; hubEndpoint: string }): Promise<void> {
       set({ hubEndpoint: options.hubEndpoint });
@@ -239,6 +242,10 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
 
     setUseCache(useCache: boolean): void {
       set({ useCache });
+    },
+
+    setGenerateWith(generateWith: 'base' | 'trained'): void {
+      set({ generateWith });
     },
 
     generate,

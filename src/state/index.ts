@@ -12,3 +12,6 @@ export { useDataset, type Dataset, type DataRow, type ImportState, type RowFilte
 export { useDerivedDataset, type DatasetView } from './datasetHooks';
 export { selectRowIndex, selectRowProblems, selectVisibleRows, type DerivedDataset } from './datasetDerived';
 export { SAMPLE_NAME } from './createDatasetActions';
+export { trainActions, trainingData } from './trainApp';
+export { useTrain, isLive, type RunRecord, type RunStatus, type EstimateState } from './trainStore';
+export { startBlocker } from './createTrainActions';

@@ -58,6 +58,8 @@ export interface StudioState {
   prompt: string;
   sampling: SamplingDraft;
   useCache: boolean;
+  /** Which weights the playground runs: the loaded model, or the last training run's. */
+  generateWith: 'base' | 'trained';
   run: RunState;
 }
 
@@ -72,6 +74,7 @@ export const initialState = (): StudioState => ({
   prompt: DEFAULT_PROMPT,
   sampling: { ...DEFAULT_SAMPLING },
   useCache: DEFAULT_USE_CACHE,
+  generateWith: 'base',
   run: { status: 'idle' },
 });
 

@@ -1,8 +1,8 @@
 /**
  * Routes protocol messages to a handler, with cancellation by request id and errors as their own
  * message. The engine runs one job at a time (a model must not be swapped out under a running
- * generation); the data worker runs jobs side by side (its long ones yield), so a token view is
- * not stuck behind a count of 300,000 rows.
+ * generation), except the few kinds that only flip a flag (pause a run); the data worker runs jobs
+ * side by side (its long ones yield), so a token view is not stuck behind a count of 300,000 rows.
  */
 import type { JobContext, RequestMap, RpcEvent, RpcFromWorker, RpcToWorker } from '../protocol/rpc';
 
@@ -16,7 +16,7 @@ export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
   handle: Handler<R, E>,
   post: (m: RpcFromWorker<R, E>) => void,
   version: number,
-  { serial = true }: { serial?: boolean } = {},
+  { serial = true }: { serial?: boolean | ((kind: keyof R & string) => boolean) } = {},
 ): (m: RpcToWorker<R>) => void {
   const controllers = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -46,7 +46,7 @@ export function createDispatcher<R extends RequestMap, E extends RpcEvent>(
         controllers.delete(id);
       }
     };
-    if (serial) queue = queue.then(run);
+    if (typeof serial === 'function' ? serial(m.kind as keyof R & string) : serial) queue = queue.then(run);
     else void run();
   };
 }

@@ -1,6 +1,7 @@
 /** Ask the loaded model something and watch the answer stream in. */
 import { actions, selectGenerateBlocker, selectIsGenerating, selectModelInfo, selectPrompt, useStudio } from '../../state';
 import { ActionButton } from '../parts/ActionButton';
+import { GenerateWith } from './GenerateWith';
 import { GenerationOutput } from './GenerationOutput';
 import { SamplingSettings } from './SamplingSettings';
 
@@ -21,6 +22,7 @@ export function PlaygroundPanel() {
           'Load a model on the left to generate text. You can write the prompt meanwhile.'
         )}
       </p>
+      <GenerateWith />
       <label htmlFor="prompt">Prompt</label>
       <textarea
         id="prompt"

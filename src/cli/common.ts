@@ -1,0 +1,60 @@
+/** What every CLI command shares: argument errors, the backend, reading a model folder. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/backend';
+import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
+import { modelFilesFromList } from '../engine/modelFiles';
+import { loadModel, type LoadedModel } from '../model/checkpoint';
+import type { BackendChoice } from '../protocol/protocol';
+
+/** A mistake in the command line itself: exit code 2, and a pointer to the usage. */
+export class UsageError extends Error {}
+
+export async function startBackend(choice: string | undefined): Promise<void> {
+  tf.env().set('PROD', true); // no debug checks, and no tfjs-node advertisement on stderr
+  const name = (choice ?? 'wasm') as BackendChoice;
+  if (name !== 'wasm' && name !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${choice}"`);
+  const require = createRequire(import.meta.url);
+  const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  await initBackend(name, { wasmPaths: wasmDir });
+}
+
+/** config.json + safetensors from DIR (the only files forward needs). */
+export function readModelDir(dir: string | undefined): LoadedModel {
+  if (!dir) throw new UsageError('--model DIR is required (a folder with config.json and model.safetensors)');
+  if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist`);
+  const all = readdirSync(dir);
+  // Only the model's own weights: model.safetensors, or the shards its index names (a folder may hold other safetensors).
+  const index = all.includes('model.safetensors.index.json') ? 'model.safetensors.index.json' : null;
+  const shards = index
+    ? [...new Set(Object.values((JSON.parse(readFileSync(path.join(dir, index), 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+    : all.filter((n) => n === 'model.safetensors');
+  const names = ['config.json', ...shards, ...(index ? [index] : []), ...all.filter((n) => /^pytorch_model.*\.bin$/.test(n))].filter((n) => all.includes(n));
+  const files = modelFilesFromList(names.map((name) => ({ name, data: new Uint8Array(readFileSync(path.join(dir, name))).buffer })));
+  return loadModel(files.config, files.shards);
+}
+
+export function int(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, got "${value}"`);
+  return n;
+}
+
+export function num(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${value}"`);
+  return n;
+}
+
+
+/** DIR/tokenizer.json (and tokenizer_config.json when present): the model's own tokenizer. */
+export function readTokenizer(dir: string): Tokenizer {
+  const tokPath = path.join(dir, 'tokenizer.json');
+  if (!existsSync(tokPath)) throw new Error(`${dir} has no tokenizer.json: copy the model's tokenizer.json into the folder`);
+  const cfgPath = path.join(dir, 'tokenizer_config.json');
+  return tokenizerFromJson(JSON.parse(readFileSync(tokPath, 'utf8')), existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
+}

@@ -1,0 +1,104 @@
+/** `npm run cli -- train`, run as a user runs it, in a child process. */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../model/safetensors';
+import { REPO_ROOT, writeTinyModelDir } from '../testing/tinyModel';
+
+const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+const cli = (...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(TSX, ['src/cli/main.ts', ...args], { cwd: REPO_ROOT, timeout: 120_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+const lines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+let dir: string;
+let model: string;
+let data: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'neox-train-cli-'));
+  model = path.join(dir, 'model');
+  writeTinyModelDir(model, { spec: { hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 5 } });
+  data = path.join(dir, 'lamini.jsonl');
+  const rows = readFileSync(path.join(REPO_ROOT, 'fixtures/data/course/lamini_docs.jsonl'), 'utf8').split('\n').slice(0, 80);
+  writeFileSync(data, `${rows.join('\n')}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cli train', () => {
+  it('full fine-tune: one JSON line per step and per eval, and a model folder that loads and generates', async () => {
+    const out = path.join(dir, 'full');
+    const r = await cli('train', '--model', model, '--data', data, '--out', out, '--steps', '6', '--batch-size', '4', '--eval-every', '3', '--max-length', '48', '--lr', '1e-2');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out1 = lines(r.stdout);
+    const steps = out1.filter((l) => 'loss' in l);
+    const evals = out1.filter((l) => 'eval_loss' in l);
+    expect(steps.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(evals.map((l) => l.step)).toEqual([0, 3, 6]);
+    expect(evals[2].eval_loss).toBeLessThan(evals[0].eval_loss);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    const before = readSafetensors(readFileSync(path.join(model, 'model.safetensors'))).tensors;
+    const after = readSafetensors(readFileSync(path.join(out, 'model.safetensors'))).tensors;
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    expect(after.get('embed_out.weight')!.data).not.toEqual(before.get('embed_out.weight')!.data);
+    const g = await cli('generate', '--model', out, '--prompt', '### Question:\nWhat is Lamini?\n\n### Answer:', '--max-new-tokens', '4');
+    expect(g.code).toBe(0);
+  });
+
+  it('LoRA: the merged model is base + (alpha/r)·B·A, and the PEFT adapter sits in adapter/', async () => {
+    const out = path.join(dir, 'lora');
+    const r = await cli('train', '--model', model, '--data', data, '--out', out, '--method', 'lora', '--lora-rank', '4', '--lora-alpha', '8', '--lora-targets', 'query_key_value,dense', '--steps', '3', '--batch-size', '4', '--max-length', '48', '--lr', '1e-2', '--eval-every', '0');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const config = JSON.parse(readFileSync(path.join(out, 'adapter/adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, target_modules: ['query_key_value', 'dense'], bias: 'none' });
+    const adapter = readSafetensors(readFileSync(path.join(out, 'adapter/adapter_model.safetensors'))).tensors;
+    expect([...adapter.keys()].filter((k) => k.includes('layers.0.'))).toEqual([
+      'base_model.model.gpt_neox.layers.0.attention.dense.lora_A.weight',
+      'base_model.model.gpt_neox.layers.0.attention.dense.lora_B.weight',
+      'base_model.model.gpt_neox.layers.0.attention.query_key_value.lora_A.weight',
+      'base_model.model.gpt_neox.layers.0.attention.query_key_value.lora_B.weight',
+    ]);
+    // Merge by hand in float64 and compare with the written model.
+    const name = 'gpt_neox.layers.1.attention.query_key_value';
+    const A = adapter.get(`base_model.model.${name}.lora_A.weight`)!; // (r, in)
+    const B = adapter.get(`base_model.model.${name}.lora_B.weight`)!; // (out, r)
+    expect(A.shape).toEqual([4, 32]);
+    expect(B.shape).toEqual([96, 4]);
+    const W = readSafetensors(readFileSync(path.join(model, 'model.safetensors'))).tensors.get(`${name}.weight`)!.data;
+    const merged = readSafetensors(readFileSync(path.join(out, 'model.safetensors'))).tensors.get(`${name}.weight`)!.data;
+    let maxErr = 0;
+    let maxDelta = 0;
+    for (let o = 0; o < 96; o++) {
+      for (let i = 0; i < 32; i++) {
+        let ba = 0;
+        for (let k = 0; k < 4; k++) ba += B.data[o * 4 + k] * A.data[k * 32 + i];
+        const want = W[o * 32 + i] + 2 * ba;
+        maxErr = Math.max(maxErr, Math.abs(merged[o * 32 + i] - want));
+        maxDelta = Math.max(maxDelta, Math.abs(2 * ba));
+      }
+    }
+    expect(maxDelta).toBeGreaterThan(1e-4); // the adapter did learn something
+    expect(maxErr).toBeLessThan(1e-6);
+  });
+
+  it('bad arguments say what to do', async () => {
+    const noData = await cli('train', '--model', model, '--out', path.join(dir, 'x'));
+    expect(noData.code).toBe(2);
+    expect(noData.stderr).toMatch(/--data FILE is required/);
+    const badMethod = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'x'), '--method', 'qlora');
+    expect(badMethod.code).toBe(2);
+    expect(badMethod.stderr).toMatch(/--method must be one of full, lora/);
+    const odd = path.join(dir, 'odd.jsonl');
+    writeFileSync(odd, '{"foo": "bar"}\n');
+    const noFields = await cli('train', '--model', model, '--data', odd, '--out', path.join(dir, 'x'));
+    expect(noFields.code).toBe(1);
+    expect(noFields.stderr).toMatch(/no known fields/);
+  });
+});

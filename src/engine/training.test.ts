@@ -1,0 +1,141 @@
+/**
+ * Training through the engine's protocol, as the page drives it: events, pause, resume, stop,
+ * checkpoints, a "reload" (a new engine over the same checkpoint store), generation with the
+ * trained weights, and the memory estimate.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessEngine } from '../client/inProcess';
+import { detectMapping, mapRows } from '../data/mapping';
+import { renderSegments } from '../data/templates';
+import type { Row, Segment } from '../data/types';
+import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
+import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
+import { DEFAULT_TRAIN } from '../train/presets';
+import type { TrainConfig } from '../train/types';
+import { repoFile } from '../testing/dataTesting';
+import { bundledTokenizerJson, WASM_DIR } from '../testing/tinyModel';
+
+const SPEC = { hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 9 };
+
+function courseData(n: number): TrainData {
+  const rows = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'), 'utf8').split('\n').slice(0, n).map((l) => JSON.parse(l) as Row);
+  const mapping = detectMapping(rows)!;
+  const segs = mapRows(rows, mapping).examples.map((e) => renderSegments(e!, { id: 'qa', custom: '' }, 'qa')) as Segment[][];
+  return { train: segs.slice(0, n - 8), test: segs.slice(n - 8), tokenize: { maxLength: 48, truncation: 'right', padding: 'longest', appendEos: true, lossOn: 'completion' } };
+}
+
+const config = (patch: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...DEFAULT_TRAIN,
+  optimizer: { ...DEFAULT_TRAIN.optimizer, lr: 1e-2 },
+  batchSize: 4,
+  maxSteps: 6,
+  evalEvery: 3,
+  sampleEvery: 3,
+  checkpointEvery: 2,
+  sampleMaxTokens: 4,
+  ...patch,
+});
+
+async function engineWithModel(store: CheckpointStore): Promise<EngineApi> {
+  const e = createInProcessEngine({ wasmPaths: WASM_DIR, bundledTokenizer: async () => bundledTokenizerJson(), checkpoints: store });
+  await e.request('init', { backend: 'wasm' });
+  await e.request('loadModel', { source: { kind: 'random', spec: SPEC } });
+  return e;
+}
+
+describe('training through the engine', () => {
+  let data: TrainData;
+  beforeAll(() => {
+    data = courseData(48);
+  });
+
+  it('streams steps, evals, samples and checkpoints; the trained model generates', async () => {
+    const store = memoryCheckpointStore();
+    const e = await engineWithModel(store);
+    const events: TrainEvent[] = [];
+    const result = await e.request('train', { runId: 'a', config: config(), data, resume: false }, { onTrain: (ev) => events.push(ev) });
+    expect(result).toMatchObject({ runId: 'a', reason: 'finished', step: 6, totalSteps: 6, checkpointError: null });
+    const of = (t: TrainEvent['type']) => events.filter((ev) => ev.type === t);
+    expect(of('trainStep').map((ev) => ev.type === 'trainStep' && ev.metrics.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(of('trainEval').map((ev) => ev.type === 'trainEval' && ev.metrics.step)).toEqual([0, 3, 6]);
+    expect(of('trainSample').map((ev) => ev.type === 'trainSample' && ev.step)).toEqual([3, 6]);
+    const sample = of('trainSample')[0];
+    expect(sample.type === 'trainSample' && sample.prompt).toMatch(/^### Question:\n[\s\S]*### Answer:$/); // the first test example's prompt
+    expect(of('trainCheckpoint').filter((ev) => ev.type === 'trainCheckpoint' && ev.kind === 'last').map((ev) => ev.type === 'trainCheckpoint' && ev.step)).toEqual([2, 4, 6]);
+    expect(await store.load('a', 'last')).not.toBeNull();
+
+    const base = await e.request('generate', { ...greedy(), model: 'base' });
+    const trained = await e.request('generate', { ...greedy(), model: 'trained' });
+    expect(trained.tokenIds).not.toEqual(base.tokenIds);
+  });
+
+  it('pause stops at a step boundary and resumes in memory; after a "reload" it resumes from the checkpoint', async () => {
+    const store = memoryCheckpointStore();
+    const e = await engineWithModel(store);
+    let paused = false;
+    const first = await e.request(
+      'train',
+      { runId: 'b', config: config({ checkpointEvery: 0 }), data, resume: false },
+      {
+        onTrain: (ev) => {
+          if (ev.type === 'trainStep' && ev.metrics.step === 2 && !paused) {
+            paused = true;
+            void e.request('controlTraining', { runId: 'b', action: 'pause' });
+          }
+        },
+      },
+    );
+    expect(first.reason).toBe('paused');
+    expect(first.step).toBeGreaterThanOrEqual(2);
+    expect(first.step).toBeLessThan(6);
+    // Pausing writes a checkpoint, so a closed tab loses nothing.
+    expect(await store.load('b', 'last')).not.toBeNull();
+
+    // A new engine (the page was reloaded) over the same storage resumes from the checkpoint.
+    const lastEval = async (engine: EngineApi, runId: string, resume: boolean, steps: number[] = []) => {
+      let loss = NaN;
+      await engine.request('train', { runId, config: config({ checkpointEvery: 0 }), data, resume }, {
+        onTrain: (ev) => {
+          if (ev.type === 'trainStep') steps.push(ev.metrics.step);
+          if (ev.type === 'trainEval') loss = ev.metrics.loss;
+        },
+      });
+      return loss;
+    };
+    const reloadedSteps: number[] = [];
+    const reloaded = await lastEval(await engineWithModel(store), 'b', true, reloadedSteps);
+    expect(reloadedSteps[0]).toBe(first.step + 1);
+    // The paused engine still holds the run in memory and continues it there.
+    const inMemorySteps: number[] = [];
+    const inMemory = await lastEval(e, 'b', true, inMemorySteps);
+    expect(inMemorySteps[0]).toBe(first.step + 1);
+    // The same run never interrupted ends at exactly the same eval loss.
+    const straight = await lastEval(await engineWithModel(memoryCheckpointStore()), 'c', false);
+    expect(reloaded).toBe(straight);
+    expect(inMemory).toBe(straight);
+  });
+
+  it('stop ends the run with a checkpoint; resume without one says so', async () => {
+    const store = memoryCheckpointStore();
+    const e = await engineWithModel(store);
+    const r = await e.request('train', { runId: 'd', config: config(), data, resume: false }, { onTrain: (ev) => ev.type === 'trainStep' && ev.metrics.step === 1 && void e.request('controlTraining', { runId: 'd', action: 'stop' }) });
+    expect(r.reason).toBe('stopped');
+    await expect(e.request('train', { runId: 'never', config: config(), data, resume: true })).rejects.toThrow(/no checkpoint to resume from/);
+    expect((await e.request('controlTraining', { runId: 'nope', action: 'pause' })).accepted).toBe(false);
+  });
+
+  it('estimates memory and steps for the loaded model', async () => {
+    const e = await engineWithModel(memoryCheckpointStore());
+    const est = await e.request('estimateTraining', { config: config({ maxSteps: 0, epochs: 2 }), trainExamples: 40, seqLen: 64 });
+    expect(est.totalSteps).toBe(20);
+    expect(est.memory.verdict).toBe('fits');
+    expect(est.trainableParams).toBeGreaterThan(3_000_000);
+    const lora = await e.request('estimateTraining', { config: config({ method: 'lora' }), trainExamples: 40, seqLen: 64 });
+    expect(lora.trainableParams).toBeLessThan(est.trainableParams / 100);
+  });
+});
+
+function greedy() {
+  return { prompt: '### Question:\nWhat is Lamini?\n\n### Answer:', maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0, stopStrings: [], useCache: true };
+}

@@ -1,0 +1,46 @@
+/** The app's training actions: the studio's engine, the Data tab's dataset, runs kept in IndexedDB. */
+import { createStore, get, set } from 'idb-keyval';
+import type { TrainData } from '../protocol/protocol';
+import { actions } from './actions';
+import { createTrainActions, type RunStorage } from './createTrainActions';
+import { deriveDataset, splitSegments } from './datasetDerived';
+import { useDataset } from './datasetStore';
+import { useStudio } from './store';
+import { useTrain, type RunRecord } from './trainStore';
+
+const runsDb = createStore('neox-studio-runs', 'runs');
+const runStorage: RunStorage = {
+  load: async () => ((await get('runs', runsDb)) as RunRecord[] | undefined) ?? [],
+  save: (runs) => set('runs', runs, runsDb),
+};
+
+/** The Data tab's examples, rendered and split, as the engine trains on them. */
+export function trainingData(): { name: string; data: TrainData } | { problem: string } {
+  const { dataset, measure } = useDataset.getState();
+  if (!dataset) return { problem: 'Load a dataset in the Data tab first.' };
+  const view = deriveDataset(dataset, measure);
+  if (view.usable.length === 0) return { problem: 'The dataset has no usable examples: fix the fields or the template in the Data tab.' };
+  if (view.split.error) return { problem: view.split.error };
+  return {
+    name: dataset.name,
+    data: { train: splitSegments(dataset, view, 'train'), test: splitSegments(dataset, view, 'test'), tokenize: dataset.tokenize },
+  };
+}
+
+export const trainActions = createTrainActions(useTrain, {
+  engine: () => actions.engine(),
+  model: () => {
+    const m = useStudio.getState().model;
+    return m.status === 'ready' ? m.info.label : null;
+  },
+  data: trainingData,
+  storage: runStorage,
+});
+
+// A new model or a restarted engine drops the trained weights with the old model.
+useStudio.subscribe((s, prev) => {
+  if (s.model !== prev.model && s.model.status !== 'ready') trainActions.forgetTrained();
+});
+useTrain.subscribe((s) => {
+  if (s.trainedRunId === null && useStudio.getState().generateWith === 'trained') useStudio.setState({ generateWith: 'base' });
+});
