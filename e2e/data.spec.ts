@@ -2,23 +2,13 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { openStudio, watchErrors } from './support/page';
+import { dropFile, openStudio, watchErrors } from './support/page';
 
 const LAMINI = readFileSync('fixtures/data/course/lamini_docs.jsonl', 'utf8');
 
 async function openData(page: Page): Promise<void> {
   await openStudio(page, 'backend=wasm');
   await page.getByTestId('tab-data').click();
-}
-
-/** A real drop: a DataTransfer holding the file, dispatched on the drop zone. */
-async function dropFile(page: Page, name: string, text: string): Promise<void> {
-  const dt = await page.evaluateHandle(({ name, text }) => {
-    const dt = new DataTransfer();
-    dt.items.add(new File([text], name, { type: 'application/jsonl' }));
-    return dt;
-  }, { name, text });
-  await page.getByTestId('data-drop').dispatchEvent('drop', { dataTransfer: dt });
 }
 
 test('the sample dataset loads by default, and search finds its guardrail answers', async ({ page }) => {
@@ -36,7 +26,7 @@ test('dropping the course file: 1,400 rows, Q&A mapping, template preview, token
   const errors = watchErrors(page);
   await openData(page);
   await expect(page.getByTestId('dataset-name')).toHaveText('NeoX Studio help (sample)');
-  await dropFile(page, 'lamini_docs.jsonl', LAMINI);
+  await dropFile(page, 'data-drop', 'lamini_docs.jsonl', LAMINI);
   await expect(page.getByTestId('dataset-name')).toHaveText('lamini_docs.jsonl');
   await expect(page.getByTestId('dataset-rows')).toHaveText('1,400');
   await expect(page.getByTestId('mapping-kind')).toHaveValue('qa');

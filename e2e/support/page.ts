@@ -32,3 +32,16 @@ export async function generateGreedy(page: Page, prompt: string, n: number): Pro
   await expect(stats).toHaveAttribute('data-stop-reason', /^(length|eos|stop)$/);
   return (await page.getByTestId('generated').textContent()) ?? '';
 }
+
+/** A real drop: a DataTransfer holding the file, dispatched on the drop zone. */
+export async function dropFile(page: Page, testId: string, name: string, text: string): Promise<void> {
+  const dt = await page.evaluateHandle(
+    ({ name, text }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], name, { type: 'application/jsonl' }));
+      return dt;
+    },
+    { name, text },
+  );
+  await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: dt });
+}

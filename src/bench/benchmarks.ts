@@ -10,6 +10,7 @@ import { lossAndGrads } from '../model/objective';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
 import type { BackendInfo } from '../protocol/protocol';
+import { runTrainBenchmarks } from './trainBenchmarks';
 
 export type BenchLine = Record<string, string | number | boolean | null>;
 
@@ -78,4 +79,7 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
     emit({ ...base, figure: useCache ? 'decode_tokens_per_s_kv_cache' : 'decode_tokens_per_s_no_cache', value: +(produced / (ms / 1000)).toFixed(1), shape, prompt_tokens: 8, new_tokens: produced, matmul_gflops: +gflops.toFixed(2) });
   }
   disposeParams({ ...params, ...ctx.transposed });
+
+  // Whole training steps at the shape (8×128); SwiftShader keeps to its small shape.
+  await runTrainBenchmarks(backend, config, shape, software ? [B, T] : [8, 128], gflops, base, emit);
 }

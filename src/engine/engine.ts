@@ -65,8 +65,8 @@ export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
   });
 }
 
-/** Only flag-flipping requests may run beside a queued job (pausing a run must not wait for it to end). */
-export const engineSerial = (kind: RequestKind): boolean => kind !== 'controlTraining';
+/** Requests that only flip a flag or do arithmetic run beside a queued job (pausing a run must not wait for it to end). */
+export const engineSerial = (kind: RequestKind): boolean => kind !== 'controlTraining' && kind !== 'estimateTraining';
 
 export class Engine {
   private backend: BackendInfo | null = null;

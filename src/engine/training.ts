@@ -108,7 +108,7 @@ export class TrainingHost {
     return {
       memory: estimateMemory(c, config, seqLen, { name: backend.name, limits: backend.limits }),
       trainableParams: trainableParamCount(c, config),
-      flopsPerStep: flopsPerStep(c, config, tokens),
+      flopsPerStep: flopsPerStep(c, config, tokens, seqLen),
       totalSteps: config.maxSteps > 0 ? config.maxSteps : stepsFor(trainExamples, config.batchSize, config.gradAccum, config.epochs),
     };
   }

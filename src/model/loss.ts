@@ -67,12 +67,17 @@ export function lmLoss(
     const wT = opts.transposedWeight ?? tf.transpose(w2); // (C, V)
     save([h2, w2, wT]); // tf.grads frees unsaved intermediates before the backward pass
     let total: tf.Scalar = tf.scalar(0);
-    for (const c of chunks.map(slice)) {
-      const hc = tf.gather(h2, c.rows); // (n, C)
-      const logits = tf.matMul(hc, wT); // (n, V)
-      const lse = tf.logSumExp(logits, 1); // (n,)
-      const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, c.targets)), 1); // (n,) = logits[i, target_i]
-      total = tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), c.weights)));
+    for (const c of chunks) {
+      // Each chunk's (n, V) logits are freed before the next chunk's exist.
+      const next = tf.tidy(() => {
+        const { rows, targets, weights } = slice(c);
+        const hc = tf.gather(h2, rows); // (n, C)
+        const lse = tf.logSumExp(tf.matMul(hc, wT), 1); // (n,)
+        const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, targets)), 1); // (n,) = logits[i, target_i]
+        return tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), weights))) as tf.Scalar;
+      });
+      total.dispose();
+      total = next;
     }
     return {
       value: total,
@@ -81,17 +86,25 @@ export function lmLoss(
         const [N, C] = h2.shape;
         const dhRows: tf.Tensor[] = [];
         let dWT: tf.Tensor | null = null; // accumulated as (C, V): hcᵀ·g needs no transposed matMul
-        for (const c of chunks.map(slice)) {
-          const hc = tf.gather(h2, c.rows); // (n, C)
-          const scale = tf.mul(c.weights, dy); // (n,)
-          // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
-          const probs = tf.softmax(tf.matMul(hc, wT)); // (n, V)
-          const idx = tf.stack([tf.range(0, c.n, 1, 'int32'), c.targets], 1) as tf.Tensor2D; // (n, 2)
-          const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [c.n, w2.shape[0]])); // (n, V)
-          dhRows.push(tf.matMul(g, w2)); // (n, V) @ (V, C) → (n, C)
-          if (weightGrad) {
-            const part = tf.matMul(tf.transpose(hc), g); // (C, n) @ (n, V) → (C, V)
-            dWT = dWT ? tf.add(dWT, part) : part;
+        for (const c of chunks) {
+          // One chunk's (n, V) probabilities and gradients at a time: the tape would otherwise keep
+          // every chunk's until the whole backward pass ends (≈1.8 GB for Pythia-70m at 8×128).
+          const [dhRow, part] = tf.tidy(() => {
+            const { rows, targets, weights, n } = slice(c);
+            const hc = tf.gather(h2, rows); // (n, C)
+            const scale = tf.mul(weights, dy); // (n,)
+            // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
+            const probs = tf.softmax(tf.matMul(hc, wT)); // (n, V)
+            const idx = tf.stack([tf.range(0, n, 1, 'int32'), targets], 1) as tf.Tensor2D; // (n, 2)
+            const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [n, w2.shape[0]])); // (n, V)
+            const dhc = tf.matMul(g, w2); // (n, V) @ (V, C) → (n, C)
+            const sum = weightGrad ? tf.matMul(tf.transpose(hc), g) : null; // (C, n) @ (n, V) → (C, V)
+            return sum ? [dhc, dWT ? tf.add(dWT, sum) : sum] : [dhc];
+          });
+          dhRows.push(dhRow);
+          if (part) {
+            dWT?.dispose();
+            dWT = part;
           }
         }
         const dW = dWT ? tf.transpose(dWT) : tf.zerosLike(w2); // (V, C)

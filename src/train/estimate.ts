@@ -9,9 +9,9 @@
  *
  * The activation term is not a guess per tensor but the census of what tfjs 4.22 holds at the
  * end of the backward pass, which is the step's peak: tf.grads keeps every saved input (as a
- * clone) and every activation gradient alive until the backward pass ends, and a customGrad's
- * gradFunc runs outside any per-op tidy, so the fused loss keeps all of its chunks' (rows, V)
- * temporaries too. The coefficients below were counted on the live tensors of lossAndGrads
+ * clone) and every activation gradient alive until the backward pass ends. The fused loss
+ * tidies per chunk, so only one chunk's (rows, V) temporaries are alive at a time: the peak of
+ * small models, whose activations are tiny next to the vocabulary. The coefficients below were counted on the live tensors of lossAndGrads
  * (src/model/objective.ts) and checked against tf.profile on Pythia-70m's shape (estimate.test.ts
  * keeps tiny shapes in check); a change to the forward or the loss changes them.
  */
@@ -35,7 +35,7 @@ export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'l
 export interface EstimateBackend {
   name: 'webgpu' | 'wasm' | 'cpu';
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number } | null;
-  /** The device's memory where known (WebGPU reports none; a caller may know it from elsewhere). */
+  /** WebGPU only: the device's memory where known (WebGPU itself does not report it). */
   deviceMemoryBytes?: number | null;
 }
 
@@ -121,20 +121,28 @@ function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T
       layer += 2 * N * inp + 5 * N * out + 5 * N * r + r * (inp + out) + (train.lora.dropout > 0 ? 3 * N * inp : 0);
     }
   }
-  // The fused loss: its backward keeps 5 (rows, V) tensors per chunk — all chunks, as it runs
-  // untidied — besides the saved W and Wᵀ; dW is a (C, V) partial sum per chunk plus the sums
-  // between them (a full fine-tune), or one zero (V, C) gradient nobody reads (LoRA).
-  const chunks = Math.ceil(M / defaultChunkRows(V));
-  const headCopies = train.method === 'full' ? 2 * chunks + 1 : 3;
-  const global = 19 * N * C + 5 * M * V + 3 * M * C + 3 * M + 12 * N + headCopies * V * C + 2 * C;
+  // The fused loss frees each chunk's (rows, V) tensors before the next chunk (it tidies per
+  // chunk); what stays is the saved Wᵀ, and dW as a running (C, V) sum and its (V, C) transpose
+  // (a full fine-tune), or one zero (V, C) gradient nobody reads (LoRA).
+  const headCopies = 3;
+  const global = 19 * N * C + 3 * M * C + 3 * M + 12 * N + headCopies * V * C + 2 * C;
   return L * layer + global;
 }
 
-/** The largest single tensor of a step (floats): an embedding matrix, a loss chunk's logits, the attention scores, the MLP activations. */
-function largestTensorFloats(config: NeoXConfig, B: number, T: number): number {
+/**
+ * The largest single tensor of a step: an embedding matrix (and its gradient and moments), a loss
+ * chunk's logits, the attention scores, or the MLP activations; batchShaped when (B, T) set its size.
+ */
+function largestTensor(config: NeoXConfig, B: number, T: number): { floats: number; name: string; batchShaped: boolean } {
   const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
-  const M = B * (T - 1);
-  return Math.max(V * C, Math.min(M, defaultChunkRows(V)) * V, B * H * T * T, B * T * Math.max(I, 3 * C));
+  const chunk = Math.min(B * (T - 1), defaultChunkRows(V));
+  const candidates = [
+    { floats: V * C, name: `the embedding matrix (${V} × ${C})`, batchShaped: false },
+    { floats: chunk * V, name: `a chunk of the loss's logits (${chunk} × ${V})`, batchShaped: false },
+    { floats: B * H * T * T, name: `the attention scores (${B} × ${H} heads × ${T} × ${T})`, batchShaped: true },
+    { floats: B * T * Math.max(I, 3 * C), name: `the MLP activations (${B * T} × ${Math.max(I, 3 * C)})`, batchShaped: true },
+  ];
+  return candidates.reduce((a, b) => (b.floats > a.floats ? b : a));
 }
 
 interface Breakdown {
@@ -160,13 +168,17 @@ function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Br
   // old ones and the gradients, with up to 7 tensors of that parameter's size alive at once in its
   // tidy (profiled on train/adamw.ts; at worst an embedding matrix).
   const update = weights + optimizer + 2 * trained + 7 * largestTrained;
+  // Inside the fused loss's backward: one chunk's (rows, V) temporaries (about 5 of them) live
+  // beside the forward's saves and the LM head's gradient; the peak on small models.
+  const M = train.batchSize * Math.max(1, seqLen - 1);
+  const lossChunk = weights + optimizer + gradients + activations / 2 + 5 * Math.min(M, defaultChunkRows(config.vocabSize)) * config.vocabSize * F32;
   return {
     weights,
     gradients,
     optimizer,
     activations,
-    total: Math.max(weights + gradients + optimizer + activations, update),
-    largestTensor: largestTensorFloats(config, train.batchSize, seqLen) * F32,
+    total: Math.max(weights + gradients + optimizer + activations, update, lossChunk),
+    largestTensor: largestTensor(config, train.batchSize, seqLen).floats * F32,
   };
 }
 
@@ -181,7 +193,7 @@ function budget(backend: EstimateBackend): { bytes: number; what: string } {
   return { bytes: WASM_HEAP, what: `${what} (${formatBytes(WASM_HEAP)})` };
 }
 
-/** One change to the run and what it saves, if it applies and saves anything. */
+/** Changes to the run that lower its peak, each with what it saves, the largest saving first. */
 function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: Breakdown): string[] {
   const options: { saves: number; text: (saves: string) => string }[] = [];
   const saving = (t: EstimateTrain, T: number) => now.total - breakdown(config, t, T).total;
@@ -212,37 +224,24 @@ function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: B
     .map((o) => o.text(formatBytes(o.saves)));
 }
 
-/** The largest tensor, named, and whether the batch shape sets its size (else it is the model's own). */
-function largestTensorKind(config: NeoXConfig, B: number, T: number): { name: string; batchShaped: boolean } {
-  const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
-  const chunk = Math.min(B * (T - 1), defaultChunkRows(V));
-  const candidates: { floats: number; name: string; batchShaped: boolean }[] = [
-    { floats: V * C, name: `the embedding matrix (${V} × ${C})`, batchShaped: false },
-    { floats: chunk * V, name: `a chunk of the loss's logits (${chunk} × ${V})`, batchShaped: false },
-    { floats: B * H * T * T, name: `the attention scores (${B} × ${H} heads × ${T} × ${T})`, batchShaped: true },
-    { floats: B * T * Math.max(I, 3 * C), name: `the MLP activations (${B * T} × ${Math.max(I, 3 * C)})`, batchShaped: true },
-  ];
-  return candidates.reduce((a, b) => (b.floats > a.floats ? b : a));
-}
-
 /** Advice when one tensor is over the GPU's binding limit: the batch shapes that bring it under, if any. */
 function bindingAdvice(config: NeoXConfig, train: EstimateTrain, seqLen: number, binding: number): string[] {
   const advice: string[] = [];
   for (let B = train.batchSize >> 1; B >= 1; B >>= 1) {
-    const bytes = largestTensorFloats(config, B, seqLen) * F32;
+    const bytes = largestTensor(config, B, seqLen).floats * F32;
     if (bytes <= binding) {
       advice.push(`batch size ${B} instead of ${train.batchSize}: the largest tensor becomes ${formatBytes(bytes)}`);
       break;
     }
   }
   for (let T = seqLen >> 1; T >= 16; T >>= 1) {
-    const bytes = largestTensorFloats(config, train.batchSize, T) * F32;
+    const bytes = largestTensor(config, train.batchSize, T).floats * F32;
     if (bytes <= binding) {
       advice.push(`max length ${T} instead of ${seqLen}: the largest tensor becomes ${formatBytes(bytes)}`);
       break;
     }
   }
-  advice.push('or train on the WASM backend instead: it has no per-buffer limit below its 4 GiB heap');
+  advice.push('train on the WASM backend instead: it has no per-buffer limit below its 4 GiB heap');
   return advice;
 }
 
@@ -264,7 +263,7 @@ export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen:
   const result = (verdict: MemoryEstimate['verdict'], reason: string, advice: string[]): MemoryEstimate => ({ ...b, verdict, reason, advice });
 
   if (binding !== undefined && b.largestTensor > binding) {
-    const largest = largestTensorKind(config, train.batchSize, seqLen);
+    const largest = largestTensor(config, train.batchSize, seqLen);
     return result(
       'wont-fit',
       `${largest.name} takes ${formatBytes(b.largestTensor)}, more than the ${formatBytes(binding)} this GPU binds in one buffer (maxStorageBufferBindingSize)`,

@@ -112,13 +112,18 @@ export class Trainer {
     return ctx;
   }
 
-  private nextMicroBatch(): { batch: TokenBatch; tokens: number } {
+  private epochPlan(): PlannedBatch[] {
     if (!this.plan || this.plan.epoch !== this.state.epoch) {
       this.plan = { epoch: this.state.epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, this.state.epoch) };
     }
-    const planned = this.plan.batches[this.state.batch];
+    return this.plan.batches;
+  }
+
+  private nextMicroBatch(): { batch: TokenBatch; tokens: number } {
+    const batches = this.epochPlan();
+    const planned = batches[this.state.batch];
     this.state.batch++;
-    if (this.state.batch >= this.plan.batches.length) {
+    if (this.state.batch >= batches.length) {
       this.state.epoch++;
       this.state.batch = 0;
     }
@@ -135,17 +140,20 @@ export class Trainer {
     let sum: Params | null = null;
     let lossSum = 0;
     let tokens = 0;
+    // Accumulation stops at the end of an epoch (as stepsFor counts steps): the epoch's last step
+    // may sum fewer micro-batches, and is averaged over those.
+    const micros = Math.min(this.config.gradAccum, this.epochPlan().length - this.state.batch);
     try {
-      for (let micro = 0; micro < this.config.gradAccum; micro++) {
+      for (let micro = 0; micro < micros; micro++) {
         const { batch, tokens: n } = this.nextMicroBatch();
         tokens += n;
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
         const { loss, grads } = lossAndGrads(this.context(seed), this.names, batch);
         lossSum += (await loss.data())[0];
         loss.dispose();
-        sum = accumulate(sum, grads, 1 / this.config.gradAccum);
+        sum = accumulate(sum, grads, 1 / micros);
       }
-      const loss = lossSum / this.config.gradAccum;
+      const loss = lossSum / micros;
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
       const { grads, norm } = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
       disposeParams(sum!);

@@ -4,6 +4,7 @@ import { DeviceLostBanner } from './DeviceLostBanner';
 import { Header } from './header/Header';
 import { ModelPanel } from './model/ModelPanel';
 import { PlaygroundPanel } from './playground/PlaygroundPanel';
+import { TrainPage } from './train/TrainPage';
 import { TABS, useTab } from './useTab';
 
 export function App() {
@@ -29,13 +30,16 @@ export function App() {
           </button>
         ))}
       </nav>
-      {/* Both stay mounted: switching tabs must not drop a running generation's output or a half-typed edit. */}
+      {/* All stay mounted: switching tabs must not drop a running generation's output or a half-typed edit. */}
       <main className="columns" role="tabpanel" id="tabpanel-model" aria-labelledby="tab-model" hidden={tab !== 'model'}>
         <ModelPanel />
         <PlaygroundPanel />
       </main>
       <main className="columns" role="tabpanel" id="tabpanel-data" aria-labelledby="tab-data" hidden={tab !== 'data'}>
         <DataPage />
+      </main>
+      <main className="columns" role="tabpanel" id="tabpanel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
+        <TrainPage />
       </main>
     </div>
   );

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 export const TABS = [
   { id: 'model', label: 'Model & playground' },
   { id: 'data', label: 'Data' },
+  { id: 'train', label: 'Train' },
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
 

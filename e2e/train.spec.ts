@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { createTinyModel, dropFile, openStudio, watchErrors } from './support/page';
+
+const LAMINI = readFileSync('fixtures/data/course/lamini_docs.jsonl', 'utf8');
+
+async function loadLamini(page: Page): Promise<void> {
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('dataset-name')).toHaveText('NeoX Studio help (sample)');
+  await dropFile(page, 'data-drop', 'lamini_docs.jsonl', LAMINI);
+  await expect(page.getByTestId('dataset-rows')).toHaveText('1,400');
+}
+
+async function setNumber(page: Page, testId: string, value: string): Promise<void> {
+  await page.getByTestId(testId).fill(value);
+  await page.getByTestId(testId).blur();
+}
+
+const stepOf = async (page: Page) => Number(((await page.getByTestId('run-step').textContent()) ?? '0').split('/')[0]);
+
+test('a 30-step run on WASM with the course data: the chart fills, tokens/s and ETA show, a reload mid-run resumes', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openStudio(page, 'backend=wasm');
+  await createTinyModel(page);
+  await loadLamini(page);
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-preset').selectOption('quick');
+  await setNumber(page, 'train-checkpoint-every', '5');
+  await setNumber(page, 'train-eval-every', '15');
+  await setNumber(page, 'train-sample-every', '15');
+  await expect(page.getByTestId('estimate')).toHaveAttribute('data-verdict', 'fits');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  await expect(page.getByTestId('run-tokens-per-s')).toHaveText(/\d/);
+  await expect(page.getByTestId('run-eta')).toHaveText(/\d/);
+  // Past the first checkpoint (step 5), reload in the middle of the run.
+  await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(7);
+  await page.screenshot({ path: 'test-results/train-running.png', fullPage: true });
+  await page.reload();
+  await expect(page.getByTestId('backend-name')).toHaveText('wasm');
+  await page.getByTestId('tab-train').click();
+  await expect(page.getByTestId('run-status')).toHaveText('interrupted');
+  // The same model again (random, seed 0), then resume from the checkpoint.
+  await page.getByTestId('tab-model').click();
+  await createTinyModel(page);
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-resume').click();
+  await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 170_000 });
+  await expect(page.getByTestId('run-step')).toHaveText('30 / 30');
+  expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(30);
+  await expect(page.getByTestId('run-samples')).toContainText('### Question:');
+  await expect(page.getByTestId('runs-table').getByTestId('run-row')).toHaveCount(1);
+  await page.screenshot({ path: 'test-results/train-finished.png', fullPage: true });
+  // The playground can now run the fine-tuned weights.
+  await page.getByTestId('tab-model').click();
+  await expect(page.getByTestId('generate-with')).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('a LoRA run on WASM finishes and is listed with its method', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openStudio(page, 'backend=wasm');
+  await createTinyModel(page);
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-method-lora').check();
+  await setNumber(page, 'train-max-steps', '8');
+  await setNumber(page, 'train-eval-every', '4');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 120_000 });
+  await expect(page.getByTestId('run-step')).toHaveText('8 / 8');
+  await expect(page.getByTestId('runs-table')).toContainText('LoRA');
+  expect(errors).toEqual([]);
+});
+
+test('a short run on WebGPU', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openStudio(page, 'backend=webgpu');
+  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await createTinyModel(page);
+  await page.getByTestId('tab-train').click();
+  await setNumber(page, 'train-max-steps', '3');
+  await setNumber(page, 'train-batch-size', '2');
+  await setNumber(page, 'train-eval-every', '0');
+  await setNumber(page, 'train-sample-every', '0');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 170_000 });
+  await expect(page.getByTestId('run-step')).toHaveText('3 / 3');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,66 @@
+/**
+ * Training benchmarks: whole optimizer steps (forward, backward, clipping, AdamW) of the Trainer
+ * on the Pythia-70m shape at 8×128, full fine-tune and LoRA, with the step's measured peak tensor
+ * memory (tf.profile) beside the trainer's own estimate.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { EncodedExample } from '../data/types';
+import type { NeoXConfig } from '../model/config';
+import { disposeParams, initRandomData, paramsFromData } from '../model/params';
+import type { BackendInfo } from '../protocol/protocol';
+import { estimateMemory } from '../train/estimate';
+import { DEFAULT_TRAIN } from '../train/presets';
+import { Trainer } from '../train/trainer';
+import type { TrainConfig } from '../train/types';
+import type { BenchLine } from './benchmarks';
+
+/** Rows of exactly T tokens, all carrying loss: every step is the full B×T shape. */
+function syntheticRows(n: number, T: number, vocab: number): EncodedExample[] {
+  return Array.from({ length: n }, (_, r) => {
+    const ids = Array.from({ length: T }, (_, t) => (r * 7919 + t * 104729 + 13) % vocab);
+    const loss = new Uint8Array(T).fill(1);
+    loss[0] = 0;
+    return { ids, loss, fullLength: T, truncated: 0, completionStart: 1 };
+  });
+}
+
+export async function runTrainBenchmarks(
+  backend: BackendInfo,
+  config: NeoXConfig,
+  shape: string,
+  [B, T]: [number, number],
+  matmulGflops: number,
+  base: Record<string, unknown>,
+  emit: (line: BenchLine) => void,
+): Promise<void> {
+  const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
+  const data = { train: syntheticRows(4 * B, T, 50277), test: [], maxLength: T, padId: 0 };
+  // LoRA first: if the full fine-tune runs out of WASM memory, the heap may not recover for another run.
+  const runs: [string, TrainConfig][] = [
+    ['lora', { ...DEFAULT_TRAIN, method: 'lora', lora: { rank: 8, alpha: 16, dropout: 0, targets: ['attention.query_key_value', 'attention.dense', 'mlp.dense_h_to_4h', 'mlp.dense_4h_to_h'] }, batchSize: B, maxSteps: 100, evalEvery: 0 }],
+    ['full', { ...DEFAULT_TRAIN, batchSize: B, maxSteps: 100, evalEvery: 0 }],
+  ];
+  for (const [method, c] of runs) {
+    const estimate = estimateMemory(config, c, T, { name: backend.name, limits: backend.limits });
+    const line = { ...base, shape, batch: `${B}x${T}`, method, lora: method === 'lora' ? 'r8 on all four block linears' : null, matmul_gflops: +matmulGflops.toFixed(2), estimate_bytes: estimate.total, estimate_verdict: estimate.verdict };
+    let trainer: Trainer | null = null;
+    try {
+      trainer = new Trainer(model, data, c);
+      // tf.profile's peakBytes is the largest total of live tensor bytes after any kernel (absolute).
+      const profile = await tf.profile(async () => {
+        await trainer!.trainStep();
+      });
+      const t0 = performance.now();
+      const reps = 2;
+      for (let i = 0; i < reps; i++) await trainer.trainStep();
+      const ms = (performance.now() - t0) / reps;
+      const peak = profile.peakBytes;
+      emit({ ...line, figure: 'train_step_tokens_per_s', value: +((B * T) / (ms / 1000)).toFixed(1), step_ms: Math.round(ms), peak_bytes: peak, peak_over_estimate: +(peak / estimate.total).toFixed(2) });
+    } catch (e) {
+      emit({ ...line, figure: 'train_step_tokens_per_s', value: null, error: (e as Error).message.slice(0, 200) });
+    } finally {
+      trainer?.dispose();
+    }
+  }
+  disposeParams(model.params);
+}

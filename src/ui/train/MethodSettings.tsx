@@ -1,0 +1,83 @@
+/** Full fine-tune or LoRA, and the settings that only one of them has. */
+import { BLOCK_LINEARS, type BlockLinear } from '../../model/params';
+import { trainActions, useTrain } from '../../state';
+import { checkTrainConfig } from '../../train/presets';
+import type { TrainMethod } from '../../train/types';
+import { NumberGrid } from './NumberField';
+
+const METHODS: { id: TrainMethod; label: string; hint: string }[] = [
+  { id: 'full', label: 'Full fine-tune', hint: 'every weight learns; the optimizer keeps two extra copies of each.' },
+  { id: 'lora', label: 'LoRA', hint: 'the model stays frozen; small low-rank adapters beside chosen layers learn instead.' },
+];
+
+export const TARGET_NAMES: Record<BlockLinear, string> = {
+  'attention.query_key_value': 'Attention q·k·v',
+  'attention.dense': 'Attention output',
+  'mlp.dense_h_to_4h': 'MLP up',
+  'mlp.dense_4h_to_h': 'MLP down',
+};
+
+export function MethodSettings() {
+  const method = useTrain((s) => s.draft.method);
+  return (
+    <fieldset className="source" data-testid="train-method">
+      <legend>Method</legend>
+      <div className="method-options" role="radiogroup" aria-label="Method">
+        {METHODS.map((m) => (
+          <label key={m.id} className="checkbox">
+            <input type="radio" name="train-method" value={m.id} data-testid={`train-method-${m.id}`} checked={method === m.id} onChange={() => trainActions.setDraft({ method: m.id })} />
+            <span>
+              {m.label} <small className="hint">{m.hint}</small>
+            </span>
+          </label>
+        ))}
+      </div>
+      {method === 'full' ? <FullSettings /> : <LoraSettings />}
+    </fieldset>
+  );
+}
+
+function FullSettings() {
+  const freeze = useTrain((s) => s.draft.freezeEmbeddings);
+  return (
+    <label className="checkbox">
+      <input type="checkbox" data-testid="train-freeze-embeddings" checked={freeze} onChange={(e) => trainActions.setDraft({ freezeEmbeddings: e.target.checked })} />
+      <span>
+        Freeze the input embedding <small className="hint">the token table (about a third of Pythia-70m) stays as it is: less memory, and rare tokens are not disturbed.</small>
+      </span>
+    </label>
+  );
+}
+
+function LoraSettings() {
+  const targets = useTrain((s) => s.draft.lora.targets);
+  const error = useTrain((s) => checkTrainConfig(s.draft).loraTargets ?? null);
+  const toggle = (t: BlockLinear, on: boolean) => {
+    const lora = useTrain.getState().draft.lora;
+    // Kept in the model's order, so equal choices compare equal between runs.
+    trainActions.setDraft({ lora: { ...lora, targets: BLOCK_LINEARS.filter((x) => (x === t ? on : lora.targets.includes(x))) } });
+  };
+  return (
+    <div className="lora-settings">
+      <NumberGrid fields={['loraRank', 'loraAlpha', 'loraDropout']} />
+      <fieldset className="lora-targets" data-testid="train-lora-targets" aria-describedby={error ? 'lora-targets-error' : undefined}>
+        <legend>Adapt these layers</legend>
+        <div className="target-grid">
+          {BLOCK_LINEARS.map((t) => (
+            <label key={t} className="checkbox">
+              <input type="checkbox" data-testid={`train-lora-target-${t}`} checked={targets.includes(t)} onChange={(e) => toggle(t, e.target.checked)} />
+              <span>
+                {TARGET_NAMES[t]} <code className="target-code">{t}</code>
+              </span>
+            </label>
+          ))}
+        </div>
+        {error && (
+          <small className="field-error" id="lora-targets-error">
+            {error}
+          </small>
+        )}
+      </fieldset>
+    </div>
+  );
+}

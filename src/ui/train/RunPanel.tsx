@@ -1,0 +1,28 @@
+/** The right panel: the live (or latest) run, its curves and samples, then every run so far. */
+import { useTrain } from '../../state';
+import { CompareRuns } from './CompareRuns';
+import { LossChart } from './LossChart';
+import { RunCard } from './RunCard';
+import { RunSamples } from './RunSamples';
+import { RunsTable } from './RunsTable';
+import { currentRun } from './runView';
+
+export function RunPanel() {
+  const run = useTrain((s) => currentRun(s.runs));
+  return (
+    <section className={run ? 'panel' : 'panel panel-idle'} aria-labelledby="run-heading">
+      <h2 id="run-heading">Run</h2>
+      {run ? (
+        <>
+          <RunCard run={run} />
+          <LossChart run={run} />
+          <RunSamples run={run} />
+        </>
+      ) : (
+        <p className="hint">Start a run on the left: its progress, loss curve and sample answers show here, and every run is kept below for comparison.</p>
+      )}
+      <RunsTable />
+      <CompareRuns />
+    </section>
+  );
+}

@@ -1,0 +1,119 @@
+/** Pure reading of runs for the panels: which run to show, what it can do next, its pace. */
+import type { RunRecord, RunStatus } from '../../state';
+import type { TokenizeSettings } from '../../data/types';
+import type { StepMetrics, TrainConfig } from '../../train/types';
+
+const LIVE: RunStatus[] = ['running', 'pausing', 'stopping'];
+
+/** The live run, else the most recently started one; null when there are none. */
+export function currentRun(runs: readonly RunRecord[]): RunRecord | null {
+  const live = runs.find((r) => LIVE.includes(r.status));
+  if (live) return live;
+  return runs.reduce<RunRecord | null>((a, r) => (!a || r.createdAt >= a.createdAt ? r : a), null);
+}
+
+/** Newest first, for the history table. */
+export const newestFirst = (runs: readonly RunRecord[]): RunRecord[] => [...runs].sort((a, b) => b.createdAt - a.createdAt);
+
+export const lastStep = (run: RunRecord): StepMetrics | null => run.steps[run.steps.length - 1] ?? null;
+
+/** Steps done of the total: "12 / 30" (the total is "?" until the first step reports it). */
+export function stepProgress(run: RunRecord): { done: number; total: number; text: string } {
+  const done = lastStep(run)?.step ?? 0;
+  const total = run.totalSteps || lastStep(run)?.totalSteps || 0;
+  return { done, total, text: `${done} / ${total || '?'}` };
+}
+
+/** Training time per optimizer step so far (evals and samples not counted), or null before the first step. */
+export function meanStepMs(steps: readonly StepMetrics[]): number | null {
+  const last = steps[steps.length - 1];
+  return last && last.step > 0 && last.elapsedMs > 0 ? last.elapsedMs / last.step : null;
+}
+
+export const canPause = (s: RunStatus) => s === 'running';
+export const canResume = (s: RunStatus) => s === 'paused' || s === 'stopped' || s === 'interrupted';
+
+export type Tone = 'live' | 'ok' | 'warn' | 'bad' | 'idle';
+
+const TONES: Record<RunStatus, Tone> = {
+  running: 'live',
+  pausing: 'live',
+  stopping: 'live',
+  paused: 'warn',
+  interrupted: 'warn',
+  stopped: 'idle',
+  finished: 'ok',
+  'early-stop': 'ok',
+  failed: 'bad',
+};
+export const statusTone = (s: RunStatus): Tone => TONES[s];
+
+/** "full", "full (embeddings frozen)", "LoRA r8". */
+export function methodLabel(c: TrainConfig): string {
+  if (c.method === 'lora') return `LoRA r${c.lora.rank}`;
+  return c.freezeEmbeddings ? 'full (embeddings frozen)' : 'full';
+}
+
+/**
+ * The sequence length the estimate assumes: max length when every row is padded to it; else the
+ * longest example (when token counts are known) rounded up to a power of two, at least 16, never
+ * past max length.
+ */
+export function estimateSeqLen(tokenize: Pick<TokenizeSettings, 'maxLength' | 'padding'>, longest: number | null): number {
+  const { maxLength, padding } = tokenize;
+  if (padding === 'max_length' || longest === null || !(longest > 0)) return maxLength;
+  let n = 16;
+  while (n < longest) n *= 2;
+  return Math.min(n, maxLength);
+}
+
+/**
+ * How long training will take at a run's pace: for a live run, its steps left at its own step
+ * time; otherwise the draft's steps at that run's time per example (step time grows about in
+ * proportion to the examples in a step). Null before any step.
+ */
+export function predictedTime(
+  run: RunRecord | null,
+  draft: { totalSteps: number; examplesPerStep: number },
+): { ms: number; stepsLeft: number; perStepMs: number; live: boolean } | null {
+  if (!run) return null;
+  const runMs = meanStepMs(run.steps);
+  if (runMs === null) return null;
+  if (LIVE.includes(run.status)) {
+    const { done, total } = stepProgress(run);
+    const stepsLeft = Math.max(0, total - done);
+    return { ms: stepsLeft * runMs, stepsLeft, perStepMs: runMs, live: true };
+  }
+  const perStepMs = (runMs * draft.examplesPerStep) / (run.config.batchSize * run.config.gradAccum);
+  return { ms: draft.totalSteps * perStepMs, stepsLeft: draft.totalSteps, perStepMs, live: false };
+}
+
+/** What the page holds that a run needs, as the Resume and Start buttons check it. */
+export interface TrainContext {
+  engineReady: boolean;
+  /** The loaded model's label, or null. */
+  model: string | null;
+  /** Why the Data tab's dataset cannot train, or null. */
+  dataProblem: string | null;
+  /** Some run is live (running, pausing, stopping). */
+  anyLive: boolean;
+}
+
+/** Why this run cannot resume now, or null when Resume works. */
+export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
+  if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
+  if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';
+  if (!ctx.engineReady) return 'The compute engine is starting.';
+  if (!ctx.model) return `Load ${run.model} to resume this run.`;
+  if (run.model !== ctx.model) return `This run trained ${run.model}: load that model to resume it.`;
+  if (run.status !== 'paused' && !run.lastCheckpoint) return 'This run saved no checkpoint to resume from.';
+  return ctx.dataProblem;
+}
+
+/** Where estimateSeqLen's number comes from, in words for the estimate's footnote. */
+export function seqLenBasis(tokenize: Pick<TokenizeSettings, 'maxLength' | 'padding'>, longest: number | null): string {
+  if (tokenize.padding === 'max_length') return 'every row is padded to the max length';
+  if (longest === null || !(longest > 0)) return 'the max length, until the Data tab has counted the tokens';
+  if (estimateSeqLen(tokenize, longest) === tokenize.maxLength && longest >= tokenize.maxLength) return 'the longest example, cut at the max length';
+  return 'the longest example, rounded up to a power of two';
+}

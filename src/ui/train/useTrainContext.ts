@@ -1,0 +1,38 @@
+/** What a run needs from the rest of the page (engine, model, dataset), kept current as they change. */
+import { useMemo } from 'react';
+import { DEFAULT_TOKENIZE } from '../../data/defaults';
+import { actions, isLive, selectBackend, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
+import { selectDraftBlocker, useDraftErrors } from './draftErrors';
+import type { TrainContext } from './runView';
+
+const selectModelLabel = (s: ReturnType<typeof useStudio.getState>) => (s.model.status === 'ready' ? s.model.info.label : null);
+
+export function useTrainContext(): TrainContext {
+  useStudio(selectBackend); // the engine is (re)started with the backend: re-read it then
+  const model = useStudio(selectModelLabel);
+  const dataset = useDataset((s) => s.dataset);
+  // Rendering and splitting every row is not free: once per dataset change, not per training step.
+  const dataProblem = useMemo(() => {
+    if (!dataset) return 'Load a dataset in the Data tab first.';
+    const d = trainingData();
+    return 'problem' in d ? d.problem : null;
+  }, [dataset]);
+  const anyLive = useTrain((s) => s.runs.some((r) => isLive(r.status)));
+  return { engineReady: actions.engine() !== null, model, dataProblem, anyLive };
+}
+
+/** Why Start is disabled now, or null: the state layer's own check over the context above, then half-typed fields. */
+export function useStartBlocker(): string | null {
+  const ctx = useTrainContext();
+  const typed = useDraftErrors(selectDraftBlocker);
+  const blocker = useTrain((s) =>
+    startBlocker(s, {
+      engine: () => (ctx.engineReady ? actions.engine() : null),
+      model: () => ctx.model,
+      // startBlocker only asks whether the data can train; the rows are read when Start is pressed.
+      data: () => (ctx.dataProblem ? { problem: ctx.dataProblem } : { name: '', data: { train: [], test: [], tokenize: DEFAULT_TOKENIZE } }),
+    }),
+  );
+  // The state's reasons first (no model, no data…), then text typed into a field that is not valid yet.
+  return blocker ?? typed;
+}
