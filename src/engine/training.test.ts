@@ -125,6 +125,39 @@ describe('training through the engine', () => {
     expect((await e.request('controlTraining', { runId: 'nope', action: 'pause' })).accepted).toBe(false);
   });
 
+  it('a full storage quota is reported on the run, training goes on, and the last good checkpoint stays', async () => {
+    const inner = memoryCheckpointStore();
+    let full = false;
+    const store: CheckpointStore = {
+      ...inner,
+      save: async (runId, kind, bytes) => {
+        if (full) throw Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
+        await inner.save(runId, kind, bytes);
+      },
+    };
+    const e = await engineWithModel(store);
+    const errors: (string | null)[] = [];
+    const r = await e.request('train', { runId: 'q', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false }, {
+      onTrain: (ev) => {
+        if (ev.type !== 'trainCheckpoint') return;
+        errors.push(ev.error);
+        full = true; // the disk fills after the first checkpoint
+      },
+    });
+    expect(r.reason).toBe('finished');
+    expect(r.step).toBe(6);
+    expect(errors[0]).toBeNull();
+    expect(errors.slice(1).every((m) => /storage quota is full: the previous checkpoint is kept/.test(m ?? ''))).toBe(true);
+    expect(r.checkpointError).toMatch(/quota is full/);
+    // The checkpoint on disk is still the first one, and it resumes.
+    const saved = await inner.load('q', 'last');
+    const e2 = await engineWithModel(inner);
+    const steps: number[] = [];
+    await e2.request('train', { runId: 'q', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: true }, { onTrain: (ev) => ev.type === 'trainStep' && steps.push(ev.metrics.step) });
+    expect(saved).not.toBeNull();
+    expect(steps[0]).toBe(3);
+  });
+
   it('estimates memory and steps for the loaded model', async () => {
     const e = await engineWithModel(memoryCheckpointStore());
     const est = await e.request('estimateTraining', { config: config({ maxSteps: 0, epochs: 2 }), trainExamples: 40, seqLen: 64 });
