@@ -29,7 +29,10 @@ import sys
 
 
 def _ensure_torch():
-    """Re-exec under /usr/bin/python3 if the current interpreter has no torch."""
+    """Re-exec the running script under /usr/bin/python3 if this interpreter has no torch.
+
+    Runs on import, so every script that imports this module (reference.py, train_reference.py)
+    gets the same behaviour."""
     try:
         import torch  # noqa: F401
         import numpy  # noqa: F401
@@ -39,11 +42,11 @@ def _ensure_torch():
                 and not os.environ.get("NEOX_REF_REEXEC"):
             os.environ["NEOX_REF_REEXEC"] = "1"
             os.execv(fallback, [fallback] + sys.argv)
+        sys.stderr.write("this script needs torch and numpy (Debian: apt install python3-torch python3-numpy)\n")
         raise
 
 
-if __name__ == "__main__":
-    _ensure_torch()
+_ensure_torch()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

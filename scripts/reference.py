@@ -19,22 +19,7 @@ import os
 import sys
 
 
-def _ensure_torch():
-    try:
-        import torch  # noqa: F401
-        import numpy  # noqa: F401
-    except ImportError:
-        fallback = "/usr/bin/python3"
-        if os.path.exists(fallback) and os.path.realpath(sys.executable) != os.path.realpath(fallback) \
-                and not os.environ.get("NEOX_REF_REEXEC"):
-            os.environ["NEOX_REF_REEXEC"] = "1"
-            os.execv(fallback, [fallback] + sys.argv)
-        sys.stderr.write("reference.py needs torch and numpy (Debian: apt install python3-torch); "
-                         "run it as /usr/bin/python3 scripts/reference.py\n")
-        raise
-
-
-_ensure_torch()
+import neox_reference as nx  # first: re-execs under /usr/bin/python3 when torch is missing  # noqa: E402
 
 import json  # noqa: E402
 
@@ -43,7 +28,6 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import neox_reference as nx  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "fixtures")

@@ -29,21 +29,7 @@ import os
 import sys
 
 
-def _ensure_torch():
-    try:
-        import torch  # noqa: F401
-        import numpy  # noqa: F401
-    except ImportError:
-        fallback = "/usr/bin/python3"
-        if os.path.exists(fallback) and os.path.realpath(sys.executable) != os.path.realpath(fallback) \
-                and not os.environ.get("NEOX_REF_REEXEC"):
-            os.environ["NEOX_REF_REEXEC"] = "1"
-            os.execv(fallback, [fallback] + sys.argv)
-        sys.stderr.write("train_reference.py needs torch and numpy; run it as /usr/bin/python3 scripts/train_reference.py\n")
-        raise
-
-
-_ensure_torch()
+import neox_reference as nx  # first: re-execs under /usr/bin/python3 when torch is missing  # noqa: E402
 
 import json  # noqa: E402
 import math  # noqa: E402
@@ -52,7 +38,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import neox_reference as nx  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL_DIR = os.path.join(REPO, "fixtures", "parallel-rot025-f32")

@@ -145,14 +145,7 @@ function largestTensor(config: NeoXConfig, B: number, T: number): { floats: numb
   return candidates.reduce((a, b) => (b.floats > a.floats ? b : a));
 }
 
-interface Breakdown {
-  weights: number;
-  gradients: number;
-  optimizer: number;
-  activations: number;
-  total: number;
-  largestTensor: number;
-}
+type Breakdown = Pick<MemoryEstimate, 'weights' | 'gradients' | 'optimizer' | 'activations' | 'total' | 'largestTensor'>;
 
 function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Breakdown {
   const trained = trainableParamCount(config, train) * F32;
