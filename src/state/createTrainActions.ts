@@ -15,6 +15,9 @@ import { isLive, type RunRecord, type RunStatus, type TrainState } from './train
 export interface RunStorage {
   load(): Promise<RunRecord[]>;
   save(runs: RunRecord[]): Promise<void>;
+  /** The settings being edited, so a reload keeps them. */
+  loadDraft(): Promise<{ draft: TrainConfig; presetId: string | null } | null>;
+  saveDraft(d: { draft: TrainConfig; presetId: string | null }): Promise<void>;
 }
 
 export interface TrainEnv {
@@ -62,6 +65,11 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     }, env.saveEveryMs ?? 1000);
   }
 
+  function saveDraft(): void {
+    const { draft, presetId } = get();
+    void env.storage.saveDraft({ draft, presetId }).catch(() => {});
+  }
+
   async function flush(): Promise<void> {
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = null;
@@ -105,6 +113,9 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     /** Lists the saved runs; one that was live when the page went away is now 'interrupted'. */
     async restore(): Promise<void> {
       const runs = await env.storage.load().catch(() => []);
+      const saved = await env.storage.loadDraft().catch(() => null);
+      // A draft from an older studio may lack fields: the defaults fill them.
+      if (saved) set({ draft: { ...get().draft, ...saved.draft }, presetId: saved.presetId });
       set({
         runs: runs.map((r) =>
           isLive(r.status) || r.status === 'paused' ? { ...r, status: 'interrupted' as const, message: 'The page was closed during this run. Resume continues from the last checkpoint.' } : r,
@@ -114,11 +125,14 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
 
     setDraft(patch: Partial<TrainConfig>): void {
       set({ draft: { ...get().draft, ...patch }, presetId: null });
+      saveDraft();
     },
 
     applyPreset(id: string): void {
       const p = TRAIN_PRESETS.find((x) => x.id === id);
-      if (p) set({ draft: { ...p.config, samplePrompt: get().draft.samplePrompt }, presetId: id });
+      if (!p) return;
+      set({ draft: { ...p.config, samplePrompt: get().draft.samplePrompt }, presetId: id });
+      saveDraft();
     },
 
     async estimate(trainExamples: number, seqLen: number): Promise<void> {

@@ -12,6 +12,8 @@ const runsDb = createStore('neox-studio-runs', 'runs');
 const runStorage: RunStorage = {
   load: async () => ((await get('runs', runsDb)) as RunRecord[] | undefined) ?? [],
   save: (runs) => set('runs', runs, runsDb),
+  loadDraft: async () => (await get('draft', runsDb)) ?? null,
+  saveDraft: (d) => set('draft', d, runsDb),
 };
 
 /** The Data tab's examples, rendered and split, as the engine trains on them. */
