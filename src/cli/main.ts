@@ -5,6 +5,7 @@
  *   npm run cli -- generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
  *                           [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop S]
  *   npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] … (see train.ts)
+ *   npm run cli -- arc --model DIR --data FILE.jsonl [--limit N]
  *
  * Every failure exits non-zero with one line on stderr saying what is wrong and what to do.
  */
@@ -15,6 +16,7 @@ import { DEFAULT_GENERATE, generateText } from '../engine/generateText';
 import { hiddenStates, lmHead, transposedWeights } from '../model/gptNeox';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
+import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
 import { int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
 import { TRAIN_OPTIONS, TRAIN_USAGE, trainCmd } from './train';
 
@@ -22,6 +24,7 @@ const USAGE = `usage:
   npm run cli -- forward --model DIR --ids 1,2,3 --out FILE.json [--grads FILE.safetensors]
   npm run cli -- generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop S]
 ${TRAIN_USAGE}
+${ARC_USAGE}
 options: --backend wasm|cpu (default wasm)`;
 
 async function forward(v: Record<string, string | undefined>): Promise<void> {
@@ -93,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const options = Object.fromEntries(
-      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS].map((k) => [
+      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS, ...ARC_OPTIONS].map((k) => [
         k,
         { type: 'string' as const },
       ]),
@@ -104,11 +107,12 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (command !== 'forward' && command !== 'generate' && command !== 'train') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     await startBackend(values.backend);
     if (command === 'forward') await forward(values);
     else if (command === 'generate') await generateCmd(values);
-    else await trainCmd(values);
+    else if (command === 'train') await trainCmd(values);
+    else await arcCmd(values);
     return 0;
   } catch (e) {
     const message = (e as Error).message.split('\n')[0];
