@@ -45,9 +45,6 @@ export class TrainingHost {
 
   async train(model: TrainingModel, p: TrainParams, hooks: Hooks): Promise<TrainResult> {
     const { runId, config } = p;
-    const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
-    const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
-
     let trainer: Trainer;
     if (p.resume && this.trainer?.runId === runId) {
       trainer = this.trainer.trainer; // paused in this worker: its tensors are still here
@@ -55,6 +52,9 @@ export class TrainingHost {
       const snapshot = p.resume ? await this.checkpoints.load(runId, 'last') : null;
       if (p.resume && !snapshot) throw new Error('this run has no checkpoint to resume from: start it again');
       this.discardTrainer();
+      // Tokenized only for a new trainer: a run paused in memory keeps the data it was given.
+      const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
+      const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
       trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, config, snapshot ? snapshotFromBytes(snapshot) : undefined);
       this.trainer = { runId, trainer };
     }

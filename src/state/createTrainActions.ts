@@ -10,7 +10,7 @@ import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
 import { CancelledError } from '../protocol/protocol';
 import { TRAIN_PRESETS, checkTrainConfig } from '../train/presets';
 import type { TrainConfig } from '../train/types';
-import { isLive, type RunRecord, type RunStatus, type TrainState } from './trainStore';
+import { isLive, resumeBlocker, type RunRecord, type RunStatus, type TrainState } from './trainStore';
 
 export interface RunStorage {
   load(): Promise<RunRecord[]>;
@@ -190,10 +190,16 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     /** Continues a paused, stopped or interrupted run with the Data tab's current data. */
     async resume(id: string): Promise<void> {
       const run = get().runs.find((r) => r.id === id);
+      if (!run) return;
       const d = env.data();
-      if (!run || 'problem' in d || get().runs.some((r) => isLive(r.status))) return;
-      if (run.model !== env.model()) {
-        patchRun(id, { message: `This run trained ${run.model}: load that model to resume it.` });
+      const why = resumeBlocker(run, {
+        engineReady: env.engine() !== null,
+        model: env.model(),
+        dataProblem: 'problem' in d ? d.problem : null,
+        anyLive: get().runs.some((r) => isLive(r.status)),
+      });
+      if (why || 'problem' in d) {
+        if (why) patchRun(id, { message: why });
         return;
       }
       await drive(run, d.data, true);

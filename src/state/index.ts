@@ -13,5 +13,5 @@ export { useDerivedDataset, type DatasetView } from './datasetHooks';
 export { selectRowIndex, selectRowProblems, selectVisibleRows, type DerivedDataset } from './datasetDerived';
 export { SAMPLE_NAME } from './createDatasetActions';
 export { trainActions, trainingData } from './trainApp';
-export { useTrain, isLive, type RunRecord, type RunStatus, type EstimateState } from './trainStore';
+export { useTrain, isLive, canResume, resumeBlocker, type RunRecord, type RunStatus, type EstimateState, type TrainContext } from './trainStore';
 export { startBlocker } from './createTrainActions';

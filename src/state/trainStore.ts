@@ -61,3 +61,28 @@ export const initialTrainState = (): TrainState => ({
 export const useTrain = create<TrainState>()(initialTrainState);
 
 export const isLive = (s: RunStatus) => s === 'running' || s === 'pausing' || s === 'stopping';
+
+/** Paused, stopped and interrupted runs can continue; finished ones are done. */
+export const canResume = (s: RunStatus) => s === 'paused' || s === 'stopped' || s === 'interrupted';
+
+export interface TrainContext {
+  engineReady: boolean;
+  /** The loaded model's label, or null. */
+  model: string | null;
+  /** Why the Data tab's dataset cannot train, or null. */
+  dataProblem: string | null;
+  /** Some run is live (running, pausing, stopping). */
+  anyLive: boolean;
+}
+
+/** Why this run cannot resume now, or null when Resume works. */
+export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
+  if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
+  if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';
+  if (!ctx.engineReady) return 'The compute engine is starting.';
+  if (!ctx.model) return `Load ${run.model} to resume this run.`;
+  if (run.model !== ctx.model) return `This run trained ${run.model}: load that model to resume it.`;
+  if (run.status !== 'paused' && !run.lastCheckpoint) return 'This run saved no checkpoint to resume from.';
+  return ctx.dataProblem;
+}
+

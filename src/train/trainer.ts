@@ -6,18 +6,17 @@
  * adapters next to the frozen weights. So the base stays available to compare against, and a
  * run can be thrown away without reloading anything.
  *
- * Resuming is exact: the data order is a function of (seed, epoch), the cursor (epoch, batch) is
- * saved with the optimizer state, and LoRA dropout masks are seeded per micro-batch.
+ * Resuming is exact: the data order is a function of (seed, epoch), where a step starts in it is
+ * a function of the step (positionAt), and LoRA dropout masks are seeded per micro-batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedExample } from '../data/types';
 import type { NeoXConfig } from '../model/config';
 import type { ForwardContext } from '../model/gptNeox';
-import { batchLoss, lossAndGrads, type TokenBatch } from '../model/objective';
-import { batchTargets } from '../model/objective';
+import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
 import { disposeParams, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
-import { epochBatches, stepsFor, toBatch, type PlannedBatch } from './batchPlan';
+import { epochBatches, positionAt, stepsFor, toBatch, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames } from './lora';
 import { learningRate } from './schedule';
@@ -32,10 +31,8 @@ export interface TrainData {
 
 /** Everything a run needs to continue exactly where it was. */
 export interface TrainerState {
+  /** Optimizer steps taken; where the next one starts in the data follows from it (positionAt). */
   step: number;
-  epoch: number;
-  /** Next micro-batch within the epoch. */
-  batch: number;
   tokensSeen: number;
   history: { steps: StepMetrics[]; evals: EvalMetrics[] };
   bestEval: EvalMetrics | null;
@@ -74,6 +71,8 @@ export class Trainer {
   state: TrainerState;
   private plan: { epoch: number; batches: PlannedBatch[] } | null = null;
   private readonly trainLengths: Int32Array;
+  /** The test split in its own order (no shuffle), in the same fixed shapes as training; the same at every eval. */
+  private readonly testPlan: PlannedBatch[];
 
   constructor(
     private readonly base: { params: Params; config: NeoXConfig },
@@ -84,6 +83,7 @@ export class Trainer {
     if (data.train.length === 0) throw new Error('the train split is empty: add examples in the Data tab, or lower the test share');
     this.names = trainableNames(base.config, config);
     this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
+    this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1) : [];
     const perEpoch = stepsFor(data.train.length, config.batchSize, config.gradAccum, 1);
     this.totalSteps = config.maxSteps > 0 ? config.maxSteps : perEpoch * config.epochs;
     this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer);
@@ -97,7 +97,7 @@ export class Trainer {
         config.method === 'lora'
           ? createLoraParams(base.config, config.lora, config.seed)
           : Object.fromEntries(this.names.map((n) => [n, tf.clone(base.params[n])])); // the base stays as it was
-      this.state = { step: 0, epoch: 0, batch: 0, tokensSeen: 0, history: { steps: [], evals: [] }, bestEval: null, evalsSinceBest: 0, elapsedMs: 0 };
+      this.state = { step: 0, tokensSeen: 0, history: { steps: [], evals: [] }, bestEval: null, evalsSinceBest: 0, elapsedMs: 0 };
     }
   }
 
@@ -112,48 +112,36 @@ export class Trainer {
     return ctx;
   }
 
-  private epochPlan(): PlannedBatch[] {
-    if (!this.plan || this.plan.epoch !== this.state.epoch) {
-      this.plan = { epoch: this.state.epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, this.state.epoch) };
+  private epochPlan(epoch: number): PlannedBatch[] {
+    if (!this.plan || this.plan.epoch !== epoch) {
+      this.plan = { epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, epoch) };
     }
     return this.plan.batches;
   }
 
-  private nextMicroBatch(): { batch: TokenBatch; tokens: number } {
-    const batches = this.epochPlan();
-    const planned = batches[this.state.batch];
-    this.state.batch++;
-    if (this.state.batch >= batches.length) {
-      this.state.epoch++;
-      this.state.batch = 0;
-    }
-    const b = toBatch(this.data.train, planned.rows, planned.T, this.data.padId);
-    const tokens = planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
-    return { batch: b, tokens };
-  }
-
-  /** One optimizer step over gradAccum micro-batches. Parameters change only if everything is finite. */
+  /**
+   * One optimizer step over gradAccum micro-batches (fewer at an epoch's end: accumulation stops
+   * there, as stepsFor counts steps). Parameters change only if everything is finite.
+   */
   async trainStep(): Promise<StepMetrics> {
     const t0 = performance.now();
     const { step } = this.state;
-    const cursor = { epoch: this.state.epoch, batch: this.state.batch };
+    const { epoch, batch, microBatches } = positionAt(step, this.data.train.length, this.config.batchSize, this.config.gradAccum);
+    const batches = this.epochPlan(epoch);
     let sum: Params | null = null;
     let lossSum = 0;
     let tokens = 0;
-    // Accumulation stops at the end of an epoch (as stepsFor counts steps): the epoch's last step
-    // may sum fewer micro-batches, and is averaged over those.
-    const micros = Math.min(this.config.gradAccum, this.epochPlan().length - this.state.batch);
     try {
-      for (let micro = 0; micro < micros; micro++) {
-        const { batch, tokens: n } = this.nextMicroBatch();
-        tokens += n;
+      for (let micro = 0; micro < microBatches; micro++) {
+        const planned = batches[batch + micro];
+        tokens += planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
-        const { loss, grads } = lossAndGrads(this.context(seed), this.names, batch);
+        const { loss, grads } = lossAndGrads(this.context(seed), this.names, toBatch(this.data.train, planned.rows, planned.T, this.data.padId));
         lossSum += (await loss.data())[0];
         loss.dispose();
-        sum = accumulate(sum, grads, 1 / micros);
+        sum = accumulate(sum, grads, 1 / microBatches);
       }
-      const loss = lossSum / micros;
+      const loss = lossSum / microBatches;
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
       const { grads, norm } = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
       disposeParams(sum!);
@@ -172,7 +160,7 @@ export class Trainer {
       const m: StepMetrics = {
         step: this.state.step,
         totalSteps: this.totalSteps,
-        epoch: this.state.epoch + this.state.batch / Math.max(1, this.plan!.batches.length),
+        epoch: epoch + (batch + microBatches) / batches.length,
         loss,
         lr,
         gradNorm: norm,
@@ -183,11 +171,6 @@ export class Trainer {
       };
       this.state.history.steps.push(m);
       return m;
-    } catch (e) {
-      // Put the cursor back: a failed step consumed no data.
-      this.state.epoch = cursor.epoch;
-      this.state.batch = cursor.batch;
-      throw e;
     } finally {
       if (sum) disposeParams(sum);
     }
@@ -200,10 +183,7 @@ export class Trainer {
     const ctx = this.context();
     let total = 0;
     let count = 0;
-    const lengths = Int32Array.from(test, (e) => e.ids.length);
-    // The test split in its own order (no shuffle), in the same fixed shapes as training.
-    const order = epochBatches(lengths, this.config.batchSize, this.data.maxLength, 0, -1);
-    for (const planned of order) {
+    for (const planned of this.testPlan) {
       const b = toBatch(test, planned.rows, planned.T, this.data.padId);
       const n = batchTargets(b).rows.length;
       if (n === 0) continue;

@@ -1,13 +1,13 @@
 /** Pure reading of runs for the panels: which run to show, what it can do next, its pace. */
-import type { RunRecord, RunStatus } from '../../state';
+// The pure store module, not the state index: that one starts the app's workers on import.
+import { isLive, type RunRecord, type RunStatus } from '../../state/trainStore';
 import type { TokenizeSettings } from '../../data/types';
 import type { StepMetrics, TrainConfig } from '../../train/types';
 
-const LIVE: RunStatus[] = ['running', 'pausing', 'stopping'];
 
 /** The live run, else the most recently started one; null when there are none. */
 export function currentRun(runs: readonly RunRecord[]): RunRecord | null {
-  const live = runs.find((r) => LIVE.includes(r.status));
+  const live = runs.find((r) => isLive(r.status));
   if (live) return live;
   return runs.reduce<RunRecord | null>((a, r) => (!a || r.createdAt >= a.createdAt ? r : a), null);
 }
@@ -31,7 +31,9 @@ export function meanStepMs(steps: readonly StepMetrics[]): number | null {
 }
 
 export const canPause = (s: RunStatus) => s === 'running';
-export const canResume = (s: RunStatus) => s === 'paused' || s === 'stopped' || s === 'interrupted';
+
+// The resume rule lives in state, where resume() enforces it; the panels show it.
+export { canResume, resumeBlocker, type TrainContext } from '../../state/trainStore';
 
 export type Tone = 'live' | 'ok' | 'warn' | 'bad' | 'idle';
 
@@ -79,7 +81,7 @@ export function predictedTime(
   if (!run) return null;
   const runMs = meanStepMs(run.steps);
   if (runMs === null) return null;
-  if (LIVE.includes(run.status)) {
+  if (isLive(run.status)) {
     const { done, total } = stepProgress(run);
     const stepsLeft = Math.max(0, total - done);
     return { ms: stepsLeft * runMs, stepsLeft, perStepMs: runMs, live: true };
@@ -89,27 +91,6 @@ export function predictedTime(
 }
 
 /** What the page holds that a run needs, as the Resume and Start buttons check it. */
-export interface TrainContext {
-  engineReady: boolean;
-  /** The loaded model's label, or null. */
-  model: string | null;
-  /** Why the Data tab's dataset cannot train, or null. */
-  dataProblem: string | null;
-  /** Some run is live (running, pausing, stopping). */
-  anyLive: boolean;
-}
-
-/** Why this run cannot resume now, or null when Resume works. */
-export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
-  if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
-  if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';
-  if (!ctx.engineReady) return 'The compute engine is starting.';
-  if (!ctx.model) return `Load ${run.model} to resume this run.`;
-  if (run.model !== ctx.model) return `This run trained ${run.model}: load that model to resume it.`;
-  if (run.status !== 'paused' && !run.lastCheckpoint) return 'This run saved no checkpoint to resume from.';
-  return ctx.dataProblem;
-}
-
 /** Where estimateSeqLen's number comes from, in words for the estimate's footnote. */
 export function seqLenBasis(tokenize: Pick<TokenizeSettings, 'maxLength' | 'padding'>, longest: number | null): string {
   if (tokenize.padding === 'max_length') return 'every row is padded to the max length';
