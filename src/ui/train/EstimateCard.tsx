@@ -17,7 +17,7 @@ const PARTS = [
   { key: 'activations', label: 'Activations' },
 ] as const;
 
-export function EstimateCard({ inputs, live }: { inputs: EstimateInputs; live: boolean }) {
+export function EstimateCard({ inputs }: { inputs: EstimateInputs }) {
   const estimate = useTrain((s) => s.estimate);
   // Keep the last answer on screen while a new one is computed, so the card does not blink per keystroke.
   const [shown, setShown] = useState<TrainEstimate | null>(null);
@@ -36,7 +36,6 @@ export function EstimateCard({ inputs, live }: { inputs: EstimateInputs; live: b
       )}
       {estimate.status === 'loading' && !shown && <p className="hint">Estimating…</p>}
       {shown && <EstimateBody value={shown} inputs={inputs} />}
-      {live && shown && <p className="note">While a run trains the engine is busy: the estimate follows your edits once it ends.</p>}
     </section>
   );
 }

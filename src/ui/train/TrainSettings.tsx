@@ -1,6 +1,5 @@
 /** The left panel: preset, method, optimizer, batch, cadence, then the estimate and Start. */
 import { useState } from 'react';
-import { isLive, useTrain } from '../../state';
 import { BatchSettings } from './BatchSettings';
 import { CadenceSettings } from './CadenceSettings';
 import { EstimateCard } from './EstimateCard';
@@ -13,9 +12,8 @@ import { useEstimateInputs, useEstimateSync } from './useEstimateSync';
 export function TrainSettings() {
   // A preset replaces every value: remount the fields so half-typed text does not hide the new ones.
   const [generation, setGeneration] = useState(0);
-  const live = useTrain((s) => s.runs.some((r) => isLive(r.status)));
   const inputs = useEstimateInputs();
-  useEstimateSync(inputs, live);
+  useEstimateSync(inputs);
   return (
     <section className="panel train-settings" aria-labelledby="train-settings-heading">
       <h2 id="train-settings-heading">Training settings</h2>
@@ -27,7 +25,7 @@ export function TrainSettings() {
         <BatchSettings />
         <CadenceSettings />
       </div>
-      <EstimateCard inputs={inputs} live={live} />
+      <EstimateCard inputs={inputs} />
       <StartRow />
     </section>
   );

@@ -21,14 +21,13 @@ export function useEstimateInputs(): EstimateInputs {
   return { trainExamples: view?.split.train.length ?? 0, seqLen: estimateSeqLen(tokenize, longest), seqBasis: seqLenBasis(tokenize, longest) };
 }
 
-export function useEstimateSync({ trainExamples, seqLen }: EstimateInputs, live: boolean): void {
+export function useEstimateSync({ trainExamples, seqLen }: EstimateInputs): void {
   const draft = useTrain((s) => s.draft);
   const model = useStudio(selectModelInfo);
   const backend = useStudio(selectBackend);
   useEffect(() => {
-    // The engine runs one job at a time: an estimate asked during a run would wait for its end.
-    if (live) return;
+    // estimateTraining is answered beside a running job (engineSerial), so it follows edits mid-run too.
     const t = setTimeout(() => void trainActions.estimate(trainExamples, seqLen), DEBOUNCE_MS);
     return () => clearTimeout(t);
-  }, [draft, model, backend, trainExamples, seqLen, live]);
+  }, [draft, model, backend, trainExamples, seqLen]);
 }
