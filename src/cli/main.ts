@@ -6,6 +6,7 @@
  *                           [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop S]
  *   npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] … (see train.ts)
  *   npm run cli -- arc --model DIR --data FILE.jsonl [--limit N]
+ *   npm run cli -- eval --model DIR --data FILE [--template …] [--limit N] [--out FILE.jsonl] [--max-new-tokens N]
  *
  * Every failure exits non-zero with one line on stderr saying what is wrong and what to do.
  */
@@ -18,6 +19,7 @@ import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
 import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
 import { int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
+import { EVAL_OPTIONS, EVAL_USAGE, evalCmd } from './eval';
 import { TRAIN_OPTIONS, TRAIN_USAGE, trainCmd } from './train';
 
 const USAGE = `usage:
@@ -25,6 +27,7 @@ const USAGE = `usage:
   npm run cli -- generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--stop S]
 ${TRAIN_USAGE}
 ${ARC_USAGE}
+${EVAL_USAGE}
 options: --backend wasm|cpu (default wasm)`;
 
 async function forward(v: Record<string, string | undefined>): Promise<void> {
@@ -96,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const options = Object.fromEntries(
-      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS, ...ARC_OPTIONS].map((k) => [
+      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS].map((k) => [
         k,
         { type: 'string' as const },
       ]),
@@ -107,12 +110,13 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     await startBackend(values.backend);
     if (command === 'forward') await forward(values);
     else if (command === 'generate') await generateCmd(values);
     else if (command === 'train') await trainCmd(values);
-    else await arcCmd(values);
+    else if (command === 'arc') await arcCmd(values);
+    else await evalCmd(values);
     return 0;
   } catch (e) {
     const message = (e as Error).message.split('\n')[0];
