@@ -27,6 +27,7 @@ export class WorkerEngine implements EngineApi {
       onEvent: (e) => {
         if (e.type === 'progress') hooks.onProgress?.(e);
         else if (e.type === 'token') hooks.onToken?.(e);
+        else if (e.type === 'evalRow' || e.type === 'arcProgress') hooks.onEval?.(e);
         else if (e.type !== 'deviceLost') hooks.onTrain?.(e);
       },
       transfer: kind === 'loadModel' ? transferables(params as ParamsOf<'loadModel'>) : [],

@@ -5,6 +5,7 @@
  */
 import { VIEW_DROPPED_TOKENS, type DataEvent, type DataRequests, type TokenView } from '../protocol/dataProtocol';
 import type { JobContext } from '../protocol/rpc';
+import { semanticSimilarity } from '../eval/similarity';
 import { encodeSegments } from './encode';
 import { parseDataset } from './parse';
 import type { Tokenizer } from './tokenizer';
@@ -33,6 +34,7 @@ export class DataService {
         }),
       measure: (p, c) => this.measure(p.items, c),
       tokenView: (p) => this.tokenView(p.segments, p.settings),
+      similarity: (p, c) => semanticSimilarity(p.outputs, p.targets, { signal: c.signal }),
     };
     return (jobs[kind] as (p: DataRequests[K]['params'], c: Ctx) => Promise<DataRequests[K]['result']>)(params, ctx);
   }

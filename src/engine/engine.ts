@@ -27,6 +27,9 @@ import { generateText } from './generateText';
 import { TrainingHost } from './training';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
+import { RunModels, type OpenModel } from './runModels';
+import { evaluateExamples } from '../eval/batchEval';
+import { evaluateArc } from '../eval/arc';
 
 export interface EngineEnv {
   wasmPaths: string | Record<string, string>;
@@ -72,9 +75,12 @@ export class Engine {
   private backend: BackendInfo | null = null;
   private model: Loaded | null = null;
   private readonly training: TrainingHost;
+  private readonly runModels: RunModels;
 
   constructor(private readonly env: EngineEnv) {
-    this.training = new TrainingHost(env.checkpoints ?? memoryCheckpointStore());
+    const checkpoints = env.checkpoints ?? memoryCheckpointStore();
+    this.training = new TrainingHost(checkpoints);
+    this.runModels = new RunModels(checkpoints);
   }
 
   /** Typed dispatch: `kind` fixes params and result. */
@@ -83,13 +89,19 @@ export class Engine {
       init: (p) => this.init(p.backend),
       loadModel: (p, h) => this.loadModel(p.source, h),
       generate: (p, h) => this.generate(p, h),
-      train: (p, h) => this.training.train(this.requireModel(), p, h),
+      train: (p, h) => {
+        this.runModels.forget(p.runId); // its checkpoints are about to change
+        return this.training.train(this.requireModel(), p, h);
+      },
       controlTraining: async (p) => ({ accepted: this.training.control(p.runId, p.action) }),
       estimateTraining: async (p) => this.training.estimate(this.requireModel(), this.backend!, p.config, p.trainExamples, p.seqLen),
       deleteRun: async (p) => {
+        this.runModels.forget(p.runId);
         await this.training.deleteRun(p.runId);
         return null;
       },
+      evaluate: (p, h) => this.evaluate(p, h),
+      arc: (p, h) => this.arc(p, h),
     };
     return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
   }
@@ -104,6 +116,7 @@ export class Engine {
   }
 
   private unloadModel(): void {
+    this.runModels.clear();
     this.training.discardTrainer();
     if (this.model) disposeParams({ ...this.model.ctx.params, ...this.model.ctx.transposed });
     this.model = null;
@@ -188,23 +201,64 @@ export class Engine {
     return this.model;
   }
 
+  /** The base model with its Wᵀ copies: decoding reuses them instead of transposing each weight for every token. */
+  private baseContext(): ForwardContext {
+    const { ctx } = this.requireModel();
+    ctx.transposed ??= transposedWeights(ctx.params);
+    return ctx;
+  }
+
+  /** Runs `job` on each model in turn, each opened only while its job runs. */
+  private async eachModel<T>(models: ParamsOf<'evaluate'>['models'], job: (ctx: ForwardContext, index: number) => Promise<T>): Promise<T[]> {
+    if (models.length === 0) throw new Error('choose at least one model to evaluate');
+    const out: T[] = [];
+    for (let i = 0; i < models.length; i++) {
+      const open: OpenModel = await this.runModels.open(models[i], this.baseContext(), this.training.liveRun());
+      try {
+        out.push(await job(open.ctx, i));
+      } finally {
+        open.release();
+      }
+    }
+    return out;
+  }
+
   async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
     const model = this.requireModel();
-    let ctx = model.ctx;
-    if (params.model === 'trained') {
-      const trained = this.training.trainedContext();
-      if (!trained) throw new Error('nothing has been trained on this model yet: run training first, or generate with the base model');
-      ctx = trained;
-    } else {
-      // Decoding reuses Wᵀ of every matrix instead of transposing each weight for every token.
-      model.ctx.transposed ??= transposedWeights(model.ctx.params);
-    }
-    const result = await generateText(ctx, model.tokenizer, params, {
-      signal: hooks.signal,
-      onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
-    });
+    const [result] = await this.eachModel([params.model ?? { kind: 'base' }], (ctx) =>
+      generateText(ctx, model.tokenizer, params, {
+        signal: hooks.signal,
+        onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
+      }),
+    );
     // A stopped run is a cancelled request like any other (CancelledError on the client); its text was already streamed.
     if (result.reason === 'cancelled') throw new DOMException('cancelled', 'AbortError');
     return result;
+  }
+
+  async evaluate(p: ParamsOf<'evaluate'>, hooks: JobHooks): Promise<ResultOf<'evaluate'>> {
+    const { tokenizer } = this.requireModel();
+    if (p.examples.length === 0) throw new Error('no examples to evaluate: the test split is empty');
+    const outputs = await this.eachModel(p.models, (ctx, model) =>
+      evaluateExamples(ctx, tokenizer, p.examples, {
+        sampling: p.sampling,
+        tokenize: p.tokenize,
+        signal: hooks.signal,
+        onRow: (index, output) => hooks.emit({ type: 'evalRow', requestId: hooks.requestId, model, index, output }),
+      }),
+    );
+    return { outputs };
+  }
+
+  async arc(p: ParamsOf<'arc'>, hooks: JobHooks): Promise<ResultOf<'arc'>> {
+    const { tokenizer } = this.requireModel();
+    const results = await this.eachModel(p.models, async (ctx, model) => {
+      const r = await evaluateArc(ctx, tokenizer, p.docs, {
+        signal: hooks.signal,
+        onProgress: (done, total) => hooks.emit({ type: 'arcProgress', requestId: hooks.requestId, model, done, total }),
+      });
+      return { acc: r.acc, acc_norm: r.acc_norm, n: r.n };
+    });
+    return { results };
   }
 }

@@ -3,46 +3,10 @@
  * checkpoints, a "reload" (a new engine over the same checkpoint store), generation with the
  * trained weights, and the memory estimate.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createInProcessEngine } from '../client/inProcess';
-import { detectMapping, mapRows } from '../data/mapping';
-import { renderSegments } from '../data/templates';
-import type { Row, Segment } from '../data/types';
-import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
+import type { EngineApi, ModelRef, TrainData, TrainEvent } from '../protocol/protocol';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
-import { DEFAULT_TRAIN } from '../train/presets';
-import type { TrainConfig } from '../train/types';
-import { repoFile } from '../testing/dataTesting';
-import { bundledTokenizerJson, WASM_DIR } from '../testing/tinyModel';
-
-const SPEC = { hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 9 };
-
-function courseData(n: number): TrainData {
-  const rows = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'), 'utf8').split('\n').slice(0, n).map((l) => JSON.parse(l) as Row);
-  const mapping = detectMapping(rows)!;
-  const segs = mapRows(rows, mapping).examples.map((e) => renderSegments(e!, { id: 'qa', custom: '' }, 'qa')) as Segment[][];
-  return { train: segs.slice(0, n - 8), test: segs.slice(n - 8), tokenize: { maxLength: 48, truncation: 'right', padding: 'longest', appendEos: true, lossOn: 'completion' } };
-}
-
-const config = (patch: Partial<TrainConfig> = {}): TrainConfig => ({
-  ...DEFAULT_TRAIN,
-  optimizer: { ...DEFAULT_TRAIN.optimizer, lr: 1e-2 },
-  batchSize: 4,
-  maxSteps: 6,
-  evalEvery: 3,
-  sampleEvery: 3,
-  checkpointEvery: 2,
-  sampleMaxTokens: 4,
-  ...patch,
-});
-
-async function engineWithModel(store: CheckpointStore): Promise<EngineApi> {
-  const e = createInProcessEngine({ wasmPaths: WASM_DIR, bundledTokenizer: async () => bundledTokenizerJson(), checkpoints: store });
-  await e.request('init', { backend: 'wasm' });
-  await e.request('loadModel', { source: { kind: 'random', spec: SPEC } });
-  return e;
-}
+import { config, courseData, engineWithModel, greedy } from '../testing/engineTesting';
 
 describe('training through the engine', () => {
   let data: TrainData;
@@ -65,9 +29,15 @@ describe('training through the engine', () => {
     expect(of('trainCheckpoint').filter((ev) => ev.type === 'trainCheckpoint' && ev.kind === 'last').map((ev) => ev.type === 'trainCheckpoint' && ev.step)).toEqual([2, 4, 6]);
     expect(await store.load('a', 'last')).not.toBeNull();
 
-    const base = await e.request('generate', { ...greedy(), model: 'base' });
-    const trained = await e.request('generate', { ...greedy(), model: 'trained' });
+    const base = await e.request('generate', { ...greedy(), model: { kind: 'base' } });
+    const run: ModelRef = { kind: 'run', runId: 'a', checkpoint: 'last', config: config() };
+    const trained = await e.request('generate', { ...greedy(), model: run });
     expect(trained.tokenIds).not.toEqual(base.tokenIds);
+
+    // A reloaded page has only the checkpoint: the run's weights come from it, and answer the same.
+    const reloaded = await engineWithModel(store);
+    expect((await reloaded.request('generate', { ...greedy(), model: run })).tokenIds).toEqual(trained.tokenIds);
+    expect((await reloaded.request('generate', { ...greedy(), model: { kind: 'base' } })).tokenIds).toEqual(base.tokenIds);
   });
 
   it('pause stops at a step boundary and resumes in memory; after a "reload" it resumes from the checkpoint', async () => {
@@ -168,7 +138,3 @@ describe('training through the engine', () => {
     expect(lora.trainableParams).toBeLessThan(est.trainableParams / 100);
   });
 });
-
-function greedy() {
-  return { prompt: '### Question:\nWhat is Lamini?\n\n### Answer:', maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0, stopStrings: [], useCache: true };
-}

@@ -9,6 +9,7 @@ import { encodeSegments } from '../data/encode';
 import type { Segment } from '../data/types';
 import type { Tokenizer } from '../data/tokenizer';
 import type { ForwardContext } from '../model/gptNeox';
+import type { LiveRun } from './runModels';
 import type { JobContext } from '../protocol/rpc';
 import type { BackendInfo, EngineEvent, TrainData, TrainEstimate, TrainParams, TrainResult } from '../protocol/protocol';
 import { stepsFor } from '../train/batchPlan';
@@ -97,9 +98,9 @@ export class TrainingHost {
     return true;
   }
 
-  /** The model as the last run left it, or null. */
-  trainedContext(): ForwardContext | null {
-    return this.trainer?.trainer.context() ?? null;
+  /** The run whose trainer is in memory, with its current tensors, or null. */
+  liveRun(): LiveRun | null {
+    return this.trainer ? { runId: this.trainer.runId, tensors: this.trainer.trainer.trainedTensors() } : null;
   }
 
   estimate(model: TrainingModel, backend: BackendInfo, config: TrainConfig, trainExamples: number, seqLen: number): TrainEstimate {

@@ -3,9 +3,10 @@
  * examples off the main thread (a 200 MB file must not freeze the page). Bump
  * DATA_PROTOCOL_VERSION on any change.
  */
+import type { Similarity } from '../eval/similarity';
 import type { ParseProgress, ParseResult, Segment, SourceFormat, TokenizeSettings } from '../data/types';
 
-export const DATA_PROTOCOL_VERSION = 1;
+export const DATA_PROTOCOL_VERSION = 2;
 
 /** Dropped tokens shown on the far side of a truncation cut. */
 export const VIEW_DROPPED_TOKENS = 64;
@@ -38,6 +39,8 @@ export type DataRequests = {
   /** Tokens per example before truncation, EOS not counted (the page adds it per its settings). */
   measure: { params: { items: Segment[][] }; result: { lengths: Int32Array } };
   tokenView: { params: { segments: Segment[]; settings: TokenizeSettings }; result: TokenView };
+  /** Output/target similarity from a sentence-embedding model (downloaded on first use; unavailable offline). */
+  similarity: { params: { outputs: string[]; targets: string[] }; result: Similarity };
 };
 
 export type DataEvent =

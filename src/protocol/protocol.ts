@@ -11,11 +11,13 @@ import type { Segment, TokenizeSettings } from '../data/types';
 import type { MemoryEstimate } from '../train/estimate';
 import type { RunEnd } from '../train/run';
 import type { EvalMetrics, StepMetrics, TrainConfig } from '../train/types';
+import type { ArcDoc, ArcResult } from '../eval/arc';
+import type { EvalExample, EvalOutput, EvalSampling } from '../eval/evalTypes';
 import type { RpcFromWorker, RpcToWorker } from './rpc';
 
 export { CancelledError } from './rpc';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -65,8 +67,28 @@ export interface GenerateParams {
   seed: number;
   stopStrings: string[];
   useCache: boolean;
-  /** 'trained': the weights of the last training run (full) or the base with its adapters (LoRA). */
-  model?: 'base' | 'trained';
+  /** Which weights answer (the base when absent). */
+  model?: ModelRef;
+}
+
+/**
+ * Which weights answer a request: the loaded base model, or a training run on it (its last or best
+ * checkpoint). A run's weights come from the engine's memory when it is the run training there,
+ * else from its checkpoint; `config` says how to apply them (full weights or LoRA adapters).
+ */
+export type ModelRef = { kind: 'base' } | { kind: 'run'; runId: string; checkpoint: 'last' | 'best'; config: TrainConfig };
+
+export interface EvaluateParams {
+  examples: EvalExample[];
+  models: ModelRef[];
+  sampling: EvalSampling;
+  /** How targets are tokenized for their loss: the run's settings, so the loss matches training's eval loss. */
+  tokenize: TokenizeSettings;
+}
+
+export interface ArcParams {
+  docs: ArcDoc[];
+  models: ModelRef[];
 }
 
 export interface GenerateResult {
@@ -122,6 +144,10 @@ export type Requests = {
   estimateTraining: { params: { config: TrainConfig; trainExamples: number; seqLen: number }; result: TrainEstimate };
   /** Forget a run's checkpoints (and its weights, if it is the trained model in memory). */
   deleteRun: { params: { runId: string }; result: null };
+  /** Generate for every example with every model (model by model), with the loss of each target. */
+  evaluate: { params: EvaluateParams; result: { outputs: EvalOutput[][] } };
+  /** ARC multiple choice by log-likelihood, one result per model. */
+  arc: { params: ArcParams; result: { results: Omit<ArcResult, 'perDoc'>[] } };
 };
 export type RequestKind = keyof Requests;
 export type ParamsOf<K extends RequestKind> = Requests[K]['params'];
@@ -155,7 +181,12 @@ export type TrainEvent =
   | { type: 'trainSample'; requestId: number; runId: string; step: number; prompt: string; text: string }
   | { type: 'trainCheckpoint'; requestId: number; runId: string; step: number; kind: 'last' | 'best'; bytes: number; error: string | null };
 
-export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent | TrainEvent;
+/** Progress of `evaluate` (one event per finished example) and `arc` (per scored doc). */
+export type EvalEvent =
+  | { type: 'evalRow'; requestId: number; model: number; index: number; output: EvalOutput }
+  | { type: 'arcProgress'; requestId: number; model: number; done: number; total: number };
+
+export type EngineEvent = ProgressEvent | TokenEvent | DeviceLostEvent | TrainEvent | EvalEvent;
 
 export type ToWorker = RpcToWorker<Requests>;
 export type FromWorker = RpcFromWorker<Requests, EngineEvent>;
@@ -165,6 +196,7 @@ export interface RequestHooks {
   onProgress?: (e: ProgressEvent) => void;
   onToken?: (e: TokenEvent) => void;
   onTrain?: (e: TrainEvent) => void;
+  onEval?: (e: EvalEvent) => void;
   signal?: AbortSignal;
 }
 
