@@ -1,7 +1,7 @@
 /** Page entry: start the engine with the URL's options and restore the dataset, then render. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { actions, datasetActions, parseStartOptions, trainActions } from './state';
+import { actions, datasetActions, evalActions, parseStartOptions, trainActions } from './state';
 import { App } from './ui/App';
 import './ui/app.css';
 
@@ -9,6 +9,7 @@ import './ui/app.css';
 void actions.start(parseStartOptions(window.location.search));
 void datasetActions.start();
 void trainActions.restore();
+void evalActions.restore();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -6,7 +6,7 @@
  *
  * Built from a factory so tests can drive it with a fake engine (see actions.ts for the app's wiring).
  */
-import type { BackendChoice, EngineApi, ModelSource, ProgressEvent } from '../protocol/protocol';
+import type { BackendChoice, EngineApi, ModelRef, ModelSource, ProgressEvent } from '../protocol/protocol';
 import { checkLocalFiles } from './localFiles';
 import { findHubPreset, RANDOM_PRESETS } from './presets';
 import { checkSamplingDraft, type SamplingDraft } from './samplingDraft';
@@ -244,7 +244,7 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       set({ useCache });
     },
 
-    setGenerateWith(generateWith: 'base' | 'trained'): void {
+    setGenerateWith(generateWith: ModelRef): void {
       set({ generateWith });
     },
 

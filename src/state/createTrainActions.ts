@@ -10,7 +10,12 @@ import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
 import { CancelledError } from '../protocol/protocol';
 import { TRAIN_PRESETS, checkTrainConfig } from '../train/presets';
 import type { TrainConfig } from '../train/types';
-import { isLive, resumeBlocker, type RunRecord, type RunStatus, type TrainState } from './trainStore';
+import { isLive, resumeBlocker, sweepCount, type RunRecord, type RunStatus, type TrainState } from './trainStore';
+
+/** The data a run trains on: a sweep run keeps its share of the train split (the split's order is already shuffled). */
+function runData(run: Pick<RunRecord, 'sweep'>, data: TrainData): TrainData {
+  return run.sweep ? { ...data, train: data.train.slice(0, sweepCount(data.train.length, run.sweep.fraction)) } : data;
+}
 
 export interface RunStorage {
   load(): Promise<RunRecord[]>;
@@ -109,6 +114,36 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     }
   }
 
+  async function startRun(sweep?: RunRecord['sweep']): Promise<RunRecord | null> {
+    if (startBlocker(get(), env)) return null;
+    const d = env.data();
+    if ('problem' in d) return null;
+    const data = runData({ sweep }, d.data);
+    const n = get().runs.length + 1;
+    const run: RunRecord = {
+      id: newId(),
+      name: sweep ? `Run ${n} (${Math.round(sweep.fraction * 100)}% of the data)` : `Run ${n}`,
+      createdAt: now(),
+      model: env.model()!,
+      dataset: { name: d.name, train: data.train.length, test: data.test.length },
+      config: get().draft,
+      tokenize: d.data.tokenize,
+      status: 'running',
+      steps: [],
+      evals: [],
+      samples: [],
+      samplePrompt: get().draft.samplePrompt,
+      totalSteps: 0,
+      lastCheckpoint: null,
+      bestEval: null,
+      message: null,
+      ...(sweep ? { sweep } : {}),
+    };
+    set({ runs: [...get().runs, run] });
+    await drive(run, data, false);
+    return run;
+  }
+
   return {
     /** Lists the saved runs; one that was live when the page went away is now 'interrupted'. */
     async restore(): Promise<void> {
@@ -151,31 +186,19 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       }
     },
 
-    async start(): Promise<void> {
-      if (startBlocker(get(), env)) return;
-      const d = env.data();
-      if ('problem' in d) return;
-      const n = get().runs.length + 1;
-      const run: RunRecord = {
-        id: newId(),
-        name: `Run ${n}`,
-        createdAt: now(),
-        model: env.model()!,
-        dataset: { name: d.name, train: d.data.train.length, test: d.data.test.length },
-        config: get().draft,
-        tokenize: d.data.tokenize,
-        status: 'running',
-        steps: [],
-        evals: [],
-        samples: [],
-        samplePrompt: get().draft.samplePrompt,
-        totalSteps: 0,
-        lastCheckpoint: null,
-        bestEval: null,
-        message: null,
-      };
-      set({ runs: [...get().runs, run] });
-      await drive(run, d.data, false);
+    start: (): Promise<RunRecord | null> => startRun(),
+
+    /**
+     * The course's "vary the amount of data": the same settings on each fraction of the train split,
+     * one run after another. A run that does not finish (stopped, failed) ends the sweep.
+     */
+    async startSweep(fractions: readonly number[]): Promise<void> {
+      const id = `sweep-${newId()}`;
+      for (const fraction of [...fractions].sort((a, b) => a - b)) {
+        const run = await startRun({ id, fraction });
+        const status = run && get().runs.find((r) => r.id === run.id)?.status;
+        if (status !== 'finished' && status !== 'early-stop') break;
+      }
     },
 
     async control(id: string, action: 'pause' | 'stop'): Promise<void> {
@@ -202,7 +225,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
         if (why) patchRun(id, { message: why });
         return;
       }
-      await drive(run, d.data, true);
+      await drive(run, runData(run, d.data), true);
     },
 
     async remove(id: string): Promise<void> {

@@ -15,3 +15,7 @@ export { SAMPLE_NAME } from './createDatasetActions';
 export { trainActions, trainingData } from './trainApp';
 export { useTrain, isLive, canResume, resumeBlocker, type RunRecord, type RunStatus, type EstimateState, type TrainContext } from './trainStore';
 export { startBlocker } from './createTrainActions';
+export { evalActions, evalData, currentChoices } from './evalApp';
+export { useEval, type EvalState, type NamedModel, type Column, type RowRating } from './evalStore';
+export { compareBlocker, modelRows } from './createEvalActions';
+export { modelChoices, type ModelChoice } from './modelChoices';

@@ -4,7 +4,7 @@
  * why not, the GenerateParams) is derived in selectors.ts.
  */
 import { create } from 'zustand';
-import type { BackendChoice, BackendInfo, GenerateResult, ModelInfo, ProgressEvent } from '../protocol/protocol';
+import type { BackendChoice, BackendInfo, GenerateResult, ModelInfo, ModelRef, ProgressEvent } from '../protocol/protocol';
 import { DEFAULT_BACKEND, DEFAULT_HUB_ENDPOINT, DEFAULT_PROMPT, DEFAULT_REVISION, DEFAULT_SAMPLING, DEFAULT_USE_CACHE } from './defaults';
 import type { LocalPick } from './localFiles';
 import { HUB_PRESETS, type RandomPresetName } from './presets';
@@ -58,8 +58,8 @@ export interface StudioState {
   prompt: string;
   sampling: SamplingDraft;
   useCache: boolean;
-  /** Which weights the playground runs: the loaded model, or the last training run's. */
-  generateWith: 'base' | 'trained';
+  /** Which weights the playground runs: the loaded model, or a training run's (see modelChoices). */
+  generateWith: ModelRef;
   run: RunState;
 }
 
@@ -74,7 +74,7 @@ export const initialState = (): StudioState => ({
   prompt: DEFAULT_PROMPT,
   sampling: { ...DEFAULT_SAMPLING },
   useCache: DEFAULT_USE_CACHE,
-  generateWith: 'base',
+  generateWith: { kind: 'base' },
   run: { status: 'idle' },
 });
 

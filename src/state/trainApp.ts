@@ -6,6 +6,7 @@ import { createTrainActions, type RunStorage } from './createTrainActions';
 import { deriveDataset, splitSegments } from './datasetDerived';
 import { useDataset } from './datasetStore';
 import { useStudio } from './store';
+import { modelChoices } from './modelChoices';
 import { useTrain, type RunRecord } from './trainStore';
 
 const runsDb = createStore('neox-studio-runs', 'runs');
@@ -43,6 +44,11 @@ export const trainActions = createTrainActions(useTrain, {
 useStudio.subscribe((s, prev) => {
   if (s.model !== prev.model && s.model.status !== 'ready') trainActions.forgetTrained();
 });
+// The playground falls back to the base model when its run is deleted or no longer fits the loaded model.
 useTrain.subscribe((s) => {
-  if (s.trainedRunId === null && useStudio.getState().generateWith === 'trained') useStudio.setState({ generateWith: 'base' });
+  const g = useStudio.getState().generateWith;
+  if (g.kind !== 'run') return;
+  const m = useStudio.getState().model;
+  const choices = modelChoices(s.runs, m.status === 'ready' ? m.info.label : null, s.trainedRunId);
+  if (!choices.some((c) => c.ref.kind === 'run' && c.ref.runId === g.runId && c.ref.checkpoint === g.checkpoint)) useStudio.setState({ generateWith: { kind: 'base' } });
 });

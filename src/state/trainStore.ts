@@ -30,7 +30,15 @@ export interface RunRecord {
   bestEval: EvalMetrics | null;
   /** Why the run stopped when it was not the user's doing (NaN, lost device, closed tab), or a storage warning. */
   message: string | null;
+  /** Part of a data-amount sweep: it trains on the first `fraction` of the train split. */
+  sweep?: { id: string; fraction: number };
 }
+
+/** The fractions of the train split a data-amount sweep trains on, as the course suggests. */
+export const SWEEP_FRACTIONS = [0.1, 0.25, 0.5, 1] as const;
+
+/** Examples a sweep run trains on: at least one. */
+export const sweepCount = (trainExamples: number, fraction: number): number => Math.max(1, Math.round(trainExamples * fraction));
 
 export type EstimateState =
   | { status: 'idle'; reason: string }

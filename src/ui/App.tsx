@@ -1,6 +1,7 @@
 /** The page: header, a lost-device banner when needed, the tabs, then the open tab's panels. */
 import { DataPage } from './data/DataPage';
 import { DeviceLostBanner } from './DeviceLostBanner';
+import { EvaluatePage } from './evaluate/EvaluatePage';
 import { Header } from './header/Header';
 import { ModelPanel } from './model/ModelPanel';
 import { PlaygroundPanel } from './playground/PlaygroundPanel';
@@ -40,6 +41,9 @@ export function App() {
       </main>
       <main className="columns" role="tabpanel" id="tabpanel-train" aria-labelledby="tab-train" hidden={tab !== 'train'}>
         <TrainPage />
+      </main>
+      <main role="tabpanel" id="tabpanel-evaluate" aria-labelledby="tab-evaluate" hidden={tab !== 'evaluate'}>
+        <EvaluatePage />
       </main>
     </div>
   );

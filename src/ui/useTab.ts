@@ -4,6 +4,7 @@ export const TABS = [
   { id: 'model', label: 'Model & playground' },
   { id: 'data', label: 'Data' },
   { id: 'train', label: 'Train' },
+  { id: 'evaluate', label: 'Evaluate' },
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
 

@@ -1,19 +1,30 @@
-/** After a training run: generate with the base model or with the run's weights. */
-import { actions, useStudio, useTrain } from '../../state';
+/** After a training run: generate with the base model or with any run's weights. */
+import { actions, useStudio } from '../../state';
+import { useModelChoices } from '../evaluate/useModelChoices';
+
+const choiceId = (r: ReturnType<typeof useStudio.getState>['generateWith']) => (r.kind === 'base' ? 'base' : r.checkpoint === 'best' ? `${r.runId}:best` : r.runId);
 
 export function GenerateWith() {
-  const trainedRunId = useTrain((s) => s.trainedRunId);
-  const run = useTrain((s) => s.runs.find((r) => r.id === s.trainedRunId));
+  const choices = useModelChoices();
   const value = useStudio((s) => s.generateWith);
-  if (!trainedRunId || !run) return null;
+  if (choices.length < 2) return null;
   return (
     <div className="row">
       <label htmlFor="generate-with">Generate with</label>
-      <select id="generate-with" data-testid="generate-with" value={value} onChange={(e) => actions.setGenerateWith(e.target.value as 'base' | 'trained')}>
-        <option value="base">the base model</option>
-        <option value="trained">
-          {run.name} ({run.config.method === 'lora' ? `LoRA r${run.config.lora.rank}` : 'full fine-tune'}, step {run.steps.at(-1)?.step ?? 0})
-        </option>
+      <select
+        id="generate-with"
+        data-testid="generate-with"
+        value={choiceId(value)}
+        onChange={(e) => {
+          const c = choices.find((x) => x.id === e.target.value);
+          if (c) actions.setGenerateWith(c.ref);
+        }}
+      >
+        {choices.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.label}
+          </option>
+        ))}
       </select>
     </div>
   );

@@ -1,0 +1,12 @@
+import { useMemo } from 'react';
+import { modelChoices, type ModelChoice } from '../../state/modelChoices';
+import { useStudio } from '../../state/store';
+import { useTrain } from '../../state/trainStore';
+
+/** The models the loaded base offers right now: the base and its runs with weights. */
+export function useModelChoices(): ModelChoice[] {
+  const runs = useTrain((s) => s.runs);
+  const inMemory = useTrain((s) => s.trainedRunId);
+  const model = useStudio((s) => (s.model.status === 'ready' ? s.model.info.label : null));
+  return useMemo(() => modelChoices(runs, model, inMemory), [runs, model, inMemory]);
+}
