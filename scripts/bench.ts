@@ -10,13 +10,18 @@ import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config';
 
 const PORT = 4174;
+/** The build to serve (`vite build --outDir DIR`); the default dist when unset. */
+const OUT_DIR = process.env.BENCH_OUT_DIR;
+/** Backends to run, in order; `wasm@1` is WASM held to N threads (default: the backend's own choice). */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter(Boolean);
 /** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
 const DATA = process.env.BENCH_DATA !== '0';
 
-async function waitForServer(url: string, ms: number): Promise<void> {
+async function waitForServer(url: string, ms: number, exited: () => boolean): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
+    // With --strictPort vite exits when the port is taken: never measure someone else's server.
+    if (exited()) throw new Error(`vite preview exited: is port ${PORT} in use by another server?`);
     if (await fetch(url).then((r) => r.ok, () => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -24,16 +29,23 @@ async function waitForServer(url: string, ms: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore' });
+  const outDir = OUT_DIR ? ['--outDir', OUT_DIR] : [];
+  // detached: its own process group, so the vite process under npx stops with it (see finally).
+  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1', ...outDir], { stdio: 'ignore', detached: true });
   const lines: string[] = [];
   const machine = { figure: 'machine', cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  lines.push(JSON.stringify(machine));
-  console.log(lines[0]);
   try {
-    await waitForServer(`http://127.0.0.1:${PORT}/bench.html`, 30_000);
+    await waitForServer(`http://127.0.0.1:${PORT}/bench.html`, 30_000, () => server.exitCode !== null);
     const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    machine.cpu += ` / ${browser.version()}`;
-    const runs = [...BACKENDS.map((b) => ({ label: b, query: `backend=${b}` })), ...(DATA ? [{ label: 'data', query: 'suite=data' }] : [])];
+    lines.push(JSON.stringify({ ...machine, browser: browser.version(), load_average: os.loadavg().map((l) => +l.toFixed(2)) }));
+    console.log(lines[0]);
+    const runs = [
+      ...BACKENDS.map((b) => {
+        const [name, threads] = b.split('@');
+        return { label: b, query: `backend=${name}${threads ? `&threads=${threads}` : ''}` };
+      }),
+      ...(DATA ? [{ label: 'data', query: 'suite=data' }] : []),
+    ];
     for (const { label: backend, query } of runs) {
       const page = await browser.newPage();
       page.on('console', (m) => {
@@ -53,7 +65,7 @@ async function main(): Promise<void> {
     }
     await browser.close();
   } finally {
-    server.kill();
+    if (server.pid && server.exitCode === null) process.kill(-server.pid);
   }
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/results.jsonl', `${lines.join('\n')}\n`);

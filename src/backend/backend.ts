@@ -6,12 +6,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '#tf-gradients';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
+import { registerWasmKernelFixes } from './wasmKernels';
+import { registerWebGPUKernelFixes } from './webgpuKernels';
 
 export interface BackendEnv {
   /** Where the tfjs WASM binaries are: a directory prefix, or a file name → URL map (Vite asset URLs). */
   wasmPaths: string | Record<string, string>;
+  /** WASM threads to ask for; default {@link defaultWasmThreads} of the logical cores. 1 = the single-threaded SIMD build. */
+  wasmThreads?: number;
   /** Called once if the WebGPU device is lost (driver reset, GPU process crash, tab in background too long). */
   onDeviceLost?: (message: string) => void;
 }
@@ -31,6 +35,7 @@ async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
   await import('@tensorflow/tfjs-backend-webgpu'); // registers 'webgpu'; loaded only where it can run
   if (!(await tf.setBackend('webgpu').catch(() => false))) return 'the WebGPU backend failed to start';
   await tf.ready();
+  registerWebGPUKernelFixes();
   const backend = tf.backend() as unknown as WebGPUBackendLike;
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   backend.device.lost.then((lost) => {
@@ -46,15 +51,56 @@ async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
   };
 }
 
+/**
+ * How many threads the WASM backend should use here: every logical core on small machines (a
+ * 2-core machine gets 2), half of them beyond 4 (tfjs's own rule, which assumes two hyperthreads
+ * per physical core), never more than the 8 pthread workers tfjs 4.22 starts.
+ */
+export function defaultWasmThreads(logicalCores: number): number {
+  const n = Math.max(1, Math.floor(logicalCores) || 1);
+  return Math.min(8, n <= 4 ? n : Math.ceil(n / 2));
+}
+
+/**
+ * tfjs 4.22 caps the thread pool at navigator.hardwareConcurrency / 2 (read once, when the WASM
+ * module starts), so a 2-core machine would get 1 thread whatever setThreadsCount asks for. While
+ * the module starts, this worker's navigator reports twice the wanted count; then the real value
+ * comes back (the override is an own property shadowing the prototype's getter).
+ */
+async function withReportedCores<T>(cores: number, start: () => Promise<T>): Promise<T> {
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (!nav) return start();
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
 async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | string> {
-  // The threaded build's pthread workers crash in a bundled app ("e is not defined" inside the
-  // inlined worker blob, tfjs 4.22), so the single-threaded SIMD build is used even when isolated.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // The threaded SIMD build needs SharedArrayBuffer, i.e. a cross-origin isolated page (COOP +
+  // COEP headers; see vite.config.ts) and never runs in Node (tfjs's flag says false there). Its
+  // pthread workers only start from a bundle with the fix in wasmThreadsPlugin.ts.
+  const cores = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  const wanted = env.wasmThreads ?? defaultWasmThreads(cores);
+  if (wanted <= 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false); // the plain SIMD build: no idle workers
+  const threaded = wanted > 1 && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   setWasmPaths(env.wasmPaths as string);
-  if (!(await tf.setBackend('wasm').catch(() => false))) return 'the WASM backend failed to start';
+  if (threaded) setThreadsCount(wanted);
+  const start = () => tf.setBackend('wasm').catch(() => false);
+  if (!(await (threaded ? withReportedCores(2 * wanted, start) : start()))) return 'the WASM backend failed to start';
   await tf.ready();
+  registerWasmKernelFixes();
   const threads = getThreadsCount();
-  const threadNote = threads > 1 ? `${threads} threads` : '1 thread (tfjs 4.22 threads fail when bundled)';
+  const threadNote =
+    threads > 1
+      ? `${threads} threads`
+      : wanted <= 1 || tf.env().getBool('IS_NODE')
+        ? '1 thread'
+        : isolated()
+          ? '1 thread (this browser has no WebAssembly threads)'
+          : '1 thread (the page is not cross-origin isolated: serve it with COOP/COEP headers for threads)';
   return { name: 'wasm', reason: `${why}; WASM with ${threadNote}`, adapter: null, limits: null, wasmThreads: threads, crossOriginIsolated: isolated() };
 }
 

@@ -6,11 +6,12 @@ import { WASM_ASSET_URLS } from '../backend/wasmAssets';
 import type { BackendName } from '../protocol/protocol';
 import { runBenchmarks } from './benchmarks';
 
-self.onmessage = async (e: MessageEvent<{ backend: BackendName }>) => {
+self.onmessage = async (e: MessageEvent<{ backend: BackendName; threads?: number }>) => {
   try {
     tf.env().set('PROD', true);
     const info = await initBackend(e.data.backend, {
       wasmPaths: WASM_ASSET_URLS,
+      wasmThreads: e.data.threads,
     });
     await runBenchmarks(info, (line) => self.postMessage({ line }));
     self.postMessage({ done: true });

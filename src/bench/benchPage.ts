@@ -1,5 +1,5 @@
 /**
- * bench.html: runs one suite in a worker (the engine on ?backend=…, or ?suite=data); lines go to
+ * bench.html: runs one suite in a worker (the engine on ?backend=…[&threads=N], or ?suite=data); lines go to
  * the console for scripts/bench.ts. Meanwhile the page times its own timer ticks, so a run that
  * blocked the main thread would show as a long stall.
  */
@@ -37,4 +37,5 @@ worker.onmessage = (e: MessageEvent<{ line?: Record<string, unknown>; done?: boo
     document.title = 'bench-done';
   }
 };
-worker.postMessage(suite === 'data' ? { rows: alpaca } : { backend: params.get('backend') ?? 'wasm' });
+const threads = params.get('threads');
+worker.postMessage(suite === 'data' ? { rows: alpaca } : { backend: params.get('backend') ?? 'wasm', threads: threads ? Number(threads) : undefined });

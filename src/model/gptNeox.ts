@@ -167,10 +167,15 @@ function causalBias(T: number, S: number): tf.Tensor2D {
   return tf.tensor2d(m, [T, S]);
 }
 
-interface Rope {
+/** The rotary tables a forward pass shares across layers (the caller disposes cos and sin). */
+export interface Rope {
   cos: tf.Tensor2D;
   sin: tf.Tensor2D;
   rd: number;
+}
+
+export function ropeFor(config: NeoXConfig, start: number, T: number): Rope {
+  return { ...rotaryTables(config, start, T), rd: rotaryDims(config) };
 }
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
@@ -208,7 +213,8 @@ function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
   return linear(ctx, gelu(linear(ctx, x, `${p}dense_h_to_4h`)), `${p}dense_4h_to_h`); // (B·T, I) → (B·T, C)
 }
 
-function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
+/** One transformer layer on the residual stream x (B·T, C) → (B·T, C). */
+export function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
   const { params: w, config } = ctx;
   const p = layerPrefix(layer);
   const ln1 = layerNorm(x, w[`${p}input_layernorm.weight`], w[`${p}input_layernorm.bias`], config.layerNormEps);
@@ -223,6 +229,25 @@ function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T:
   return tf.add(h, mlp(ctx, ln2, layer));
 }
 
+/** Throws, saying what to change, when a forward would run past the model's context. */
+export function checkPositions(config: NeoXConfig, positions: number): void {
+  if (positions > config.maxPositions) {
+    throw new Error(`sequence of ${positions} tokens is longer than the model's ${config.maxPositions} positions: shorten the prompt or lower max new tokens`);
+  }
+}
+
+/** The residual stream's start: token embeddings of ids (B, T) as (B·T, C). */
+export function embedTokens(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
+  const [B, T] = ids.shape;
+  return embed(ctx.params['gpt_neox.embed_in.weight'] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
+}
+
+/** The final layer norm on the residual stream (B·T, C). */
+export function finalNorm(ctx: ForwardContext, x: tf.Tensor2D): tf.Tensor2D {
+  const w = ctx.params;
+  return layerNorm(x, w['gpt_neox.final_layer_norm.weight'], w['gpt_neox.final_layer_norm.bias'], ctx.config.layerNormEps);
+}
+
 /**
  * Final hidden states (B·T, C) for ids (B, T). With a cache, positions continue after
  * cache.length and the cache's tensors are replaced by the extended ones (the caller owns disposal).
@@ -230,16 +255,12 @@ function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T:
 export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCache): tf.Tensor2D {
   const [B, T] = ids.shape;
   const start = cache ? cache.length : 0;
-  if (start + T > ctx.config.maxPositions) {
-    throw new Error(`sequence of ${start + T} tokens is longer than the model's ${ctx.config.maxPositions} positions: shorten the prompt or lower max new tokens`);
-  }
-  const { cos, sin } = rotaryTables(ctx.config, start, T);
-  const rope: Rope = { cos, sin, rd: rotaryDims(ctx.config) };
-  let x = embed(ctx.params['gpt_neox.embed_in.weight'] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
+  checkPositions(ctx.config, start + T);
+  const rope = ropeFor(ctx.config, start, T);
+  let x = embedTokens(ctx, ids); // (B·T, C)
   for (let i = 0; i < ctx.config.numLayers; i++) x = block(ctx, x, i, B, T, rope, cache);
   if (cache) cache.length = start + T;
-  const w = ctx.params;
-  return layerNorm(x, w['gpt_neox.final_layer_norm.weight'], w['gpt_neox.final_layer_norm.bias'], ctx.config.layerNormEps);
+  return finalNorm(ctx, x);
 }
 
 /** Logits for the given hidden rows: (N, C) @ embed_outᵀ → (N, V). Use for a few rows only (V is 50k). */

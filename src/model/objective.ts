@@ -2,8 +2,8 @@
  * The training objective on a token batch: mean next-token cross-entropy, and its gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hiddenStates, transposedOf, type ForwardContext } from './gptNeox';
-import { lmLoss, nextTokenTargets, type LossTargets } from './loss';
+import { block, checkPositions, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './gptNeox';
+import { keepsProbs, lmLoss, nextTokenTargets, VOCAB_BLOCK, type LossTargets } from './loss';
 import type { Params } from './params';
 
 export interface TokenBatch {
@@ -23,10 +23,34 @@ export function batchTargets(b: TokenBatch): LossTargets {
  * unless ctx.trainable leaves embed_out out (or opts.weightGrad says otherwise).
  */
 export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
-  const h = hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32')); // (B·T, C)
+  return headLoss(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32')), b, opts); // (B·T, C) → ()
+}
+
+/** The loss from final hidden states h (B·T, C): the fused, chunked LM head and cross-entropy. */
+function headLoss(ctx: ForwardContext, h: tf.Tensor2D, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean; blocked?: boolean }): tf.Scalar {
   const w = 'embed_out.weight';
   const weightGrad = opts.weightGrad ?? ctx.trainable?.has(w) ?? true;
-  return lmLoss(h, ctx.params[w] as tf.Tensor2D, batchTargets(b), { chunkRows: opts.chunkRows, weightGrad, transposedWeight: transposedOf(ctx, w) });
+  const targets = batchTargets(b);
+  // The checkpointed path's loss: vocabulary blocks, and the probabilities kept for the backward
+  // when they are small enough (see keepsProbs: the head's segment has the memory to spare).
+  const blocked = opts.blocked ? { vocabBlock: VOCAB_BLOCK, keepProbs: keepsProbs(targets.rows.length, ctx.config.vocabSize) } : {};
+  return lmLoss(h, ctx.params[w] as tf.Tensor2D, targets, { chunkRows: opts.chunkRows, weightGrad, transposedWeight: transposedOf(ctx, w), ...blocked });
+}
+
+
+export interface LossAndGradsOptions {
+  /** Rows per chunk of the fused loss (see lmLoss). */
+  chunkRows?: number;
+  /**
+   * Activation checkpointing per transformer block: the forward keeps only each block's input,
+   * and the backward recomputes one block's forward at a time (all but the last). tfjs keeps every
+   * saved tensor and every activation gradient of one tf.grads call until its backward pass ends,
+   * so the plain path holds all layers' at once; this holds one layer's. Same gradients. The loss
+   * then also runs in vocabulary blocks and, where they fit, keeps the forward's probabilities (see
+   * lmLoss's vocabBlock and keepProbs), which saves more FLOPs than the recompute costs on
+   * Pythia-70m (its LM head is most of the work).
+   */
+  checkpoint?: boolean;
 }
 
 /**
@@ -34,7 +58,8 @@ export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?
  * weight-gradient products, via ctx.trainable, and may use ctx.transposed copies).
  * The returned tensors are the caller's to dispose.
  */
-export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch, opts: { chunkRows?: number } = {}): { loss: tf.Scalar; grads: Params } {
+export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch, opts: LossAndGradsOptions = {}): { loss: tf.Scalar; grads: Params } {
+  if (opts.checkpoint) return lossAndGradsCheckpointed(ctx, names, b, opts);
   const trainable = new Set(names);
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => {
     const params: Params = { ...ctx.params };
@@ -42,4 +67,90 @@ export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch
     return batchLoss({ ...ctx, params, trainable }, b, opts);
   })(names.map((n) => ctx.params[n]));
   return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
+}
+
+const EMBED_IN = 'gpt_neox.embed_in.weight';
+
+/** Which segment a parameter belongs to: −1 the input embedding, 0…L−1 a block, L the final norm and LM head. */
+function segmentOf(name: string, numLayers: number): number {
+  if (name === EMBED_IN) return -1;
+  const m = /^gpt_neox\.layers\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : numLayers;
+}
+
+/**
+ * lossAndGrads with activation checkpointing (see LossAndGradsOptions.checkpoint). Segments are
+ * the embedding, each block, and the head: the last block, the final norm, the LM head and the
+ * loss (the last block's activations live beside the head's, which it needs anyway, so it is the
+ * one block not recomputed). Each backward is its own tf.grads call, given the gradient of the
+ * segment's output, so tfjs frees a segment's saved tensors and activation gradients before the
+ * next one starts.
+ */
+function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: TokenBatch, opts: LossAndGradsOptions): { loss: tf.Scalar; grads: Params } {
+  const { config } = ctx;
+  const L = config.numLayers;
+  const H = Math.max(0, L - 1); // the head's segment starts at block H
+  const { B, T } = b;
+  checkPositions(config, T);
+  const trainable = new Set(names);
+  const bySegment = new Map<number, string[]>();
+  for (const n of names) {
+    const seg = Math.min(segmentOf(n, L), H); // the last block's parameters and the head's share segment H
+    bySegment.set(seg, [...(bySegment.get(seg) ?? []), n]);
+  }
+  // The lowest segment with trained parameters: below it no input gradient is needed.
+  const lowest = Math.min(...bySegment.keys());
+  /** The context with the segment's trained tensors swapped in for the ones being differentiated. */
+  const withParams = (segment: string[], ws: tf.Tensor[]): ForwardContext => {
+    const params: Params = { ...ctx.params };
+    segment.forEach((n, i) => (params[n] = ws[i]));
+    return { ...ctx, params, trainable };
+  };
+  const fwd: ForwardContext = { ...ctx, trainable };
+  const ids = tf.tensor2d(b.ids, [B, T], 'int32');
+  const rope = ropeFor(config, 0, T);
+  const grads: Params = {};
+  // Forward with no tape: only the residual stream at each segment's input is kept, (B·T, C) each.
+  const xs: tf.Tensor2D[] = [tf.tidy(() => embedTokens(fwd, ids))];
+  let dy: tf.Tensor2D | null = null;
+  let loss: tf.Scalar | null = null;
+  try {
+    for (let l = 0; l < H; l++) xs.push(tf.tidy(() => block(fwd, xs[l], l, B, T, rope)));
+    // Each segment differentiates in its input only when a segment below it trains something.
+    const head = bySegment.get(H) ?? [];
+    const withInput = H > lowest;
+    const r = tf.valueAndGrads((...args: tf.Tensor[]) => {
+      const c = withParams(head, withInput ? args.slice(1) : args);
+      let x = withInput ? (args[0] as tf.Tensor2D) : xs[H];
+      for (let l = H; l < L; l++) x = block(c, x, l, B, T, rope); // (B·T, C)
+      return headLoss(c, finalNorm(c, x), b, { ...opts, blocked: true }); // (B·T, C) → ()
+    })([...(withInput ? [xs[H]] : []), ...head.map((n) => ctx.params[n])]);
+    loss = r.value as tf.Scalar;
+    const headGrads = withInput ? r.grads.slice(1) : r.grads;
+    head.forEach((n, i) => (grads[n] = headGrads[i]));
+    dy = withInput ? (r.grads[0] as tf.Tensor2D) : null;
+    for (let l = H - 1; l >= Math.max(lowest, 0); l--) {
+      const seg = bySegment.get(l) ?? [];
+      const input = l > lowest;
+      // Recompute block l's forward on a fresh tape, and backpropagate dy (B·T, C) through it.
+      const out = tf.grads((...args: tf.Tensor[]) => {
+        const ws = input ? args.slice(1) : args;
+        return block(withParams(seg, ws), input ? (args[0] as tf.Tensor2D) : xs[l], l, B, T, rope); // (B·T, C)
+      })([...(input ? [xs[l]] : []), ...seg.map((n) => ctx.params[n])], dy!);
+      dy!.dispose();
+      dy = input ? (out[0] as tf.Tensor2D) : null;
+      (input ? out.slice(1) : out).forEach((g, i) => (grads[seg[i]] = g));
+    }
+    if (lowest === -1) {
+      // The embedding's own gradient (a scatter-add of dy into the rows used).
+      const [g] = tf.grads((w: tf.Tensor) => embedTokens({ ...fwd, params: { ...ctx.params, [EMBED_IN]: w } }, ids))([ctx.params[EMBED_IN]], dy!);
+      grads[EMBED_IN] = g;
+    }
+    return { loss, grads: Object.fromEntries(names.map((n) => [n, grads[n]])) };
+  } catch (e) {
+    tf.dispose([...(loss ? [loss] : []), ...Object.values(grads)]);
+    throw e;
+  } finally {
+    tf.dispose([ids, rope.cos, rope.sin, ...xs, ...(dy ? [dy] : [])]);
+  }
 }

@@ -16,7 +16,7 @@
  * keeps tiny shapes in check); a change to the forward or the loss changes them.
  */
 import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
-import { defaultChunkRows } from '../model/loss';
+import { blockedChunkRows, defaultChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/loss';
 import { BLOCK_LINEARS, countParams, linearShape, type BlockLinear } from '../model/params';
 import { formatBytes } from '../ui/format';
 import type { LoraConfig, TrainConfig } from './types';
@@ -30,7 +30,7 @@ const BROWSER_GPU_BUDGET = 4 * GiB;
 /** Above this share of the limit a run is 'tight': the WASM heap grows in steps and fragments, GPU buffers are pooled. */
 const TIGHT = 0.75;
 
-export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora' | 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccum'>>;
+export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora' | 'batchSize' | 'activationCheckpointing'> & Partial<Pick<TrainConfig, 'gradAccum'>>;
 
 export interface EstimateBackend {
   name: 'webgpu' | 'wasm' | 'cpu';
@@ -93,11 +93,12 @@ function blockVectorParams(config: NeoXConfig): number {
 
 /**
  * Floats live at the end of the backward pass besides the weights, their gradients and AdamW's
- * state, for a (B, T) batch. Counted per tensor on lossAndGrads (see the file comment); N = B·T
- * rows, M = B·(T − 1) loss rows (every position has a target: the most a batch can have).
+ * state, for a (B, T) batch: one layer's, and the rest (embedding, final norm, LM head and loss).
+ * Counted per tensor on lossAndGrads (see the file comment); N = B·T rows, M = B·(T − 1) loss
+ * rows (every position has a target: the most a batch can have).
  */
-function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T: number): number {
-  const { hiddenSize: C, intermediateSize: I, numHeads: H, numLayers: L, vocabSize: V } = config;
+function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T: number): { layer: number; global: number } {
+  const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
   const hs = headSize(config);
   const rd = rotaryDims(config);
   const N = B * T;
@@ -126,7 +127,7 @@ function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T
   // (a full fine-tune), or one zero (V, C) gradient nobody reads (LoRA).
   const headCopies = 3;
   const global = 19 * N * C + 3 * M * C + 3 * M + 12 * N + headCopies * V * C + 2 * C;
-  return L * layer + global;
+  return { layer, global }; // all of it: L · layer + global
 }
 
 /**
@@ -154,24 +155,47 @@ function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Br
   const weights = base + trained;
   const gradients = trained * ((train.gradAccum ?? 1) > 1 ? 2 : 1);
   const optimizer = 2 * trained;
-  const activations = activationFloats(config, train, train.batchSize, seqLen) * F32;
+  const acts = activationFloats(config, train, train.batchSize, seqLen);
   const largestTrained = train.method === 'lora' ? 0 : config.vocabSize * config.hiddenSize * F32;
   // The update, after the backward pass: clipping holds the summed gradients and a copy (or their
   // squares, for the norm); AdamW then builds the new weights one parameter at a time, next to the
   // old ones and the gradients, with up to 7 tensors of that parameter's size alive at once in its
   // tidy (profiled on train/adamw.ts; at worst an embedding matrix).
   const update = weights + optimizer + 2 * trained + 7 * largestTrained;
+  const M = train.batchSize * Math.max(1, seqLen - 1);
+  const chunkTemporaries = 5 * Math.min(M, defaultChunkRows(config.vocabSize)) * config.vocabSize * F32;
+  const largest = largestTensor(config, train.batchSize, seqLen).floats * F32;
+  if (train.activationCheckpointing) {
+    // Checkpointed (objective.ts): the forward keeps each segment's input, L·N·C floats, and the
+    // backward differentiates one segment at a time. The head's comes first (the last block, the
+    // final norm, the LM head and the loss), before any other gradient exists (only an
+    // accumulation's running sum): the last block's activations, and the loss in vocabulary blocks holds a
+    // copy of W and W's blocks (or dW's), its final-norm saves, and either the kept probabilities
+    // with their copies (~2.2 × rows × V) or one row chunk's block temporaries. Then each block's,
+    // with its gradient in and out, beside the gradients made so far. Counted with tf.profile on
+    // Pythia-70m (WASM): the head's is the larger from batch 4 × 128 up; the AdamW update is a full
+    // fine-tune's peak at any batch.
+    const { hiddenSize: C, vocabSize: V } = config;
+    const N = train.batchSize * seqLen;
+    const Vb = vocabBlocks(V, VOCAB_BLOCK)[0].n;
+    const lossTemps = keepsProbs(M, V) ? 2.2 * M * V : 4 * Math.min(M, blockedChunkRows(Vb)) * Vb;
+    const kept = config.numLayers * N * C * F32;
+    const head = gradients - trained + kept + (acts.layer + 2 * N * C + 2 * V * C + 10 * N * C + lossTemps) * F32; // with the last block (never recomputed)
+    const block = gradients + kept + (acts.layer + 2 * N * C) * F32;
+    const backward = weights + optimizer + Math.max(head, block);
+    return { weights, gradients, optimizer, activations: backward - weights - gradients - optimizer, total: Math.max(backward, update), largestTensor: largest };
+  }
+  const activations = (config.numLayers * acts.layer + acts.global) * F32;
   // Inside the fused loss's backward: one chunk's (rows, V) temporaries (about 5 of them) live
   // beside the forward's saves and the LM head's gradient; the peak on small models.
-  const M = train.batchSize * Math.max(1, seqLen - 1);
-  const lossChunk = weights + optimizer + gradients + activations / 2 + 5 * Math.min(M, defaultChunkRows(config.vocabSize)) * config.vocabSize * F32;
+  const lossChunk = weights + optimizer + gradients + activations / 2 + chunkTemporaries;
   return {
     weights,
     gradients,
     optimizer,
     activations,
     total: Math.max(weights + gradients + optimizer + activations, update, lossChunk),
-    largestTensor: largestTensor(config, train.batchSize, seqLen).floats * F32,
+    largestTensor: largest,
   };
 }
 
@@ -198,6 +222,12 @@ function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: B
     if (!train.freezeEmbeddings) {
       options.push({ saves: saving({ ...train, freezeEmbeddings: true }, seqLen), text: (s) => `freeze the input embeddings: saves ~${s} of gradients and optimizer state` });
     }
+  }
+  if (!train.activationCheckpointing) {
+    options.push({
+      saves: saving({ ...train, activationCheckpointing: true }, seqLen),
+      text: (s) => `turn on activation checkpointing: saves ~${s} (the blocks' forward runs again in the backward pass, one at a time)`,
+    });
   }
   if (train.batchSize > 1) {
     const half = Math.ceil(train.batchSize / 2);
@@ -275,18 +305,32 @@ export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen:
  *             (the full T × T, masked after), 2·r·(in + out) per LoRA adapter;
  *   backward: the same again for the input gradients (attention: dQ, dK, dP, dV = twice its
  *             forward), 2 per trained weight for dW (frozen weights skip it), and the fused loss
- *             recomputes the LM head's logits: 2·V·C more.
+ *             recomputes the LM head's logits: 2·V·C more. Activation checkpointing adds one
+ *             more forward of the blocks but the last (2 per block weight, attention, adapters)
+ *             and drops the logits' recompute when the loss can keep its probabilities.
  * The input embedding is a lookup (no FLOPs), so a full fine-tune comes to
  * 6·(block weights + V·C)·tokens + 2·V·C·tokens + 12·T·C·L·tokens, below the usual 6·P·tokens
  * by the embedding's 6·V·C. Element-wise work (layer norms, GELU, softmax, AdamW) is not counted.
  * `seqLen` defaults to all tokens in one sequence, capped at the model's context: an upper bound.
  */
-export function flopsPerStep(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'lora'>, tokens: number, seqLen = Math.min(tokens, config.maxPositions)): number {
+export function flopsPerStep(
+  config: NeoXConfig,
+  train: Pick<TrainConfig, 'method' | 'lora' | 'activationCheckpointing'> & Partial<Pick<TrainConfig, 'batchSize'>>,
+  tokens: number,
+  seqLen = Math.min(tokens, config.maxPositions),
+): number {
   const { hiddenSize: C, numLayers: L, vocabSize: V } = config;
   const block = L * blockMatrixParams(config);
   const head = V * C;
   const attention = 4 * seqLen * C * L;
-  if (train.method === 'full') return tokens * (6 * block + 8 * head + 3 * attention);
-  const adapters = loraParamCount(config, train.lora);
-  return tokens * (4 * block + 6 * head + 3 * attention + 6 * adapters);
+  const adapters = train.method === 'lora' ? loraParamCount(config, train.lora) : 0;
+  let extra = 2 * head; // the fused loss recomputes the logits in its backward pass
+  if (train.activationCheckpointing && L > 0) {
+    // Every block's forward but the last runs again in the backward pass; the loss keeps its
+    // probabilities instead of recomputing the logits when a micro-batch's fit (see keepsProbs).
+    extra = ((L - 1) / L) * (2 * block + attention + 2 * adapters);
+    if (!keepsProbs(train.batchSize ? train.batchSize * seqLen : tokens, V)) extra += 2 * head;
+  }
+  if (train.method === 'full') return tokens * (6 * block + 6 * head + 3 * attention + extra);
+  return tokens * (4 * block + 4 * head + 3 * attention + 6 * adapters + extra);
 }

@@ -136,7 +136,8 @@ export class Trainer {
         const planned = batches[batch + micro];
         tokens += planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
-        const { loss, grads } = lossAndGrads(this.context(seed), this.names, toBatch(this.data.train, planned.rows, planned.T, this.data.padId));
+        const microBatch = toBatch(this.data.train, planned.rows, planned.T, this.data.padId);
+        const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true });
         lossSum += (await loss.data())[0];
         loss.dispose();
         sum = accumulate(sum, grads, 1 / microBatches);

@@ -33,6 +33,7 @@ export function MethodSettings() {
         ))}
       </div>
       {method === 'full' ? <FullSettings /> : <LoraSettings />}
+      <CheckpointingToggle />
     </fieldset>
   );
 }
@@ -44,6 +45,20 @@ function FullSettings() {
       <input type="checkbox" data-testid="train-freeze-embeddings" checked={freeze} onChange={(e) => trainActions.setDraft({ freezeEmbeddings: e.target.checked })} />
       <span>
         Freeze the input embedding <small className="hint">the token table (about a third of Pythia-70m) stays as it is: less memory, and rare tokens are not disturbed.</small>
+      </span>
+    </label>
+  );
+}
+
+/** Both methods: trade a second forward pass per block for far less activation memory. */
+function CheckpointingToggle() {
+  const on = useTrain((s) => s.draft.activationCheckpointing === true);
+  return (
+    <label className="checkbox">
+      <input type="checkbox" data-testid="train-checkpointing" checked={on} onChange={(e) => trainActions.setDraft({ activationCheckpointing: e.target.checked })} />
+      <span>
+        Activation checkpointing{' '}
+        <small className="hint">keeps one layer's activations instead of all of them and recomputes the rest in the backward pass: much less memory, and on Pythia-70m no slower.</small>
       </span>
     </label>
   );

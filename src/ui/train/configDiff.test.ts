@@ -29,6 +29,13 @@ describe('configDiff', () => {
     ]);
   });
 
+  it('a run saved before activation checkpointing existed reads as off', () => {
+    const old = { ...DEFAULT_TRAIN };
+    delete old.activationCheckpointing;
+    expect(configDiff([old, { ...DEFAULT_TRAIN, activationCheckpointing: false }])).toEqual([]);
+    expect(configDiff([old, { ...DEFAULT_TRAIN, activationCheckpointing: true }])).toEqual([{ field: 'activationCheckpointing', values: ['false', 'true'] }]);
+  });
+
   it('shows a field when any one of three runs differs', () => {
     const c = { ...DEFAULT_TRAIN, seed: 7 };
     expect(configDiff([DEFAULT_TRAIN, DEFAULT_TRAIN, c])).toEqual([{ field: 'seed', values: ['42', '42', '7'] }]);

@@ -29,7 +29,8 @@ export interface DiffRow {
  */
 export function configDiff(configs: readonly TrainConfig[]): DiffRow[] {
   if (configs.length < 2) return [];
-  const flat = configs.map((c) => flattenConfig(c));
+  // Runs saved before a setting existed lack it; they ran with its default.
+  const flat = configs.map((c) => flattenConfig({ activationCheckpointing: false, ...c }));
   const fields: string[] = [];
   for (const f of flat) for (const k of Object.keys(f)) if (!fields.includes(k)) fields.push(k);
   const anyLora = configs.some((c) => c.method === 'lora');
