@@ -13,6 +13,10 @@ math lives in scripts/neox_reference.py and safetensors I/O is pure python.
 
 Everything is deterministic: each case seeds torch with its own fixed seed.
 See fixtures/README.md for the file formats.
+
+The other fixture generators: scripts/train_reference.py (fixtures/train, AdamW steps) and
+``npx tsx scripts/export_fixtures.ts`` (fixtures/export: the studio's model-folder and PEFT
+exports, read by scripts/export_reference.py; see fixtures/export/README.md).
 """
 
 import os

@@ -20,7 +20,7 @@ import { writeSafetensors } from '../model/safetensors';
 import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
 import { int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
 import { EVAL_OPTIONS, EVAL_USAGE, evalCmd } from './eval';
-import { TRAIN_OPTIONS, TRAIN_USAGE, trainCmd } from './train';
+import { TRAIN_OPTIONS, TRAIN_SWITCHES, TRAIN_USAGE, trainCmd } from './train';
 
 const USAGE = `usage:
   npm run cli -- forward --model DIR --ids 1,2,3 --out FILE.json [--grads FILE.safetensors]
@@ -101,12 +101,14 @@ export async function main(argv: string[]): Promise<number> {
     const options = Object.fromEntries(
       ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS].map((k) => [
         k,
-        { type: 'string' as const },
+        { type: TRAIN_SWITCHES.includes(k) ? ('boolean' as const) : ('string' as const) },
       ]),
     );
     let values: Record<string, string | undefined>;
     try {
-      values = parseArgs({ args: rest, options, strict: true }).values as Record<string, string | undefined>;
+      const parsed = parseArgs({ args: rest, options, strict: true }).values;
+      // A switch parses to true; the commands read every option as text.
+      values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v === true ? 'true' : (v as string | undefined)]));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }

@@ -88,6 +88,19 @@ describe('cli train', () => {
     expect(maxErr).toBeLessThan(1e-6);
   });
 
+  it('switches take no value: --freeze-embeddings keeps embed_in, --checkpointing leaves the losses as they were', async () => {
+    const args = (out: string) => ['train', '--model', model, '--data', data, '--out', path.join(dir, out), '--steps', '3', '--batch-size', '4', '--max-length', '48', '--lr', '1e-2', '--eval-every', '0', '--freeze-embeddings'];
+    const plain = await cli(...args('frozen'));
+    const ckpt = await cli(...args('frozen-ckpt'), '--checkpointing');
+    expect(ckpt.stderr).toBe('');
+    expect(ckpt.code).toBe(0);
+    const losses = (r: { stdout: string }) => lines(r.stdout).filter((l) => 'loss' in l).map((l) => l.loss);
+    expect(losses(ckpt)).toHaveLength(3);
+    losses(ckpt).forEach((l, i) => expect(l).toBeCloseTo(losses(plain)[i], 4));
+    const embed = (d: string) => readSafetensors(readFileSync(path.join(d, 'model.safetensors'))).tensors.get('gpt_neox.embed_in.weight')!.data;
+    expect(embed(path.join(dir, 'frozen-ckpt'))).toEqual(embed(model));
+  });
+
   it('bad arguments say what to do', async () => {
     const noData = await cli('train', '--model', model, '--out', path.join(dir, 'x'));
     expect(noData.code).toBe(2);

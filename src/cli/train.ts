@@ -23,13 +23,17 @@ import { int, num, readModelDir, readTokenizer, UsageError } from './common';
 export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
-                      [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings]
-                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets query_key_value,dense,…]`;
+                      [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing]
+                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets query_key_value,dense,…]
+                      [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)`;
+
+/** Flags that take no value: present means on. */
+export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing'];
 
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
-  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'lora-rank', 'lora-alpha',
-  'lora-dropout', 'lora-targets',
+  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'lora-rank', 'lora-alpha',
+  'lora-dropout', 'lora-targets', 'dtype',
 ];
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
@@ -37,6 +41,8 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
   if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
 }
+
+const flag = (value: string | undefined): boolean => value !== undefined;
 
 function configFrom(v: Record<string, string | undefined>): TrainConfig {
   const d = DEFAULT_TRAIN;
@@ -49,7 +55,8 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
   const c: TrainConfig = {
     ...d,
     method,
-    freezeEmbeddings: v['freeze-embeddings'] !== undefined && v['freeze-embeddings'] !== 'false',
+    freezeEmbeddings: flag(v['freeze-embeddings']),
+    activationCheckpointing: flag(v.checkpointing),
     lora: { rank: int(v['lora-rank'], '--lora-rank', 8), alpha: num(v['lora-alpha'], '--lora-alpha', 16), dropout: num(v['lora-dropout'], '--lora-dropout', 0), targets },
     optimizer: {
       ...d.optimizer,
@@ -99,6 +106,7 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const config = configFrom(v);
   const template = oneOf(v.template, '--template', TEMPLATES.map((t) => t.id).filter((t) => t !== 'custom'), 'qa');
   const maxLength = int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength);
+  const dtype = oneOf(v.dtype, '--dtype', ['float32', 'float16'] as const, 'float32');
   const model = readModelDir(v.model);
   const tokenizer = readTokenizer(v.model!);
   const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
@@ -118,12 +126,12 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
     const files: OutFile[] = [];
     if (config.method === 'lora') {
       const merged = mergedParams(ctx.params, config.lora);
-      files.push(...(await modelFolderFiles(model.config, merged.params, tokenizerFiles)));
+      files.push(...(await modelFolderFiles(model.config, merged.params, tokenizerFiles, { dtype })));
       merged.dispose();
       const adapters = Object.fromEntries(Object.entries(trainer.trainedTensors()));
       for (const f of await peftAdapterFiles(adapters, config.lora, path.basename(path.resolve(v.model!)))) files.push({ name: `adapter/${f.name}`, bytes: f.bytes });
     } else {
-      files.push(...(await modelFolderFiles(model.config, ctx.params, tokenizerFiles)));
+      files.push(...(await modelFolderFiles(model.config, ctx.params, tokenizerFiles, { dtype })));
     }
     mkdirSync(config.method === 'lora' ? path.join(dir, 'adapter') : dir, { recursive: true });
     for (const f of files) writeFileSync(path.join(dir, f.name), f.bytes);

@@ -1,7 +1,11 @@
 /**
  * A trained run as files the Hugging Face ecosystem loads: a model folder (config.json,
- * model.safetensors in the HF layout, the tokenizer files) and, for LoRA, a PEFT adapter
- * (adapter_config.json + adapter_model.safetensors with PEFT's key names).
+ * generation_config.json, model.safetensors in the HF layout, the tokenizer files) and, for LoRA,
+ * a PEFT adapter (adapter_config.json + adapter_model.safetensors with PEFT's key names).
+ *
+ * What "loads" means is pinned down by scripts/export_reference.py (a PyTorch GPT-NeoX built with
+ * GPTNeoXForCausalLM's module names, strict state-dict loading, PEFT's target matching and LoRA
+ * forward) and the fixtures it wrote, fixtures/export/ (see src/train/exportModel.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { toHfConfig, type NeoXConfig } from '../model/config';
@@ -16,20 +20,53 @@ export interface OutFile {
   bytes: Uint8Array;
 }
 
+/** How a model folder stores its weights: float32 (exact) or float16 (half the bytes, as the Hub's Pythia files). */
+export type ExportDtype = 'float32' | 'float16';
+
+export interface ModelFolderOptions {
+  /** Default float32. float16 rounds every weight to nearest even (as torch's .half()). */
+  dtype?: ExportDtype;
+}
+
 const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
 
 async function hostCopies(params: Params, names: string[]): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
-  for (const n of names) out.set(n, (await params[n].data()) as Float32Array);
+  for (const n of names) {
+    const t = params[n];
+    if (!t) throw new Error(`cannot export: the model has no tensor "${n}"`);
+    out.set(n, (await t.data()) as Float32Array); // GPU→CPU read, one tensor at a time
+  }
   return out;
 }
 
-/** config.json + model.safetensors (float32) + whatever tokenizer files are given. */
-export async function modelFolderFiles(config: NeoXConfig, params: Params, tokenizerFiles: OutFile[]): Promise<OutFile[]> {
+/**
+ * generation_config.json as transformers' GenerationConfig.from_model_config writes it for a
+ * GPT-NeoX config: the special token ids and `_from_model_config`, keys sorted. (No
+ * transformers_version: the file was not written by transformers, and the field is optional.)
+ */
+export function generationConfig(config: NeoXConfig): Record<string, unknown> {
+  return { _from_model_config: true, bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenId };
+}
+
+const FOLDER_FILES = ['config.json', 'generation_config.json', 'model.safetensors'];
+
+/**
+ * config.json (torch_dtype = opts.dtype) + generation_config.json + model.safetensors (F32, or F16
+ * for dtype float16; names and shapes as GPTNeoXForCausalLM's state dict, no buffers) + the
+ * tokenizer files given, unchanged. Nothing else is made up: without tokenizer files the folder has
+ * none.
+ */
+export async function modelFolderFiles(config: NeoXConfig, params: Params, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+  const dtype = opts.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`export dtype must be float32 or float16, got ${JSON.stringify(dtype)}`);
+  const clash = tokenizerFiles.find((f) => FOLDER_FILES.includes(f.name));
+  if (clash) throw new Error(`"${clash.name}" is written by the export itself: pass only tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json)`);
   const data = await hostCopies(params, paramSpecs(config).map((s) => s.name));
   return [
-    { name: 'config.json', bytes: json(toHfConfig(config)) },
-    { name: 'model.safetensors', bytes: checkpointBytes(config, data) },
+    { name: 'config.json', bytes: json(toHfConfig(config, dtype)) },
+    { name: 'generation_config.json', bytes: json(generationConfig(config)) },
+    { name: 'model.safetensors', bytes: checkpointBytes(config, data, dtype === 'float16' ? 'F16' : 'F32') },
     ...tokenizerFiles,
   ];
 }
@@ -42,11 +79,20 @@ export function mergedParams(params: Params, lora: LoraConfig): { params: Params
   return { params: out, dispose: () => tf.dispose(Object.values(merged)) };
 }
 
-/** PEFT's files for a LoRA adapter on a GPT-NeoX base (keys as `PeftModel.save_pretrained` writes them). */
+/** The prefix PEFT's PeftModelForCausalLM puts before the base model's module names in a saved adapter. */
+export const PEFT_PREFIX = 'base_model.model.';
+
+/**
+ * PEFT's files for a LoRA adapter on a GPT-NeoX base, as `PeftModel.save_pretrained` writes them:
+ * keys `base_model.model.gpt_neox.layers.N.<module>.lora_{A,B}.weight` (the adapter name
+ * "default" removed), A (r, in) and B (out, r), float32.
+ */
 export async function peftAdapterFiles(adapters: Params, lora: LoraConfig, baseModel: string): Promise<OutFile[]> {
   const names = Object.keys(adapters).sort();
+  const bad = names.find((n) => !/\.lora_[AB]\.weight$/.test(n));
+  if (bad) throw new Error(`"${bad}" is not a LoRA adapter tensor: pass only the run's <module>.lora_A/lora_B weights`);
   const data = await hostCopies(adapters, names);
-  const tensors = names.map((n) => ({ name: `base_model.model.${n}`, shape: adapters[n].shape, data: data.get(n)! }));
+  const tensors = names.map((n) => ({ name: `${PEFT_PREFIX}${n}`, shape: adapters[n].shape, data: data.get(n)! }));
   const config = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
