@@ -13,6 +13,7 @@ import { cacheStorageCache, downloadModel } from '../hub/hub';
 import type {
   BackendInfo,
   EngineEvent,
+  ExportedFile,
   GenerateParams,
   GenerateResult,
   ModelInfo,
@@ -28,6 +29,7 @@ import { TrainingHost } from './training';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
 import { RunModels, type OpenModel } from './runModels';
+import { exportFiles, importAdapterFiles } from './exports';
 import { evaluateExamples } from '../eval/batchEval';
 import { evaluateArc } from '../eval/arc';
 
@@ -46,6 +48,8 @@ export type JobHooks = JobContext<EngineEvent>;
 interface Loaded {
   ctx: ForwardContext;
   tokenizer: Tokenizer;
+  /** tokenizer.json (and tokenizer_config.json) as loaded, for exported model folders. */
+  tokenizerFiles: ExportedFile[];
   info: ModelInfo;
 }
 
@@ -76,11 +80,12 @@ export class Engine {
   private model: Loaded | null = null;
   private readonly training: TrainingHost;
   private readonly runModels: RunModels;
+  private readonly checkpoints: CheckpointStore;
 
   constructor(private readonly env: EngineEnv) {
-    const checkpoints = env.checkpoints ?? memoryCheckpointStore();
-    this.training = new TrainingHost(checkpoints);
-    this.runModels = new RunModels(checkpoints);
+    this.checkpoints = env.checkpoints ?? memoryCheckpointStore();
+    this.training = new TrainingHost(this.checkpoints);
+    this.runModels = new RunModels(this.checkpoints);
   }
 
   /** Typed dispatch: `kind` fixes params and result. */
@@ -101,6 +106,15 @@ export class Engine {
         return null;
       },
       evaluate: (p, h) => this.evaluate(p, h),
+      exportRun: async (p) => {
+        const { tokenizerFiles } = this.requireModel();
+        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles));
+        return { files };
+      },
+      importAdapter: async (p) => {
+        this.runModels.forget(p.runId);
+        return importAdapterFiles(this.checkpoints, p.runId, p.files, this.requireModel().ctx.config);
+      },
       arc: (p, h) => this.arc(p, h),
     };
     return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
@@ -167,7 +181,10 @@ export class Engine {
     }
     if (hooks.signal.aborted) throw new DOMException('cancelled', 'AbortError');
 
-    const tokenizer = tokenizerFromJson(tokenizerJson ?? (await this.env.bundledTokenizer()), tokenizerConfig);
+    const tokJson = tokenizerJson ?? (await this.env.bundledTokenizer());
+    const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig);
+    const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
+    const tokenizerFiles = [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])];
     progress('upload', null, 0, null);
     let loaded: { config: NeoXConfig; params: ForwardContext['params'] };
     if (source.kind === 'random') {
@@ -192,7 +209,7 @@ export class Engine {
       tokenizer: tokenizerJson ? 'model' : 'bundled',
       fromCache,
     };
-    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, info };
+    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, info };
     return info;
   }
 

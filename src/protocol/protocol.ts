@@ -10,7 +10,7 @@ import type { StopReason } from '../model/generate';
 import type { Segment, TokenizeSettings } from '../data/types';
 import type { MemoryEstimate } from '../train/estimate';
 import type { RunEnd } from '../train/run';
-import type { EvalMetrics, StepMetrics, TrainConfig } from '../train/types';
+import type { EvalMetrics, LoraConfig, StepMetrics, TrainConfig } from '../train/types';
 import type { ArcDoc, ArcResult } from '../eval/arc';
 import type { EvalExample, EvalOutput, EvalSampling } from '../eval/evalTypes';
 import type { RpcFromWorker, RpcToWorker } from './rpc';
@@ -86,6 +86,22 @@ export interface EvaluateParams {
   tokenize: TokenizeSettings;
 }
 
+/** What a run can be exported as: its own weights as a model folder, LoRA merged into the base, or the PEFT adapter. */
+export type ExportKind = 'model' | 'merged' | 'adapter';
+
+export interface ExportParams {
+  ref: ModelRef;
+  kind: ExportKind;
+  dtype: 'float32' | 'float16';
+  /** The base model's Hub id (or label), written into adapter_config.json and the model card. */
+  baseModel: string;
+}
+
+export interface ExportedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface ArcParams {
   docs: ArcDoc[];
   models: ModelRef[];
@@ -146,6 +162,10 @@ export type Requests = {
   deleteRun: { params: { runId: string }; result: null };
   /** Generate for every example with every model (model by model), with the loss of each target. */
   evaluate: { params: EvaluateParams; result: { outputs: EvalOutput[][] } };
+  /** A run's weights as files the Hugging Face ecosystem loads. */
+  exportRun: { params: ExportParams; result: { files: ExportedFile[] } };
+  /** A PEFT adapter trained elsewhere, checked against the loaded base and stored as the run's checkpoint. */
+  importAdapter: { params: { runId: string; files: ExportedFile[] }; result: { lora: LoraConfig; bytes: number } };
   /** ARC multiple choice by log-likelihood, one result per model. */
   arc: { params: ArcParams; result: { results: Omit<ArcResult, 'perDoc'>[] } };
 };

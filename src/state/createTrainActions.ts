@@ -236,6 +236,12 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       await flush().catch(() => {});
     },
 
+    /** Lists a run made outside training (an imported adapter) and keeps it. */
+    async addRun(run: RunRecord): Promise<void> {
+      set({ runs: [...get().runs, run] });
+      await flush().catch(() => {});
+    },
+
     toggleCompare(id: string): void {
       const c = get().compare;
       set({ compare: c.includes(id) ? c.filter((x) => x !== id) : [...c, id] });

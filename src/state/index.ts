@@ -19,3 +19,5 @@ export { evalActions, evalData, currentChoices } from './evalApp';
 export { useEval, type EvalState, type NamedModel, type Column, type RowRating } from './evalStore';
 export { compareBlocker, modelRows } from './createEvalActions';
 export { modelChoices, type ModelChoice } from './modelChoices';
+export { exportActions, saveRecipe, useExport } from './exportApp';
+export { slug } from './createExportActions';

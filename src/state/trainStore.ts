@@ -8,7 +8,8 @@ import { DEFAULT_TRAIN } from '../train/presets';
 import type { EvalMetrics, StepMetrics, TrainConfig } from '../train/types';
 import type { TokenizeSettings } from '../data/types';
 
-export type RunStatus = 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'early-stop' | 'failed' | 'interrupted';
+/** 'imported': a PEFT adapter trained elsewhere, listed as a run so it can be compared and exported. */
+export type RunStatus = 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'early-stop' | 'failed' | 'interrupted' | 'imported';
 
 export interface RunRecord {
   id: string;
@@ -85,6 +86,7 @@ export interface TrainContext {
 
 /** Why this run cannot resume now, or null when Resume works. */
 export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
+  if (run.status === 'imported') return 'An imported adapter has no training to resume.';
   if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
   if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';
   if (!ctx.engineReady) return 'The compute engine is starting.';

@@ -40,9 +40,9 @@ export function ArcPanel() {
         fine-tune that helps your data can leave ARC unchanged or lower it, as the course points out.
       </p>
       <div className="row">
-        <label className="file-button">
+        <label className="btn btn-secondary file-button">
           ARC JSONL file…
-          <input type="file" accept=".jsonl,.json,application/json" data-testid="arc-file" onChange={(e) => void onFile(e.target.files?.[0])} />
+          <input type="file" accept=".jsonl,.json,application/json" data-testid="arc-file" className="visually-hidden" onChange={(e) => void onFile(e.target.files?.[0])} />
         </label>
         <select aria-label="ARC set" value={config} onChange={(e) => setConfig(e.target.value as ArcHubQuery['config'])}>
           <option>ARC-Easy</option>

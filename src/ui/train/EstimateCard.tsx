@@ -3,6 +3,7 @@ import { useState } from 'react';
 import type { TrainEstimate } from '../../protocol/protocol';
 import { useTrain } from '../../state';
 import { formatBytes, formatCount, formatInt, plural } from '../format';
+import { RecipeButton } from './RecipeButton';
 import { currentRun, predictedTime } from './runView';
 import type { EstimateInputs } from './useEstimateSync';
 import { formatDuration, formatFlops, sentence } from './trainFormat';
@@ -56,6 +57,7 @@ function EstimateBody({ value, inputs }: { value: TrainEstimate; inputs: Estimat
         </span>
       </div>
       {memory.reason && <p className="estimate-reason">{sentence(memory.reason)}</p>}
+      {memory.verdict === 'wont-fit' && <OutgrowNote />}
       <MemoryBar memory={memory} />
       <dl className="kv estimate-kv">
         {PARTS.map((p) => (
@@ -113,6 +115,17 @@ function MemoryBar({ memory }: { memory: TrainEstimate['memory'] }) {
       {PARTS.map((p) => (
         <span key={p.key} className={`swatch-${p.key}`} style={{ width: `${(100 * memory[p.key]) / total}%` }} />
       ))}
+    </div>
+  );
+}
+
+/** Too big for a browser tab: the same settings and data as a recipe for GPUs (transformers + peft + accelerate, or axolotl). */
+function OutgrowNote() {
+  const draft = useTrain((s) => s.draft);
+  return (
+    <div className="estimate-outgrow" data-testid="estimate-outgrow">
+      <p className="hint">Too big for this browser? Take the same data, template, masking and settings to GPUs:</p>
+      <RecipeButton name="recipe" config={draft} busy={null} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /** The right panel: the live (or latest) run, its curves and samples, then every run so far. */
 import { useTrain } from '../../state';
 import { CompareRuns } from './CompareRuns';
+import { ExportPanel } from './ExportPanel';
 import { LossChart } from './LossChart';
 import { RunCard } from './RunCard';
 import { RunSamples } from './RunSamples';
@@ -23,6 +24,7 @@ export function RunPanel() {
       )}
       <RunsTable />
       <CompareRuns />
+      <ExportPanel />
     </section>
   );
 }

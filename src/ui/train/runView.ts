@@ -46,6 +46,7 @@ const TONES: Record<RunStatus, Tone> = {
   stopped: 'idle',
   finished: 'ok',
   'early-stop': 'ok',
+  imported: 'ok',
   failed: 'bad',
 };
 export const statusTone = (s: RunStatus): Tone => TONES[s];

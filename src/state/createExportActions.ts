@@ -1,0 +1,139 @@
+/**
+ * Runs out of and into the studio: a run's weights as a Hugging Face model folder or PEFT adapter
+ * (zipped, or written into a folder the person picks), the recipe for bigger hardware, and a PEFT
+ * adapter trained elsewhere, imported as a run of the loaded base.
+ */
+import type { StoreApi } from 'zustand';
+import { zipSync } from 'fflate';
+import type { EngineApi, ExportedFile, ExportKind } from '../protocol/protocol';
+import { DEFAULT_TRAIN } from '../train/presets';
+import type { ModelChoice } from './modelChoices';
+import type { RunRecord, TrainState } from './trainStore';
+
+/** Where exported files go: a zip download, a folder the person picks, or a Hub repo. */
+export type ExportTarget = 'zip' | 'folder' | { hub: HubTarget };
+
+export interface HubTarget {
+  repo: string;
+  token: string;
+  private: boolean;
+}
+
+export interface ExportState {
+  status: 'idle' | 'working' | 'done' | 'failed';
+  message: string | null;
+}
+
+export interface ExportEnv {
+  engine: () => EngineApi | null;
+  /** The loaded model's label (a Hub repo id for Hub models), or null. */
+  model: () => string | null;
+  choices: () => ModelChoice[];
+  /** Saves files: a zip download, into a folder the person picks (where the browser allows it), or to a Hub repo; returns where. */
+  save: (name: string, files: ExportedFile[], target: ExportTarget) => Promise<string>;
+  /** The model card (README.md) for what is exported, or null when there is nothing to say (the base). */
+  card: (choice: ModelChoice, kind: ExportKind) => ExportedFile | null;
+  /** Lists the imported run with the others (and keeps it). */
+  addRun: (run: RunRecord) => void;
+  report: (s: ExportState) => void;
+  newId?: () => string;
+  now?: () => number;
+}
+
+/** A file-system-safe name for downloads ("Run 2 (LoRA r8)" → "run-2-lora-r8"). */
+export const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'model';
+
+export function zipFiles(files: ExportedFile[]): Uint8Array {
+  return zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])), { level: 0 }); // weights do not compress
+}
+
+export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'>, env: ExportEnv) {
+  const now = env.now ?? (() => Date.now());
+  const newId = env.newId ?? (() => `import-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+
+  async function run<T>(job: () => Promise<T>, done: (r: T) => string): Promise<T | null> {
+    env.report({ status: 'working', message: null });
+    try {
+      const r = await job();
+      env.report({ status: 'done', message: done(r) });
+      return r;
+    } catch (e) {
+      const err = e as Error;
+      // Closing the folder picker is not an error.
+      if (err.name === 'AbortError') env.report({ status: 'idle', message: null });
+      else env.report({ status: 'failed', message: err.message });
+      return null;
+    }
+  }
+
+  return {
+    /** Exports the chosen model (a run's last or best weights, or the base) as HF files. */
+    async exportModel(choiceId: string, kind: ExportKind, dtype: 'float32' | 'float16', target: ExportTarget): Promise<void> {
+      const engine = env.engine();
+      const choice = env.choices().find((c) => c.id === choiceId);
+      const base = env.model();
+      if (!engine || !choice || !base) return;
+      const name = `${slug(choice.label.replace(/\(.*\)/, ''))}-${kind}${kind === 'adapter' ? '' : `-${dtype}`}`;
+      await run(
+        async () => {
+          const { files } = await engine.request('exportRun', { ref: choice.ref, kind, dtype, baseModel: base });
+          const card = env.card(choice, kind);
+          const all = card ? [...files, card] : files;
+          return { files: all, where: await env.save(name, all, target) };
+        },
+        ({ files, where }) => `${files.length} files (${(files.reduce((n, f) => n + f.bytes.byteLength, 0) / 1e6).toFixed(1)} MB) saved ${where}.`,
+      );
+    },
+
+    /** A PEFT adapter (adapter_config.json + adapter_model.safetensors) onto the loaded base, listed as a run. */
+    async importAdapter(files: ExportedFile[], label: string): Promise<void> {
+      const engine = env.engine();
+      const model = env.model();
+      if (!engine || !model) return;
+      const runId = newId();
+      await run(
+        async () => {
+          const r = await engine.request('importAdapter', { runId, files });
+          const n = store.getState().runs.length + 1;
+          env.addRun({
+            id: runId,
+            name: `Run ${n} (imported ${label})`,
+            createdAt: now(),
+            model,
+            dataset: { name: 'trained elsewhere', train: 0, test: 0 },
+            config: { ...DEFAULT_TRAIN, method: 'lora', lora: r.lora },
+            tokenize: { maxLength: 0, truncation: 'right', padding: 'longest', appendEos: true, lossOn: 'completion' },
+            status: 'imported',
+            steps: [],
+            evals: [],
+            samples: [],
+            samplePrompt: '',
+            totalSteps: 0,
+            lastCheckpoint: { step: 0, bytes: r.bytes },
+            bestEval: null,
+            message: null,
+          });
+          return r;
+        },
+        (r) => `Imported a LoRA adapter (r ${r.lora.rank}, alpha ${r.lora.alpha}, ${r.lora.targets.join(', ')}): pick it in the playground or the Evaluate tab.`,
+      );
+    },
+
+    /** Any files made on the page (the recipe), saved the same way. */
+    async saveFiles(name: string, files: () => ExportedFile[], target: ExportTarget): Promise<void> {
+      await run(
+        async () => {
+          const f = files();
+          return { f, where: await env.save(name, f, target) };
+        },
+        ({ f, where }) => `${f.length} files saved ${where}.`,
+      );
+    },
+  };
+}
+
+export type ExportActions = ReturnType<typeof createExportActions>;

@@ -1,0 +1,113 @@
+/** Models in and out: export a run (or the base) as Hugging Face files, the recipe for bigger hardware, and PEFT adapter import. */
+import { useState } from 'react';
+import { unzipSync } from 'fflate';
+import { exportActions, useExport, useTrain } from '../../state';
+import type { ExportKind } from '../../protocol/protocol';
+import { ActionButton } from '../parts/ActionButton';
+import { useModelChoices } from '../evaluate/useModelChoices';
+import { HubPush } from './HubPush';
+import { RecipeButton } from './RecipeButton';
+
+const canPickFolder = typeof window !== 'undefined' && 'showDirectoryPicker' in window;
+
+/** Files from an input: a zip is opened, so an adapter folder zipped elsewhere imports as it is. */
+async function readFiles(list: FileList): Promise<{ files: { name: string; bytes: Uint8Array }[]; label: string }> {
+  const files: { name: string; bytes: Uint8Array }[] = [];
+  for (const f of Array.from(list)) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04; // "PK\3\4", whatever the name
+    if (zip) for (const [name, b] of Object.entries(unzipSync(bytes))) files.push({ name: name.split('/').pop()!, bytes: b });
+    else files.push({ name: f.name, bytes });
+  }
+  return { files, label: list.length === 1 ? list[0].name : 'adapter' };
+}
+
+export function ExportPanel() {
+  const choices = useModelChoices();
+  const runs = useTrain((s) => s.runs);
+  const status = useExport();
+  const [picked, setPicked] = useState<string | null>(null);
+  const [kind, setKind] = useState<ExportKind>('adapter');
+  const [dtype, setDtype] = useState<'float32' | 'float16'>('float32');
+  if (choices.length === 0) return null;
+  const choice = choices.find((c) => c.id === picked) ?? choices[choices.length - 1];
+  const lora = choice.ref.kind === 'run' && choice.ref.config.method === 'lora';
+  const k: ExportKind = lora ? (kind === 'model' ? 'merged' : kind) : 'model';
+  const run = choice.ref.kind === 'run' ? runs.find((r) => r.id === (choice.ref as { runId: string }).runId) : undefined;
+  const busy = status.status === 'working' ? 'An export or import is in progress.' : null;
+  return (
+    <section className="export-panel" aria-labelledby="export-heading" data-testid="export-panel">
+      <h3 id="export-heading">Export and import</h3>
+      <p className="hint">
+        Files the Hugging Face ecosystem loads: a model folder for <code>from_pretrained</code>, or a PEFT adapter for <code>PeftModel.from_pretrained</code> on the same base, each with a model card.
+      </p>
+      <div className="row">
+        <div className="field grow">
+          <label htmlFor="export-model">Model</label>
+          <select id="export-model" data-testid="export-model" value={choice.id} onChange={(e) => setPicked(e.target.value)}>
+            {choices.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="export-kind">As</label>
+          <select id="export-kind" data-testid="export-kind" value={k} onChange={(e) => setKind(e.target.value as ExportKind)}>
+            {lora ? (
+              <>
+                <option value="adapter">PEFT adapter</option>
+                <option value="merged">model, adapter merged in</option>
+              </>
+            ) : (
+              <option value="model">model folder</option>
+            )}
+          </select>
+        </div>
+        {k !== 'adapter' && (
+          <div className="field">
+            <label htmlFor="export-dtype">Weights</label>
+            <select id="export-dtype" data-testid="export-dtype" value={dtype} onChange={(e) => setDtype(e.target.value as 'float32' | 'float16')}>
+              <option value="float32">float32</option>
+              <option value="float16">float16 (half the size)</option>
+            </select>
+          </div>
+        )}
+      </div>
+      <div className="row">
+        <ActionButton variant="primary" blocker={busy} data-testid="export-zip" onClick={() => void exportActions.exportModel(choice.id, k, dtype, 'zip')}>
+          Download zip
+        </ActionButton>
+        <ActionButton blocker={busy ?? (canPickFolder ? null : 'This browser cannot write into a folder you pick (Chrome and Edge can): download the zip.')} onClick={() => void exportActions.exportModel(choice.id, k, dtype, 'folder')}>
+          Save to a folder…
+        </ActionButton>
+        {run && <RecipeButton name={run.name} config={run.config} busy={busy} />}
+      </div>
+      <HubPush onPush={(hub) => void exportActions.exportModel(choice.id, k, dtype, { hub })} busy={busy} />
+      <div className="row">
+        <label className="btn btn-secondary file-button">
+          Import a PEFT adapter…
+          <input
+            type="file"
+            multiple
+            accept=".json,.safetensors,.zip"
+            data-testid="import-adapter" className="visually-hidden"
+            onChange={async (e) => {
+              if (!e.target.files?.length) return;
+              const { files, label } = await readFiles(e.target.files);
+              e.target.value = '';
+              await exportActions.importAdapter(files, label);
+            }}
+          />
+        </label>
+        <small className="hint">adapter_config.json and adapter_model.safetensors (or their zip), for the loaded base model.</small>
+      </div>
+      {status.message && (
+        <p className={status.status === 'failed' ? 'field-error' : 'muted'} data-testid="export-status" role="status">
+          {status.message}
+        </p>
+      )}
+    </section>
+  );
+}

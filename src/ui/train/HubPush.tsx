@@ -1,0 +1,51 @@
+/** Push the export to a Hub repo with the person's token; the token stays in this tab unless they ask to keep it. */
+import { useState } from 'react';
+import type { HubTarget } from '../../state/createExportActions';
+import { ActionButton } from '../parts/ActionButton';
+
+const KEY = 'neox-studio-hf-token';
+
+export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => void; busy: string | null }) {
+  const [repo, setRepo] = useState('');
+  const [token, setToken] = useState(() => localStorage.getItem(KEY) ?? '');
+  const [remember, setRemember] = useState(() => localStorage.getItem(KEY) !== null);
+  const [priv, setPriv] = useState(true);
+  const missing = repo.trim() === '' ? 'Type the repo to push to, e.g. your-name/pythia-70m-lamini.' : token.trim() === '' ? 'Paste a write token from huggingface.co/settings/tokens.' : null;
+  return (
+    <details className="hub-push">
+      <summary>Push to the Hugging Face Hub</summary>
+      <div className="row">
+        <div className="field grow">
+          <label htmlFor="hub-repo">Repo</label>
+          <input id="hub-repo" data-testid="hub-repo" placeholder="your-name/model-name" value={repo} onChange={(e) => setRepo(e.target.value)} />
+        </div>
+        <div className="field grow">
+          <label htmlFor="hub-token">Write token</label>
+          <input id="hub-token" data-testid="hub-token" type="password" autoComplete="off" placeholder="hf_…" value={token} onChange={(e) => setToken(e.target.value)} />
+        </div>
+      </div>
+      <div className="row">
+        <label className="checkbox">
+          <input type="checkbox" checked={priv} onChange={(e) => setPriv(e.target.checked)} />
+          Private repo
+        </label>
+        <label className="checkbox">
+          <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+          Keep the token in this browser
+        </label>
+        <ActionButton
+          blocker={busy ?? missing}
+          data-testid="hub-push"
+          onClick={() => {
+            if (remember) localStorage.setItem(KEY, token.trim());
+            else localStorage.removeItem(KEY);
+            onPush({ repo: repo.trim(), token: token.trim(), private: priv });
+          }}
+        >
+          Push
+        </ActionButton>
+      </div>
+      <small className="hint">The files and a model card (data, template, settings, metrics) go straight from this tab to the Hub; the token is sent only there, and kept only if you tick the box.</small>
+    </details>
+  );
+}
