@@ -11,6 +11,10 @@ for (const backend of ['webgpu', 'wasm'] as const) {
     const errors = watchErrors(page);
     await openStudio(page, `backend=${backend}`);
     await expect(page.getByTestId('backend-name')).toHaveText(backend);
+    // The build's COOP/COEP headers and the threads plugin: a 2-core machine runs WASM on 2 threads.
+    await expect(page.getByTestId('backend-isolated')).toHaveText('yes');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (backend === 'wasm') expect(Number(await page.getByTestId('backend-wasm-threads').textContent())).toBe(cores >= 2 ? Math.min(8, cores <= 4 ? cores : Math.ceil(cores / 2)) : 1);
     await createTinyModel(page);
     const info = page.getByTestId('model-info');
     expect(Number(await info.getAttribute('data-param-count'))).toBeGreaterThan(3_000_000);
