@@ -226,7 +226,7 @@ function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: B
   if (!train.activationCheckpointing) {
     options.push({
       saves: saving({ ...train, activationCheckpointing: true }, seqLen),
-      text: (s) => `turn on activation checkpointing: saves ~${s} (the blocks' forward runs again in the backward pass, one at a time)`,
+      text: (s) => `turn on activation checkpointing (under Method): saves ~${s}; the blocks' forward runs again in the backward pass, one at a time`,
     });
   }
   if (train.batchSize > 1) {

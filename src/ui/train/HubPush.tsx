@@ -17,7 +17,7 @@ export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => void; busy
       <div className="row">
         <div className="field grow">
           <label htmlFor="hub-repo">Repo</label>
-          <input id="hub-repo" data-testid="hub-repo" placeholder="your-name/model-name" value={repo} onChange={(e) => setRepo(e.target.value)} />
+          <input id="hub-repo" data-testid="hub-repo" type="text" placeholder="your-name/model-name" value={repo} onChange={(e) => setRepo(e.target.value)} />
         </div>
         <div className="field grow">
           <label htmlFor="hub-token">Write token</label>
