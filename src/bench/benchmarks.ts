@@ -30,14 +30,16 @@ async function timeIt(reps: number, f: () => Promise<void>): Promise<number> {
 
 /**
  * Plain (untransposed, the fast path) float32 matMul n×n×n: the backend's own roofline. The best
- * of 5 after 2 warm-ups: WASM's thread pool takes a few calls to reach speed, and on a shared
- * machine the best run is the one least disturbed.
+ * of at least 20 timed calls and 2 s, after 2 warm-ups: WASM's thread pool takes a few calls to
+ * reach speed, and on a shared machine a neighbour's burst can slow several calls in a row (a
+ * best of 5 once came out at half the usual figure); the best run is the one least disturbed.
  */
 export async function matmulRoofline(n: number): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
   let best = Infinity;
-  for (let i = 0; i < 7; i++) {
+  const start = performance.now();
+  for (let i = 0; i < 2 + 20 || (performance.now() - start < 2000 && i < 500); i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
     await c.data(); // includes the read-back, as every real step does
