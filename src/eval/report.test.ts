@@ -140,6 +140,14 @@ describe('reportCsv / reportJsonl', () => {
     expect(rows[1][15]).toBe('good, "mostly"');
   });
 
+  it('CSV: outputs that a spreadsheet would run as formulas are prefixed with a quote, multi-line ones too', () => {
+    const texts = ['=HYPERLINK("http://x","y")', '+1', '-sum', '@cmd', '=1+1\nsecond line', 'a = b'];
+    const examples = texts.map((_, i) => ({ ...tricky[0], id: `f${i}` }));
+    const outputs = { base: texts.map((text) => ({ ...byModel.base[0], text })) };
+    const rows = Papa.parse<string[]>(reportCsv(examples, outputs), { skipEmptyLines: true }).data.slice(1);
+    expect(rows.map((r) => r[3])).toEqual(["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-sum", "'@cmd", "'=1+1\nsecond line", 'a = b']);
+  });
+
   it('JSONL: one object per example and line, with every model’s scores', () => {
     const text = reportJsonl(tricky, byModel, { q1: 'bad' });
     expect(text.endsWith('\n')).toBe(true);

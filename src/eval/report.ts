@@ -181,7 +181,10 @@ export function reportCsv(
     ...r.byModel.flatMap(({ out, scores }) => [out.text, scores.exact, scores.f1, scores.rougeL, scores.tags.join(' '), out.reason]),
     r.rating ?? '',
   ]);
-  return Papa.unparse({ fields, data });
+  // A cell starting with = + - @ tab or CR would run as a formula in a spreadsheet (model output
+  // is untrusted text): prefix it with ' as OWASP advises. Papa's own escapeFormulae pattern
+  // misses multi-line cells, hence the pattern here.
+  return Papa.unparse({ fields, data }, { escapeFormulae: /^[=+\-@\t\r]/ });
 }
 
 /**
