@@ -28,7 +28,7 @@ import type { EncodedExample } from '../src/data/types';
 import { loadModel, type LoadedModel } from '../src/model/checkpoint';
 import { disposeParams, type Params } from '../src/model/params';
 import { mulberry32 } from '../src/model/random';
-import { mergedParams, modelFolderFiles, peftAdapterFiles, type OutFile } from '../src/train/exportModel';
+import { modelFolderFiles, peftAdapterFiles, runModelFolderFiles, type OutFile } from '../src/train/exportModel';
 import { DEFAULT_TRAIN } from '../src/train/presets';
 import { runTraining } from '../src/train/run';
 import { Trainer, type TrainData } from '../src/train/trainer';
@@ -111,9 +111,7 @@ export async function makeExports(): Promise<ExportSet> {
   await runTraining(lora);
   const adapters = lora.trainedTensors();
   const adapter = await peftAdapterFiles(adapters, LORA_RUN.lora, BASE_NAME);
-  const merged = mergedParams({ ...base.params, ...adapters }, LORA_RUN.lora);
-  const mergedFiles = await modelFolderFiles(base.config, merged.params, []);
-  merged.dispose();
+  const mergedFiles = await runModelFolderFiles(base.config, { ...base.params, ...adapters }, LORA_RUN.lora, []);
   return {
     base,
     full: { params: fullParams, f32, f16 },

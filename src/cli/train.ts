@@ -13,7 +13,7 @@ import { splitIds } from '../data/split';
 import { renderSegments, TEMPLATES } from '../data/templates';
 import type { Segment, TemplateId } from '../data/types';
 import { BLOCK_LINEARS, type BlockLinear } from '../model/params';
-import { mergedParams, modelFolderFiles, peftAdapterFiles, type OutFile } from '../train/exportModel';
+import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
@@ -123,15 +123,10 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
     const tokenizerFiles: OutFile[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
       .filter((n) => existsSync(path.join(v.model!, n)))
       .map((name) => ({ name, bytes: readFileSync(path.join(v.model!, name)) }));
-    const files: OutFile[] = [];
-    if (config.method === 'lora') {
-      const merged = mergedParams(ctx.params, config.lora);
-      files.push(...(await modelFolderFiles(model.config, merged.params, tokenizerFiles, { dtype })));
-      merged.dispose();
-      const adapters = Object.fromEntries(Object.entries(trainer.trainedTensors()));
-      for (const f of await peftAdapterFiles(adapters, config.lora, path.basename(path.resolve(v.model!)))) files.push({ name: `adapter/${f.name}`, bytes: f.bytes });
-    } else {
-      files.push(...(await modelFolderFiles(model.config, ctx.params, tokenizerFiles, { dtype })));
+    const lora = config.method === 'lora' ? config.lora : null;
+    const files = await runModelFolderFiles(model.config, ctx.params, lora, tokenizerFiles, { dtype });
+    if (lora) {
+      for (const f of await peftAdapterFiles(trainer.trainedTensors(), lora, path.basename(path.resolve(v.model!)))) files.push({ name: `adapter/${f.name}`, bytes: f.bytes });
     }
     mkdirSync(config.method === 'lora' ? path.join(dir, 'adapter') : dir, { recursive: true });
     for (const f of files) writeFileSync(path.join(dir, f.name), f.bytes);

@@ -5,33 +5,22 @@
  */
 import type { NeoXConfig } from '../model/config';
 import type { ForwardContext } from '../model/gptNeox';
-import type { Params } from '../model/params';
 import type { ExportedFile, ExportParams } from '../protocol/protocol';
 import type { CheckpointStore } from '../train/checkpointStore';
-import { mergedParams, modelFolderFiles, peftAdapterFiles } from '../train/exportModel';
+import { adapterParams, peftAdapterFiles, runModelFolderFiles } from '../train/exportModel';
 import { parsePeftAdapter } from '../train/importAdapter';
 import { snapshotToBytes } from '../train/snapshotBytes';
 import type { LoraConfig } from '../train/types';
-
-const adapterTensors = (params: Params): Params => Object.fromEntries(Object.entries(params).filter(([n]) => n.includes('.lora_')));
 
 export async function exportFiles(ctx: ForwardContext, p: ExportParams, tokenizerFiles: ExportedFile[]): Promise<ExportedFile[]> {
   const lora = p.ref.kind === 'run' && p.ref.config.method === 'lora' ? p.ref.config.lora : null;
   if (p.kind === 'adapter') {
     if (!lora) throw new Error('only a LoRA run has an adapter: export the model instead');
-    return peftAdapterFiles(adapterTensors(ctx.params), lora, p.baseModel);
+    return peftAdapterFiles(adapterParams(ctx.params), lora, p.baseModel);
   }
-  if (lora) {
-    // A LoRA run's model folder is always the merged one: the adapter cannot ride inside config.json.
-    const merged = mergedParams(ctx.params, lora);
-    try {
-      return await modelFolderFiles(ctx.config, merged.params, tokenizerFiles, { dtype: p.dtype });
-    } finally {
-      merged.dispose();
-    }
-  }
-  if (p.kind === 'merged') throw new Error('only a LoRA run can be merged: export the model instead');
-  return modelFolderFiles(ctx.config, ctx.params, tokenizerFiles, { dtype: p.dtype });
+  if (!lora && p.kind === 'merged') throw new Error('only a LoRA run can be merged: export the model instead');
+  // A LoRA run's model folder is always the merged one.
+  return runModelFolderFiles(ctx.config, ctx.params, lora, tokenizerFiles, { dtype: p.dtype });
 }
 
 /** Checks the adapter against the base, then saves it as the run's last checkpoint (step 0, no optimizer history). */

@@ -8,7 +8,7 @@
  */
 import { ALPACA_NO_INPUT, ALPACA_WITH_INPUT, QA_PROMPT } from '../data/templates';
 import type { TemplateSpec } from '../data/types';
-import type { LoraConfig, ScheduleKind } from '../train/types';
+import type { ScheduleKind } from '../train/types';
 
 /** Pythia's (and every GPT-NeoX tokenizer's) end-of-text token: bos = eos = unk, id 0. */
 export const EOS_TOKEN = '<|endoftext|>';
@@ -23,9 +23,6 @@ export const HF_SCHEDULER: Record<ScheduleKind, string> = {
   linear: 'linear',
   cosine: 'cosine',
 };
-
-/** PEFT target_modules: PEFT matches by name suffix, so "dense" adapts attention.dense and not mlp.dense_h_to_4h. */
-export const peftTargets = (lora: LoraConfig): string[] => lora.targets.map((t) => t.split('.').pop()!);
 
 /**
  * A number as YAML that YAML 1.2 parsers and PyYAML (YAML 1.1, which axolotl uses) both read as a

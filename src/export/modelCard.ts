@@ -7,7 +7,8 @@
  */
 import type { TemplateSpec, TokenizeSettings } from '../data/types';
 import type { TrainConfig } from '../train/types';
-import { EOS_TOKEN, HF_SCHEDULER, fenced, peftTargets, promptFormat, yamlString } from './format';
+import { peftTargetModules } from '../train/lora';
+import { EOS_TOKEN, HF_SCHEDULER, fenced, promptFormat, yamlString } from './format';
 
 export interface CardMetrics {
   finalTrainLoss?: number | null;
@@ -67,7 +68,7 @@ function hyperparameters(x: ModelCardInput): [string, string | number][] {
       ['LoRA rank (r)', c.lora.rank],
       ['LoRA alpha', c.lora.alpha],
       ['LoRA dropout', c.lora.dropout],
-      ['LoRA target modules', peftTargets(c.lora).join(', ')],
+      ['LoRA target modules', peftTargetModules(c.lora).join(', ')],
     );
   } else {
     rows.push(['Input embedding', c.freezeEmbeddings ? 'frozen' : 'trained']);

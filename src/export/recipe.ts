@@ -29,7 +29,8 @@ import type { OutFile } from '../train/exportModel';
 import { stepsFor } from '../train/batchPlan';
 import { checkTrainConfig } from '../train/presets';
 import type { TrainConfig } from '../train/types';
-import { EOS_TOKEN, HF_SCHEDULER, fenced, peftTargets, promptFormat, yamlList, yamlScalar, yamlString } from './format';
+import { peftTargetModules } from '../train/lora';
+import { EOS_TOKEN, HF_SCHEDULER, fenced, promptFormat, yamlList, yamlScalar, yamlString } from './format';
 import { TRAIN_HF_PY } from './trainHfScript';
 
 export type { OutFile };
@@ -172,7 +173,7 @@ export function recipeOf(x: RecipeInput): Recipe {
     freeze_embeddings: c.method === 'full' && c.freezeEmbeddings,
     lora:
       c.method === 'lora'
-        ? { r: c.lora.rank, lora_alpha: c.lora.alpha, lora_dropout: c.lora.dropout, target_modules: peftTargets(c.lora), bias: 'none', task_type: 'CAUSAL_LM' }
+        ? { r: c.lora.rank, lora_alpha: c.lora.alpha, lora_dropout: c.lora.dropout, target_modules: peftTargetModules(c.lora), bias: 'none', task_type: 'CAUSAL_LM' }
         : null,
     data: {
       ...DATA_FILES,

@@ -12,7 +12,7 @@ import { toHfConfig, type NeoXConfig } from '../model/config';
 import { checkpointBytes } from '../model/checkpoint';
 import { paramSpecs, type Params } from '../model/params';
 import { writeSafetensors } from '../model/safetensors';
-import { mergeLora } from './lora';
+import { mergeLora, peftTargetModules } from './lora';
 import type { LoraConfig } from './types';
 
 export interface OutFile {
@@ -71,13 +71,24 @@ export async function modelFolderFiles(config: NeoXConfig, params: Params, token
   ];
 }
 
-/** The base weights with the adapters folded in (W + scale·B·A), ready for modelFolderFiles. */
-export function mergedParams(params: Params, lora: LoraConfig): { params: Params; dispose: () => void } {
+/**
+ * A run's weights as a model folder. A LoRA run's adapters are folded into the base first
+ * (W + scale·B·A): an adapter cannot ride inside config.json.
+ */
+export async function runModelFolderFiles(config: NeoXConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+  if (!lora) return modelFolderFiles(config, params, tokenizerFiles, opts);
   const merged = mergeLora(params, lora);
-  const out: Params = {};
-  for (const [n, t] of Object.entries(params)) if (!n.includes('.lora_')) out[n] = merged[n] ?? t;
-  return { params: out, dispose: () => tf.dispose(Object.values(merged)) };
+  try {
+    const base: Params = {};
+    for (const [n, t] of Object.entries(params)) if (!n.includes('.lora_')) base[n] = merged[n] ?? t;
+    return await modelFolderFiles(config, base, tokenizerFiles, opts);
+  } finally {
+    tf.dispose(Object.values(merged));
+  }
 }
+
+/** The adapter tensors (lora_A, lora_B) among a LoRA run's parameters. */
+export const adapterParams = (params: Params): Params => Object.fromEntries(Object.entries(params).filter(([n]) => n.includes('.lora_')));
 
 /** The prefix PEFT's PeftModelForCausalLM puts before the base model's module names in a saved adapter. */
 export const PEFT_PREFIX = 'base_model.model.';
@@ -100,8 +111,7 @@ export async function peftAdapterFiles(adapters: Params, lora: LoraConfig, baseM
     r: lora.rank,
     lora_alpha: lora.alpha,
     lora_dropout: lora.dropout,
-    // PEFT matches module names by suffix: "query_key_value" adapts attention.query_key_value.
-    target_modules: lora.targets.map((t) => t.split('.').pop()),
+    target_modules: peftTargetModules(lora),
     bias: 'none',
     fan_in_fan_out: false,
     inference_mode: true,

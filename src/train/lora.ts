@@ -14,6 +14,9 @@ import type { LoraConfig } from './types';
 /** PEFT's default scaling, alpha / r (not rsLoRA's alpha / √r). */
 export const loraScale = (l: LoraConfig): number => l.alpha / l.rank;
 
+/** PEFT's target_modules: PEFT matches by name suffix, so "dense" adapts attention.dense and not mlp.dense_h_to_4h. */
+export const peftTargetModules = (l: LoraConfig): string[] => l.targets.map((t) => t.split('.').pop()!);
+
 /** The forward settings for a step: dropout only while training, its masks seeded per micro-batch. */
 export const loraContext = (l: LoraConfig, seed: number, training: boolean): LoraContext => ({ scale: loraScale(l), dropout: training ? l.dropout : 0, seed });
 
