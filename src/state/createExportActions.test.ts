@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import type { EngineApi, ExportedFile, ParamsOf, RequestKind } from '../protocol/protocol';
 import { DEFAULT_TRAIN } from '../train/presets';
-import { createExportActions, slug, zipFiles, type ExportEnv, type ExportState } from './createExportActions';
+import { createExportActions, readPickedFiles, slug, zipFiles, type ExportEnv, type ExportState } from './createExportActions';
 import type { ModelChoice } from './modelChoices';
 import { initialTrainState, type RunRecord, type TrainState } from './trainStore';
 
@@ -106,6 +106,22 @@ describe('export actions', () => {
     expect(t.added).toEqual([]);
     expect(t.reports.at(-1)?.status).toBe('failed');
     expect(t.reports.at(-1)?.message).toMatch(/loaded model needs 4×64/);
+  });
+
+  it('picked files: a zip is opened by its signature, whatever its name; a broken zip is reported, and no run added', async () => {
+    const zipped = new File([new Uint8Array(zipFiles([{ name: 'my-adapter/adapter_config.json', bytes: FILES[0].bytes }]))], 'download.bin');
+    const plain = new File([new Uint8Array(FILES[1].bytes)], 'adapter_model.safetensors');
+    const read = await readPickedFiles([zipped, plain]);
+    expect(read.map((f) => f.name)).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(read[0].bytes).toEqual(FILES[0].bytes);
+    expect(read[1].bytes).toEqual(FILES[1].bytes);
+
+    const t = setup(async () => ({ lora: LORA, bytes: 1 }));
+    const broken = new File([new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3])], 'adapter.zip');
+    await t.actions.importAdapter(() => readPickedFiles([broken]), 'adapter.zip');
+    expect(t.calls).toEqual([]);
+    expect(t.added).toEqual([]);
+    expect(t.reports.at(-1)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^adapter\.zip looks like a zip but cannot be opened/) });
   });
 
   it('zips files byte for byte, sub-folders included; slugs are file-system safe', () => {

@@ -4,7 +4,7 @@
  * adapter trained elsewhere, imported as a run of the loaded base.
  */
 import type { StoreApi } from 'zustand';
-import { zipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import type { EngineApi, ExportedFile, ExportKind } from '../protocol/protocol';
 import { DEFAULT_TRAIN } from '../train/presets';
 import type { ModelChoice } from './modelChoices';
@@ -51,6 +51,29 @@ export function zipFiles(files: ExportedFile[]): Uint8Array {
   return zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])), { level: 0 }); // weights do not compress
 }
 
+/**
+ * Picked files as the engine takes them: a zip is opened (by its "PK\3\4" signature, whatever its
+ * name), so an adapter folder zipped elsewhere imports as it is.
+ */
+export async function readPickedFiles(list: readonly File[]): Promise<ExportedFile[]> {
+  const files: ExportedFile[] = [];
+  for (const f of list) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    if (!(bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) {
+      files.push({ name: f.name, bytes });
+      continue;
+    }
+    let entries: Record<string, Uint8Array>;
+    try {
+      entries = unzipSync(bytes);
+    } catch (e) {
+      throw new Error(`${f.name} looks like a zip but cannot be opened (${(e as Error).message}): zip the adapter folder again, or pick its files`, { cause: e });
+    }
+    for (const [name, b] of Object.entries(entries)) if (!name.endsWith('/')) files.push({ name: name.split('/').pop()!, bytes: b });
+  }
+  return files;
+}
+
 export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'>, env: ExportEnv) {
   const now = env.now ?? (() => Date.now());
   const newId = env.newId ?? (() => `import-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
@@ -89,15 +112,18 @@ export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'
       );
     },
 
-    /** A PEFT adapter (adapter_config.json + adapter_model.safetensors) onto the loaded base, listed as a run. */
-    async importAdapter(files: ExportedFile[], label: string): Promise<void> {
+    /**
+     * A PEFT adapter (adapter_config.json + adapter_model.safetensors) onto the loaded base, listed
+     * as a run. `files` may be a reader (of picked files), so that its errors are reported too.
+     */
+    async importAdapter(files: ExportedFile[] | (() => Promise<ExportedFile[]>), label: string): Promise<void> {
       const engine = env.engine();
       const model = env.model();
       if (!engine || !model) return;
       const runId = newId();
       await run(
         async () => {
-          const r = await engine.request('importAdapter', { runId, files });
+          const r = await engine.request('importAdapter', { runId, files: typeof files === 'function' ? await files() : files });
           const n = store.getState().runs.length + 1;
           env.addRun({
             id: runId,

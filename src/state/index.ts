@@ -20,4 +20,4 @@ export { useEval, type EvalState, type NamedModel, type Column, type RowRating }
 export { compareBlocker, modelRows } from './createEvalActions';
 export { modelChoices, type ModelChoice } from './modelChoices';
 export { exportActions, saveRecipe, useExport } from './exportApp';
-export { slug } from './createExportActions';
+export { readPickedFiles, slug } from './createExportActions';

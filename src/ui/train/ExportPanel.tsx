@@ -1,7 +1,6 @@
 /** Models in and out: export a run (or the base) as Hugging Face files, the recipe for bigger hardware, and PEFT adapter import. */
 import { useState } from 'react';
-import { unzipSync } from 'fflate';
-import { exportActions, useExport, useTrain } from '../../state';
+import { exportActions, readPickedFiles, useExport, useTrain } from '../../state';
 import type { ExportKind } from '../../protocol/protocol';
 import { ActionButton } from '../parts/ActionButton';
 import { useModelChoices } from '../evaluate/useModelChoices';
@@ -9,18 +8,6 @@ import { HubPush } from './HubPush';
 import { RecipeButton } from './RecipeButton';
 
 const canPickFolder = typeof window !== 'undefined' && 'showDirectoryPicker' in window;
-
-/** Files from an input: a zip is opened, so an adapter folder zipped elsewhere imports as it is. */
-async function readFiles(list: FileList): Promise<{ files: { name: string; bytes: Uint8Array }[]; label: string }> {
-  const files: { name: string; bytes: Uint8Array }[] = [];
-  for (const f of Array.from(list)) {
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04; // "PK\3\4", whatever the name
-    if (zip) for (const [name, b] of Object.entries(unzipSync(bytes))) files.push({ name: name.split('/').pop()!, bytes: b });
-    else files.push({ name: f.name, bytes });
-  }
-  return { files, label: list.length === 1 ? list[0].name : 'adapter' };
-}
 
 export function ExportPanel() {
   const choices = useModelChoices();
@@ -95,9 +82,9 @@ export function ExportPanel() {
             data-testid="import-adapter" className="visually-hidden"
             onChange={async (e) => {
               if (!e.target.files?.length) return;
-              const { files, label } = await readFiles(e.target.files);
+              const list = Array.from(e.target.files);
               e.target.value = '';
-              await exportActions.importAdapter(files, label);
+              await exportActions.importAdapter(() => readPickedFiles(list), list.length === 1 ? list[0].name : 'adapter');
             }}
           />
         </label>
