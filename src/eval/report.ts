@@ -78,6 +78,12 @@ function checkAligned(examples: readonly EvalExample[], outputs: readonly unknow
   }
 }
 
+/** A summary over the examples a model has answered so far (outputs[i] null: not yet); null before the first answer. */
+export function summarizeAnswered(examples: EvalExample[], outputs: readonly (EvalOutput | null | undefined)[], guardrailAnswers: readonly string[]): ModelSummary | null {
+  const done = examples.flatMap((ex, i) => (outputs[i] ? [{ ex, out: outputs[i] }] : []));
+  return done.length ? summarize(done.map((d) => d.ex), done.map((d) => d.out), guardrailAnswers) : null;
+}
+
 export function summarize(examples: EvalExample[], outputs: EvalOutput[], guardrailAnswers: readonly string[]): ModelSummary {
   checkAligned(examples, outputs);
   const tagCounts = Object.fromEntries(TAG_ORDER.map((t) => [t, 0])) as Record<ErrorTag, number>;

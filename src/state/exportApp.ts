@@ -1,5 +1,6 @@
 /** The app's export and import actions: the studio's engine, downloads or a picked folder, runs kept with the others. */
 import { create } from 'zustand';
+import { summarizeAnswered } from '../eval/report';
 import { modelCard } from '../export/modelCard';
 import { trainingRecipe } from '../export/recipe';
 import type { ExportedFile } from '../protocol/protocol';
@@ -13,7 +14,6 @@ import { useEval } from './evalStore';
 import { useStudio } from './store';
 import { trainActions, trainingData } from './trainApp';
 import { useTrain, type RunRecord } from './trainStore';
-import { modelSummaries } from '../ui/evaluate/evalView';
 
 export const useExport = create<ExportState>()(() => ({ status: 'idle', message: null }));
 
@@ -28,7 +28,7 @@ const utf8 = (name: string, text: string): ExportedFile => ({ name, bytes: new T
 function runCard(run: RunRecord, choiceId: string, kind: 'full' | 'adapter'): ExportedFile {
   const batch = useEval.getState().batch;
   const at = batch.models.findIndex((m) => m.id === choiceId);
-  const s = at >= 0 ? modelSummaries(batch)[at] : null;
+  const s = at >= 0 ? summarizeAnswered(batch.examples, batch.outputs[at] ?? [], batch.guardrails) : null;
   const template = useDataset.getState().dataset?.template ?? { id: 'plain' as const, custom: '' };
   return utf8(
     'README.md',
@@ -79,7 +79,7 @@ export const exportActions = createExportActions(useTrain, {
       return `in folder ${name}`;
     }
     if (target === 'zip') {
-      downloadText(`${name}.zip`, new Uint8Array(zipFiles(files)), 'application/zip');
+      downloadText(`${name}.zip`, zipFiles(files), 'application/zip');
       return `as ${name}.zip`;
     }
     // Loaded on first push only: the Hub client is not needed for anything else.

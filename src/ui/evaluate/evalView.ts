@@ -1,7 +1,7 @@
 /** What the batch-evaluation table and summary show, computed from the stored batch (pure). */
 import type { EvalExample, EvalOutput } from '../../eval/evalTypes';
 import type { ErrorTag } from '../../eval/errorTags';
-import { scoreRow, summarize, type ModelSummary, type RowScores } from '../../eval/report';
+import { scoreRow, summarizeAnswered, type ModelSummary, type RowScores } from '../../eval/report';
 import type { BatchEval, NamedModel, RowRating, TableFilter } from '../../state/evalStore';
 
 export interface Cell {
@@ -30,10 +30,7 @@ export function tableRows(b: BatchEval): TableRow[] {
 
 /** Per model, over the examples it has answered; null before the first answer. */
 export function modelSummaries(b: BatchEval): (ModelSummary | null)[] {
-  return b.models.map((_, m) => {
-    const done = b.examples.flatMap((ex, i) => (b.outputs[m]?.[i] ? [{ ex, out: b.outputs[m][i]! }] : []));
-    return done.length ? summarize(done.map((d) => d.ex), done.map((d) => d.out), b.guardrails) : null;
-  });
+  return b.models.map((_, m) => summarizeAnswered(b.examples, b.outputs[m] ?? [], b.guardrails));
 }
 
 export const SORT_KEYS = ['f1', 'rougeL', 'exact'] as const;
