@@ -9,6 +9,7 @@ import '#tf-gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { registerWasmKernelFixes } from './wasmKernels';
+import { setFusedKernels } from './webgpu/register';
 import { registerWebGPUKernelFixes } from './webgpuKernels';
 
 export interface BackendEnv {
@@ -16,6 +17,8 @@ export interface BackendEnv {
   wasmPaths: string | Record<string, string>;
   /** WASM threads to ask for; default {@link defaultWasmThreads} of the logical cores. 1 = the single-threaded SIMD build. */
   wasmThreads?: number;
+  /** WebGPU only: use the fused kernels (default true); false runs tfjs's stock kernels, for comparison. */
+  fusedKernels?: boolean;
   /** Called once if the WebGPU device is lost (driver reset, GPU process crash, tab in background too long). */
   onDeviceLost?: (message: string) => void;
 }
@@ -36,6 +39,7 @@ async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
   if (!(await tf.setBackend('webgpu').catch(() => false))) return 'the WebGPU backend failed to start';
   await tf.ready();
   registerWebGPUKernelFixes();
+  setFusedKernels(env.fusedKernels ?? true);
   const backend = tf.backend() as unknown as WebGPUBackendLike;
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   backend.device.lost.then((lost) => {

@@ -19,8 +19,9 @@ const lossOf = (ctx: ForwardContext, ids: Int32Array, B: number, T: number, leng
 
 const cases = fixtureNames();
 
-// Every check runs on the plain-JS CPU backend and on WASM (the CLI's and the page's CPU fallback).
-describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
+// Every check runs on the plain-JS CPU backend, on WASM (the CLI's and the page's CPU fallback),
+// and on WebGPU (Dawn for Node) with the fused kernels and with tfjs's stock kernels.
+describe.each(['cpu', 'wasm', 'webgpu', 'webgpu-stock'] as const)('on the %s backend', (backend) => {
   beforeAll(() => startTestBackend(backend));
 
   describe.each(cases)('GPT-NeoX against the PyTorch reference: %s', (name) => {
@@ -31,31 +32,31 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
       model = loadModel(f.configJson, [f.weights]);
     });
 
-    it('logits for every position match within 1e-4 relative', () => {
+    it('logits for every position match within 1e-4 relative', async () => {
       const { B, T, ids } = batch(f);
       const logits = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32'))));
       expect(logits.shape).toEqual([B * T, model.config.vocabSize]);
-      expect(relError(logits.dataSync(), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
+      expect(relError((await logits.data()), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
       logits.dispose();
     });
 
-    it('masked next-token loss matches within 1e-4 relative (mask from lengths, pads ignored)', () => {
+    it('masked next-token loss matches within 1e-4 relative (mask from lengths, pads ignored)', async () => {
       const { B, T, ids } = batch(f);
       const loss = tf.tidy(() => lossOf(model, ids, B, T, f.golden.lengths));
-      expect(Math.abs(loss.dataSync()[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
+      expect(Math.abs((await loss.data())[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
       // Changing the pad ids must not change the loss: the mask is built from lengths.
       const repadded = ids.slice();
       for (let t = f.golden.lengths[1]; t < T; t++) repadded[T + t] = 7;
       const loss2 = tf.tidy(() => lossOf(model, repadded, B, T, f.golden.lengths));
-      expect(loss2.dataSync()[0]).toBeCloseTo(loss.dataSync()[0], 6);
+      expect((await loss2.data())[0]).toBeCloseTo((await loss.data())[0], 6);
       tf.dispose([loss, loss2]);
     });
 
-    it('every parameter gradient matches within 1e-3 relative', () => {
+    it('every parameter gradient matches within 1e-3 relative', async () => {
       const { B, T, ids } = batch(f);
       const names = Object.keys(model.params);
       const { loss, grads: byName } = lossAndGrads(model, names, { ids, B, T, lengths: f.golden.lengths }, { chunkRows: 3 });
-      expect(Math.abs(loss.dataSync()[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
+      expect(Math.abs((await loss.data())[0] - f.golden.loss) / f.golden.loss).toBeLessThan(1e-4);
       const grads = names.map((n) => byName[n]);
       loss.dispose();
       expect(names.length).toBe([...f.expected.keys()].filter((k) => k.startsWith('grad.')).length);
@@ -63,7 +64,7 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
         const ref = f.expected.get(`grad.${names[i]}`);
         expect(ref, names[i]).toBeDefined();
         expect(grads[i].shape, names[i]).toEqual(ref!.shape);
-        const err = relError(grads[i].dataSync(), ref!.data);
+        const err = relError((await grads[i].data()), ref!.data);
         expect(err, `${names[i]}: ${err}`).toBeLessThan(1e-3);
       }
       tf.dispose(grads);
@@ -80,20 +81,20 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
     });
   });
 
-  describe('KV cache', () => {
-    it('decoding one token at a time gives the same logits as the full forward', () => {
+  describe('KV cache', async () => {
+    it('decoding one token at a time gives the same logits as the full forward', async () => {
       const f = loadFixture(cases[0]);
       const model = loadModel(f.configJson, [f.weights]);
       const ids = f.golden.ids[0];
       const full = tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(Int32Array.from(ids), [1, ids.length], 'int32'))));
-      const fullData = full.dataSync();
+      const fullData = (await full.data());
       const V = model.config.vocabSize;
       const cache = { k: [] as tf.Tensor4D[], v: [] as tf.Tensor4D[], length: 0 };
       for (let t = 0; t < ids.length; t++) {
         const old = [...cache.k, ...cache.v];
         const { step } = tf.tidy(() => ({ step: lmHead(model, hiddenStates(model, tf.tensor2d([ids[t]], [1, 1], 'int32'), cache)), k: cache.k, v: cache.v }));
         tf.dispose(old);
-        expect(relError(step.dataSync(), fullData.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
+        expect(relError((await step.data()), fullData.subarray(t * V, (t + 1) * V))).toBeLessThan(1e-5);
         step.dispose();
       }
       expect(cache.length).toBe(ids.length);
@@ -101,7 +102,7 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
     });
   });
 
-  describe('memory', () => {
+  describe('memory', async () => {
     it('repeated forward, backward and generate calls leak no tensors', async () => {
       const f = loadFixture(cases[0]);
       const model = loadModel(f.configJson, [f.weights]);

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
+import { biasGeluFused, causalAttentionFused, fusedKernelsOn, layerNormFused } from './fused';
 import { matMulWT, matMulWTFrozen } from './matmul';
 import { layerPrefix, type Params } from './params';
 import { mulberry32 } from './random';
@@ -60,6 +61,9 @@ export function transposedOf(ctx: ForwardContext, name: string): tf.Tensor2D | u
 /** x Wᵀ for the named weight, with a weight gradient only if it is being trained. */
 function weightProduct(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
   const w = ctx.params[name] as tf.Tensor2D;
+  // With the fused WebGPU kernels, the shader reads W transposed: no transpose copy, and tfjs's
+  // own gradient (dx = dy·W, dW = dyᵀ·x) is skipped for a frozen W, which is not on the tape.
+  if (fusedKernelsOn()) return tf.matMul(x, w, false, true); // (N, in) @ (out, in)ᵀ → (N, out)
   const frozen = ctx.trainable !== undefined && !ctx.trainable.has(name);
   return frozen ? matMulWTFrozen(x, w, transposedOf(ctx, name)) : matMulWT(x, w, transposedOf(ctx, name));
 }
@@ -89,7 +93,12 @@ function dropoutMask(shape: [number, number], p: number, seed: number, name: str
  * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
  */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const y = tf.add(weightProduct(ctx, x, `${name}.weight`), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+  return tf.add(project(ctx, x, name), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+}
+
+/** The linear without its bias: x Wᵀ, plus the LoRA update when the params hold adapters. */
+function project(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
+  const y = weightProduct(ctx, x, `${name}.weight`); // (N, out)
   const a = `${name}.lora_A.weight`;
   if (ctx.params[a] === undefined) return y;
   if (!ctx.lora) throw new Error(`${name} has a LoRA adapter but the forward context has no lora settings (scale, dropout, seed)`);
@@ -100,6 +109,7 @@ function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D 
 }
 
 export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
+  if (fusedKernelsOn()) return layerNormFused(x, weight, bias, eps); // one dispatch, not ten
   const { mean, variance } = tf.moments(x, -1, true); // (N, 1)
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias);
 }
@@ -184,6 +194,11 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const hs = headSize(config);
   const p = `${layerPrefix(layer)}attention.`;
   const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
+  if (!cache && rope.rd > 0 && fusedKernelsOn()) {
+    // Split, rotary, scores, mask, softmax, ·V and merge in one kernel (no KV cache: training, scoring).
+    const merged = causalAttentionFused(qkv, rope.cos, rope.sin, { B, T, heads: nH, headSize: hs, rotaryDims: rope.rd }); // (B·T, C)
+    return linear(ctx, merged, `${p}dense`);
+  }
   // Per-head interleaved: each head owns a contiguous [q | k | v] slice of 3·hs (not GPT-2's [q|k|v]).
   const heads = tf.reshape(qkv, [B, T, nH, 3 * hs]);
   const [q0, k0, v0] = tf.split(heads, 3, 3); // (B, T, nH, hs) each
@@ -210,6 +225,10 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
 
 function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
   const p = `${layerPrefix(layer)}mlp.`;
+  if (fusedKernelsOn()) {
+    const h = biasGeluFused(project(ctx, x, `${p}dense_h_to_4h`), ctx.params[`${p}dense_h_to_4h.bias`]); // (B·T, I): bias and GELU in one pass
+    return linear(ctx, h, `${p}dense_4h_to_h`); // (B·T, C)
+  }
   return linear(ctx, gelu(linear(ctx, x, `${p}dense_h_to_4h`)), `${p}dense_4h_to_h`); // (B·T, I) → (B·T, C)
 }
 

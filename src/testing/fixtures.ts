@@ -56,7 +56,15 @@ export function relError(actual: ArrayLike<number>, ref: ArrayLike<number>): num
 }
 
 /** Start a backend in Node tests the way the command line does. */
-export async function startTestBackend(name: 'cpu' | 'wasm'): Promise<void> {
+/**
+ * Starts a backend for a test file: 'cpu', 'wasm', or WebGPU through Dawn for Node with the
+ * fused kernels ('webgpu') or tfjs's stock kernels only ('webgpu-stock').
+ */
+export async function startTestBackend(name: 'cpu' | 'wasm' | 'webgpu' | 'webgpu-stock'): Promise<void> {
+  if (name === 'webgpu' || name === 'webgpu-stock') {
+    const { startWebGPU } = await import('./webgpu');
+    return startWebGPU({ fusedKernels: name === 'webgpu' });
+  }
   const { initBackend } = await import('../backend/backend');
   const { createRequire } = await import('node:module');
   const path = await import('node:path');

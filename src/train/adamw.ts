@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NeoXConfig } from '../model/config';
 import { paramSpecs, type Params } from '../model/params';
+import { OPTIMIZER_KERNELS } from './deviceOptimizer';
 import type { OptimizerConfig } from './types';
 
 /** The hyperparameters that stay fixed for a run (the learning rate comes with each step). */
@@ -101,19 +102,7 @@ export class AdamW {
    * The trainable set must stay the same from step to step, since t counts steps for all of them.
    */
   step(params: Params, grads: Params, lr: number): Params {
-    this.checkLive();
-    if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`learning rate must be finite and ≥ 0, got ${lr}`);
-    const names = Object.keys(grads);
-    for (const n of names) {
-      if (!params[n]) throw new Error(`a gradient for "${n}", which is not a parameter`);
-      if (!tf.util.arraysEqual(params[n].shape, grads[n].shape)) throw new Error(`gradient "${n}" has shape [${grads[n].shape}], the parameter [${params[n].shape}]`);
-    }
-    const tracked = Object.keys(this.m);
-    if (this.t > 0 && (tracked.length !== names.length || names.some((n) => !this.m[n] || this.m[n].size !== grads[n].size))) {
-      throw new Error(`the trained parameters changed between steps: had [${tracked.join(', ')}], got [${names.join(', ')}]`);
-    }
-    const decays = names.map((n) => this.decay(n)); // may throw: before any state changes
-
+    const { names, decays } = this.validate(params, grads, lr);
     const { weightDecay, beta1, beta2, eps } = this.opts;
     const t = this.t + 1;
     const stepSize = lr / (1 - beta1 ** t);
@@ -145,6 +134,55 @@ export class AdamW {
     });
     this.t = t;
     return out;
+  }
+
+  /**
+   * step() on the device, with nothing read back (see deviceOptimizer.ts): the gradients are
+   * scaled by ctl's clip factor first, and where ctl's finite flag is 0 nothing changes (the
+   * returned parameters equal the old; call discardLastStep). The moments are updated in place.
+   */
+  stepOnDevice(params: Params, grads: Params, lr: number, ctl: tf.Tensor1D): Params {
+    const { names, decays } = this.validate(params, grads, lr);
+    const { weightDecay, beta1, beta2, eps } = this.opts;
+    const t = this.t + 1;
+    const out: Params = {};
+    names.forEach((n, i) => {
+      // torch starts both moments at zero: β·0 adds exactly nothing, as step()'s first step.
+      this.m[n] ??= tf.keep(tf.zeros([grads[n].size]));
+      this.v[n] ??= tf.keep(tf.zeros([grads[n].size]));
+      const attrs = { decay: decays[i] && weightDecay > 0 ? 1 - lr * weightDecay : 1, beta1, beta2, eps, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+      const inputs = { p: params[n], g: grads[n], m: this.m[n], v: this.v[n], ctl };
+      out[n] = tf.engine().runKernel(OPTIMIZER_KERNELS.adamw, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    });
+    this.t = t;
+    return out;
+  }
+
+  /** Uncounts the last stepOnDevice, which changed nothing because its gradients were not finite. */
+  discardLastStep(): void {
+    if (this.t > 0) this.t--;
+    if (this.t === 0) {
+      // Back to no steps: the zero moments the step made go too, as if it never ran.
+      tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
+      this.m = {};
+      this.v = {};
+    }
+  }
+
+  /** Checks a step's inputs before any state changes; returns the names and their decay rule. */
+  private validate(params: Params, grads: Params, lr: number): { names: string[]; decays: boolean[] } {
+    this.checkLive();
+    if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`learning rate must be finite and ≥ 0, got ${lr}`);
+    const names = Object.keys(grads);
+    for (const n of names) {
+      if (!params[n]) throw new Error(`a gradient for "${n}", which is not a parameter`);
+      if (!tf.util.arraysEqual(params[n].shape, grads[n].shape)) throw new Error(`gradient "${n}" has shape [${grads[n].shape}], the parameter [${params[n].shape}]`);
+    }
+    const tracked = Object.keys(this.m);
+    if (this.t > 0 && (tracked.length !== names.length || names.some((n) => !this.m[n] || this.m[n].size !== grads[n].size))) {
+      throw new Error(`the trained parameters changed between steps: had [${tracked.join(', ')}], got [${names.join(', ')}]`);
+    }
+    return { names, decays: names.map((n) => this.decay(n)) };
   }
 
   /** A host copy of the state for a checkpoint (copies: the caller may transfer or keep them). */

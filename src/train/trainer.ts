@@ -16,6 +16,7 @@ import type { ForwardContext } from '../model/gptNeox';
 import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
 import { disposeParams, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
+import { CTL, gradControl, optimizerOnDevice } from './deviceOptimizer';
 import { epochBatches, positionAt, stepsFor, toBatch, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames } from './lora';
@@ -130,7 +131,11 @@ export class Trainer {
     const batches = this.epochPlan(epoch);
     let sum: Params | null = null;
     let lossSum = 0;
+    let lossOnDevice: tf.Scalar | null = null;
     let tokens = 0;
+    // Where the backend can (WebGPU), the loss, the norm and the AdamW step stay on the device and
+    // one small tensor is read at the end of the step: no GPU→CPU stall inside it.
+    const onDevice = optimizerOnDevice();
     try {
       for (let micro = 0; micro < microBatches; micro++) {
         const planned = batches[batch + micro];
@@ -138,20 +143,45 @@ export class Trainer {
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
         const microBatch = toBatch(this.data.train, planned.rows, planned.T, this.data.padId);
         const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true });
-        lossSum += (await loss.data())[0];
+        if (onDevice) {
+          const next = tf.tidy(() => tf.add(lossOnDevice ?? 0, tf.div(loss, microBatches)) as tf.Scalar);
+          lossOnDevice?.dispose();
+          lossOnDevice = next;
+        } else {
+          lossSum += (await loss.data())[0]; // GPU→CPU sync point on the stock path
+        }
         loss.dispose();
         sum = accumulate(sum, grads, 1 / microBatches);
       }
-      const loss = lossSum / microBatches;
-      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
-      const { grads, norm } = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
-      disposeParams(sum!);
-      sum = grads;
-      if (!Number.isFinite(norm)) throw new NonFiniteLossError(step, 'gradient norm');
       const lr = learningRate(step, this.totalSteps, this.config.optimizer.lr, this.config.schedule);
-      const next = this.optimizer.step(this.trainable, sum, lr);
-      disposeParams(this.trainable);
-      this.trainable = next;
+      let loss: number;
+      let norm: number;
+      if (onDevice) {
+        const ctl = gradControl(sum!, lossOnDevice!, this.config.optimizer.maxGradNorm);
+        const next = this.optimizer.stepOnDevice(this.trainable, sum!, lr, ctl);
+        const read = (await ctl.data()) as Float32Array; // the step's one read, once all of it is queued
+        ctl.dispose();
+        [loss, norm] = [read[CTL.loss], read[CTL.norm]];
+        if (read[CTL.finite] === 0) {
+          // The kernels changed nothing; the copies go, and the step is not counted.
+          disposeParams(next);
+          this.optimizer.discardLastStep();
+          throw new NonFiniteLossError(step, Number.isFinite(loss) ? 'gradient norm' : 'loss');
+        }
+        disposeParams(this.trainable);
+        this.trainable = next;
+      } else {
+        loss = lossSum / microBatches;
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
+        const clipped = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
+        disposeParams(sum!);
+        sum = clipped.grads;
+        norm = clipped.norm;
+        if (!Number.isFinite(norm)) throw new NonFiniteLossError(step, 'gradient norm');
+        const next = this.optimizer.step(this.trainable, sum, lr);
+        disposeParams(this.trainable);
+        this.trainable = next;
+      }
 
       this.state.step++;
       this.state.tokensSeen += tokens;
@@ -174,6 +204,7 @@ export class Trainer {
       return m;
     } finally {
       if (sum) disposeParams(sum);
+      lossOnDevice?.dispose();
     }
   }
 
