@@ -30,11 +30,29 @@ interface WebGPUBackendLike {
 
 const isolated = (): boolean => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 
-async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
+/** Software WebGPU adapters: CPU emulations that run the studio far slower than WASM does. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i;
+
+/**
+ * Why an adapter is a fallback or software one (a CPU emulation), or null for a real GPU. Such an
+ * adapter runs a training step tens of times slower than the WASM backend (SwiftShader's matmul:
+ * about 0.6 GFLOP/s here, WASM's 58), so 'auto' never picks it; asking for webgpu still can.
+ */
+export function softwareAdapter(adapter: { isFallbackAdapter?: boolean; info?: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } }): string | null {
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, (info as { device?: string }).device, info.description].filter(Boolean).join(' ');
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter) return `the only WebGPU adapter is a fallback one${name ? ` (${name})` : ''}`;
+  if (SOFTWARE_ADAPTER.test(name)) return `the only WebGPU adapter is a software emulation (${name})`;
+  return null;
+}
+
+async function tryWebGPU(env: BackendEnv, auto: boolean): Promise<BackendInfo | string> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return 'navigator.gpu is missing (browser without WebGPU, or WebGPU disabled)';
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) return 'the browser offers no WebGPU adapter (no supported GPU or driver)';
+  const software = softwareAdapter(adapter as unknown as Parameters<typeof softwareAdapter>[0]);
+  if (auto && software) return `${software}, slower than the CPU`;
   await import('@tensorflow/tfjs-backend-webgpu'); // registers 'webgpu'; loaded only where it can run
   if (!(await tf.setBackend('webgpu').catch(() => false))) return 'the WebGPU backend failed to start';
   await tf.ready();
@@ -47,7 +65,7 @@ async function tryWebGPU(env: BackendEnv): Promise<BackendInfo | string> {
   });
   return {
     name: 'webgpu',
-    reason: 'WebGPU adapter available',
+    reason: software ? `webgpu requested; ${software}: expect it to be slow` : 'WebGPU adapter available',
     adapter: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '' },
     limits: { maxBufferSize: backend.device.limits.maxBufferSize, maxStorageBufferBindingSize: backend.device.limits.maxStorageBufferBindingSize },
     wasmThreads: null,
@@ -114,13 +132,16 @@ async function startCpu(why: string): Promise<BackendInfo> {
   return { name: 'cpu', reason: `${why}; plain JavaScript CPU backend (slow)`, adapter: null, limits: null, wasmThreads: null, crossOriginIsolated: isolated() };
 }
 
-/** Start the requested backend; 'auto' tries webgpu → wasm → cpu and says why each was skipped. */
+/**
+ * Start the requested backend; 'auto' tries webgpu (a real GPU only: see softwareAdapter) → wasm
+ * → cpu and says why each was skipped.
+ */
 export async function initBackend(choice: BackendChoice, env: BackendEnv): Promise<BackendInfo> {
   const order: BackendName[] = choice === 'auto' ? ['webgpu', 'wasm', 'cpu'] : [choice];
   let why = choice === 'auto' ? '' : `${choice} requested`;
   for (const name of order) {
     if (name === 'cpu') return startCpu(why || 'cpu requested');
-    const r = name === 'webgpu' ? await tryWebGPU(env) : await tryWasm(env, why || 'wasm requested');
+    const r = name === 'webgpu' ? await tryWebGPU(env, choice === 'auto') : await tryWasm(env, why || 'wasm requested');
     if (typeof r !== 'string') return r;
     if (choice !== 'auto') throw new Error(`${name} backend unavailable: ${r}. Choose "auto" to fall back to another backend`);
     why = `${name} unavailable: ${r}`;

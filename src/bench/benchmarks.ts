@@ -10,6 +10,8 @@ import { lossAndGrads } from '../model/objective';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
 import type { BackendInfo } from '../protocol/protocol';
+import { setFusedKernels } from '../backend/webgpu/register';
+import { runDispatchBenchmarks } from './dispatchBenchmarks';
 import { runTrainBenchmarks } from './trainBenchmarks';
 
 export type BenchLine = Record<string, string | number | boolean | null>;
@@ -90,6 +92,14 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
   }
   disposeParams({ ...params, ...ctx.transposed });
 
-  // Whole training steps at the shape (8×128); SwiftShader keeps to its small shape.
-  await runTrainBenchmarks(backend, config, shape, software ? [B, T] : [8, 128], gflops, base, emit);
+  if (backend.name === 'webgpu') await runDispatchBenchmarks((line) => emit({ ...base, ...line }));
+
+  // Whole training steps at the shape (8×128); SwiftShader keeps to its small shape. On
+  // WebGPU the stock kernels run too, in the same run, for the comparison.
+  const kernelRuns = backend.name === 'webgpu' ? [true, false] : [null];
+  for (const fused of kernelRuns) {
+    if (fused !== null) setFusedKernels(fused);
+    await runTrainBenchmarks(backend, config, shape, software ? [B, T] : [8, 128], gflops, fused === null ? base : { ...base, kernels: fused ? 'fused' : 'stock' }, emit);
+  }
+  if (backend.name === 'webgpu') setFusedKernels(true);
 }

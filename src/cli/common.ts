@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend';
+import { installDawnGpu } from '../backend/dawnNode';
 import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
@@ -15,7 +16,13 @@ export class UsageError extends Error {}
 export async function startBackend(choice: string | undefined): Promise<void> {
   tf.env().set('PROD', true); // no debug checks, and no tfjs-node advertisement on stderr
   const name = (choice ?? 'wasm') as BackendChoice;
-  if (name !== 'wasm' && name !== 'cpu') throw new UsageError(`--backend must be wasm or cpu, got "${choice}"`);
+  if (name !== 'wasm' && name !== 'cpu' && name !== 'webgpu') throw new UsageError(`--backend must be wasm, webgpu or cpu, got "${choice}"`);
+  if (name === 'webgpu') {
+    // WebGPU in Node: Dawn (the "webgpu" package), on the machine's Vulkan driver or, without one, Mesa's software GL.
+    const dawn = await installDawnGpu();
+    if (typeof dawn === 'string') throw new Error(`--backend webgpu: ${dawn}`);
+    process.stderr.write(`webgpu: Dawn ${dawn.backend} adapter, ${dawn.description}\n`);
+  }
   const require = createRequire(import.meta.url);
   const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
   await initBackend(name, { wasmPaths: wasmDir });

@@ -1,5 +1,5 @@
 /**
- * Command line on the same engine as the studio (Node; WASM backend, or CPU).
+ * Command line on the same engine as the studio (Node; WASM backend, WebGPU through Dawn, or CPU).
  *
  *   npm run cli -- forward --model DIR --ids 1,2,3 --out FILE.json [--grads FILE.safetensors]
  *   npm run cli -- generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
@@ -28,7 +28,7 @@ const USAGE = `usage:
 ${TRAIN_USAGE}
 ${ARC_USAGE}
 ${EVAL_USAGE}
-options: --backend wasm|cpu (default wasm)`;
+options: --backend wasm|webgpu|cpu (default wasm; webgpu runs on Dawn for Node: a Vulkan driver, or Mesa's EGL/GLES in software)`;
 
 async function forward(v: Record<string, string | undefined>): Promise<void> {
   if (!v.ids) throw new UsageError('--ids is required, e.g. --ids 1,2,3');

@@ -93,12 +93,16 @@ function dropoutMask(shape: [number, number], p: number, seed: number, name: str
  * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
  */
 function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  return tf.add(project(ctx, x, name), ctx.params[`${name}.bias`]) as tf.Tensor2D; // (N, out)
+  return project(ctx, x, name, true);
 }
 
-/** The linear without its bias: x Wᵀ, plus the LoRA update when the params hold adapters. */
-function project(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const y = weightProduct(ctx, x, `${name}.weight`); // (N, out)
+/**
+ * x Wᵀ (+ b when `withBias`), plus the LoRA update when the params hold adapters; the bias is
+ * added before the update, the order every checkpoint and export fixture was made with.
+ */
+function project(ctx: ForwardContext, x: tf.Tensor2D, name: string, withBias = false): tf.Tensor2D {
+  const xw = weightProduct(ctx, x, `${name}.weight`); // (N, out)
+  const y = withBias ? (tf.add(xw, ctx.params[`${name}.bias`]) as tf.Tensor2D) : xw;
   const a = `${name}.lora_A.weight`;
   if (ctx.params[a] === undefined) return y;
   if (!ctx.lora) throw new Error(`${name} has a LoRA adapter but the forward context has no lora settings (scale, dropout, seed)`);

@@ -107,7 +107,7 @@ export function dispatch(backend: WebGPUBackendInternals, d: Dispatch): void {
     const size = Math.max(4, tf.util.sizeFromShape(t.shape) * 4);
     return { binding: i, resource: { buffer: data.resource as GPUBuffer, offset: 0, size } };
   });
-  const scalars = Object.values(d.uniforms ?? {}).map((v) => ('i32' in v ? { type: 'int32' as const, data: [v.i32] } : { type: 'float32' as const, data: [v.f32] }));
+  const scalars: { type: 'int32' | 'float32' | 'uint32'; data: number[] }[] = Object.values(d.uniforms ?? {}).map((v) => ('i32' in v ? { type: 'int32', data: [v.i32] } : { type: 'float32', data: [v.f32] }));
   while (scalars.length % 4 !== 0 || scalars.length === 0) scalars.push({ type: 'int32', data: [0] });
   scalars.push({ type: 'uint32', data: [d.threads] }, { type: 'uint32', data: [gridX] }, { type: 'uint32', data: [0] }, { type: 'uint32', data: [0] });
   const pipeline = pipelineFor(backend.device, d);

@@ -41,7 +41,7 @@ async function parity(fused: () => tf.Tensor[], stock: () => tf.Tensor[], fwdTol
 describe('fused WebGPU kernels against the CPU composite', () => {
   it('LayerNorm: forward, dx, dγ, dβ', async () => {
     const run = (ln: typeof layerNorm) => () => {
-      const x = seeded([37, 200], 1);
+      const x = seeded([37, 200], 1) as tf.Tensor2D;
       const g = tf.add(seeded([200], 2), 1);
       const b = seeded([200], 3);
       const dy = seeded([37, 200], 4);
@@ -54,7 +54,7 @@ describe('fused WebGPU kernels against the CPU composite', () => {
 
   it('bias + GELU: forward, dx, dbias', async () => {
     const run = (fused: boolean) => () => {
-      const x = tf.mul(seeded([29, 70], 5), 3);
+      const x = tf.mul(seeded([29, 70], 5), 3) as tf.Tensor2D;
       const bias = seeded([70], 6);
       const dy = seeded([29, 70], 7);
       const f = (x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused ? biasGeluFused(x as tf.Tensor2D, b) : gelu(tf.add(x, b) as tf.Tensor2D), dy));
