@@ -10,7 +10,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { registerWasmKernelFixes } from './wasmKernels';
 import { setFusedKernels } from './webgpu/register';
-import { registerWebGPUKernelFixes } from './webgpuKernels';
+import { registerWebGPUKernelFixes } from './webgpu/addN';
 
 export interface BackendEnv {
   /** Where the tfjs WASM binaries are: a directory prefix, or a file name → URL map (Vite asset URLs). */

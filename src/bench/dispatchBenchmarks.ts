@@ -5,7 +5,7 @@
  * width does not change the count, so it is small enough for a software adapter).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { countWebGPU, type CountedBackend, type WebGPUCounts } from '../backend/webgpuProfile';
+import { countWebGPU, type CountedBackend, type WebGPUCounts } from '../backend/webgpu/profile';
 import { setFusedKernels } from '../backend/webgpu/register';
 import { parseConfig } from '../model/config';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';

@@ -3,7 +3,7 @@
  * one dispatch where the stock ops take tens), and the stock tfjs composites everywhere else.
  * The kernels are declared here by name with their gradients, which are themselves fused kernels,
  * so the model never imports a backend: it asks tfjs whether a kernel exists for the backend in use.
- * The composite is the reference each fused kernel is tested against (webgpuKernels tests).
+ * The composite is the reference each fused kernel is tested against (backend/webgpu/kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 

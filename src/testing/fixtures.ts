@@ -55,9 +55,8 @@ export function relError(actual: ArrayLike<number>, ref: ArrayLike<number>): num
   return Number.isNaN(diff) ? Infinity : diff / (scale || 1);
 }
 
-/** Start a backend in Node tests the way the command line does. */
 /**
- * Starts a backend for a test file: 'cpu', 'wasm', or WebGPU through Dawn for Node with the
+ * Starts a backend for a test file the way the command line does: 'cpu', 'wasm', or WebGPU through Dawn for Node with the
  * fused kernels ('webgpu') or tfjs's stock kernels only ('webgpu-stock').
  */
 export async function startTestBackend(name: 'cpu' | 'wasm' | 'webgpu' | 'webgpu-stock'): Promise<void> {

@@ -145,12 +145,13 @@ export class AdamW {
     const { names, decays } = this.validate(params, grads, lr);
     const { weightDecay, beta1, beta2, eps } = this.opts;
     const t = this.t + 1;
+    const common = { beta1, beta2, eps, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
     const out: Params = {};
     names.forEach((n, i) => {
       // torch starts both moments at zero: β·0 adds exactly nothing, as step()'s first step.
       this.m[n] ??= tf.keep(tf.zeros([grads[n].size]));
       this.v[n] ??= tf.keep(tf.zeros([grads[n].size]));
-      const attrs = { decay: decays[i] && weightDecay > 0 ? 1 - lr * weightDecay : 1, beta1, beta2, eps, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+      const attrs = { ...common, decay: decays[i] && weightDecay > 0 ? 1 - lr * weightDecay : 1 };
       const inputs = { p: params[n], g: grads[n], m: this.m[n], v: this.v[n], ctl };
       out[n] = tf.engine().runKernel(OPTIMIZER_KERNELS.adamw, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countWebGPU, type CountedBackend } from '../backend/webgpuProfile';
+import { countWebGPU, type CountedBackend } from '../backend/webgpu/profile';
 import { setFusedKernels } from '../backend/webgpu/register';
 import { parseConfig } from '../model/config';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';

@@ -16,9 +16,8 @@
  * is applied before it is written.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { dispatch, output, type WebGPUBackendInternals } from './dispatch';
+import { dispatch, output, type KernelArgs, type WebGPUBackendInternals } from './dispatch';
 
-type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
 
 interface Shape {
   B: number;
@@ -66,7 +65,7 @@ const shapeOf = (attrs: Record<string, unknown>): Shape => ({
 const keyOf = (s: Shape) => `${s.heads}_${s.headSize}_${s.rotaryDims}`;
 
 /** [y (B·T, C), lse (B, nH, T)]. */
-export function attentionKernel({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+export function attentionKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const b = backend as WebGPUBackendInternals;
   const s = shapeOf(attrs!);
   const { qkv, cos, sin } = inputs;
@@ -109,7 +108,7 @@ fn main(gid: u32, lane: u32, group: u32) {
 }
 
 /** dqkv (B·T, 3C) from dy (B·T, C), the forward's y and lse. */
-export function attentionGradKernel({ inputs, backend, attrs }: Args): tf.TensorInfo {
+export function attentionGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WebGPUBackendInternals;
   const s = shapeOf(attrs!);
   const { qkv, cos, sin, y, lse, dy } = inputs;

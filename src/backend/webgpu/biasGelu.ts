@@ -4,9 +4,8 @@
  * that tfjs's own Erf kernels use (|error| < 1.5e-7), so fused and stock agree to rounding.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { dispatch, output, type WebGPUBackendInternals } from './dispatch';
+import { dispatch, output, type KernelArgs, type WebGPUBackendInternals } from './dispatch';
 
-type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown };
 
 const ERF = `
 fn erf(v: f32) -> f32 {
@@ -17,35 +16,15 @@ fn erf(v: f32) -> f32 {
   return s * (1.0 - poly * exp(-a * a));
 }`;
 
-export function biasGeluKernel({ inputs, backend }: Args): tf.TensorInfo {
-  const b = backend as WebGPUBackendInternals;
-  const { x, bias } = inputs;
-  const [N, F] = x.shape;
-  const y = output(b, [N, F]);
+/** One thread per element of x (N, F): writes `out` from z = x + bias[column] by `expr`. */
+function perElement(b: WebGPUBackendInternals, key: string, inputs: Record<string, tf.TensorInfo>, expr: string): tf.TensorInfo {
+  const [N, F] = inputs.x.shape;
+  const out = output(b, [N, F]);
+  const bindings: Record<string, { t: tf.TensorInfo; write?: boolean }> = { out: { t: out, write: true } };
+  for (const [name, t] of Object.entries(inputs)) bindings[name] = { t };
   dispatch(b, {
-    key: 'neox_bias_gelu',
-    bindings: { y: { t: y, write: true }, x: { t: x }, bias: { t: bias } },
-    uniforms: { F: { i32: F } },
-    threads: N * F,
-    workgroup: 256,
-    body: `${ERF}
-fn main(i: u32, lane: u32, group: u32) {
-  let z = x[i] + bias[i % u32(u.F)];
-  y[i] = 0.5 * z * (1.0 + erf(z * 0.70710678118654752));
-}`,
-  });
-  return y;
-}
-
-/** d/dz of GELU(z) at z = x + bias, times dy: 0.5·(1 + erf(z/√2)) + z·φ(z). */
-export function biasGeluGradKernel({ inputs, backend }: Args): tf.TensorInfo {
-  const b = backend as WebGPUBackendInternals;
-  const { dy, x, bias } = inputs;
-  const [N, F] = x.shape;
-  const dx = output(b, [N, F]);
-  dispatch(b, {
-    key: 'neox_bias_gelu_grad',
-    bindings: { dx: { t: dx, write: true }, dy: { t: dy }, x: { t: x }, bias: { t: bias } },
+    key,
+    bindings,
     uniforms: { F: { i32: F } },
     threads: N * F,
     workgroup: 256,
@@ -53,8 +32,17 @@ export function biasGeluGradKernel({ inputs, backend }: Args): tf.TensorInfo {
 fn main(i: u32, lane: u32, group: u32) {
   let z = x[i] + bias[i % u32(u.F)];
   let cdf = 0.5 * (1.0 + erf(z * 0.70710678118654752));
-  dx[i] = dy[i] * (cdf + z * 0.3989422804014327 * exp(-0.5 * z * z));
+  out[i] = ${expr};
 }`,
   });
-  return dx;
+  return out;
+}
+
+export function biasGeluKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  return perElement(backend as WebGPUBackendInternals, 'neox_bias_gelu', { x: inputs.x, bias: inputs.bias }, 'z * cdf');
+}
+
+/** d/dz of GELU(z) at z = x + bias, times dy: 0.5·(1 + erf(z/√2)) + z·φ(z). */
+export function biasGeluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  return perElement(backend as WebGPUBackendInternals, 'neox_bias_gelu_grad', { x: inputs.x, bias: inputs.bias, dy: inputs.dy }, 'dy[i] * (cdf + z * 0.3989422804014327 * exp(-0.5 * z * z))');
 }

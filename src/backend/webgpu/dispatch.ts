@@ -27,6 +27,13 @@ export interface WebGPUBackendInternals {
   submitQueue(): void;
 }
 
+/** What tfjs hands a kernel function: its inputs by name, the backend, the attributes. */
+export interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}
+
 /** One storage binding: a tensor, read-only or written (written tensors are outputs, or state updated in place). */
 export interface Binding {
   t: tf.TensorInfo;

@@ -8,20 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { biasGeluFused, causalAttentionFused, layerNormFused } from '../../model/fused';
 import { gelu, layerNorm, ropeFor } from '../../model/gptNeox';
 import { parseConfig } from '../../model/config';
+import { relError } from '../../testing/fixtures';
 import { on, startWebGPU } from '../../testing/webgpu';
 import { setFusedKernels } from './register';
-
-/** Largest |a − b| relative to the largest |b| (so a near-zero entry does not dominate). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 1e-12;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
@@ -35,7 +24,7 @@ async function parity(fused: () => tf.Tensor[], stock: () => tf.Tensor[], fwdTol
   setFusedKernels(false);
   const want = await on('cpu', stock);
   setFusedKernels(true);
-  got.forEach((g, i) => expect(relErr(g, want[i]), `output ${i}`).toBeLessThan(i === 0 ? fwdTol : gradTol));
+  got.forEach((g, i) => expect(relError(g, want[i]), `output ${i}`).toBeLessThan(i === 0 ? fwdTol : gradTol));
 }
 
 describe('fused WebGPU kernels against the CPU composite', () => {

@@ -10,9 +10,8 @@
  * to keep a GPU busy; a reduction layout can come back once a real GPU run can test it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { dispatch, output, type WebGPUBackendInternals } from './dispatch';
+import { dispatch, output, type KernelArgs, type WebGPUBackendInternals } from './dispatch';
 
-type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
 
 /**
  * WGSL: the row's mean and 1/√(var + eps), in one pass over the row shifted by its first
@@ -29,7 +28,7 @@ fn rowStats(row: u32) -> vec2<f32> {
   return vec2<f32>(k + sums.x, 1.0 / sqrt(variance + u.eps));
 }`;
 
-export function layerNormKernel({ inputs, backend, attrs }: Args): tf.TensorInfo {
+export function layerNormKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WebGPUBackendInternals;
   const { x, gamma, beta } = inputs;
   const [N, C] = x.shape;
@@ -52,7 +51,7 @@ fn main(row: u32, lane: u32, group: u32) {
 }
 
 /** [dx, dgamma, dbeta] for dy (N, C). */
-export function layerNormGradKernel({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+export function layerNormGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const b = backend as WebGPUBackendInternals;
   const { dy, x, gamma } = inputs;
   const [N, C] = x.shape;

@@ -6,9 +6,8 @@
  * to decide the clipping (a stall), and runs about 14 element-wise dispatches per parameter.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { dispatch, IS_FINITE, output, WG_SUM, type WebGPUBackendInternals } from './dispatch';
+import { dispatch, IS_FINITE, output, WG_SUM, type KernelArgs, type WebGPUBackendInternals } from './dispatch';
 
-type Args = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> };
 
 const SUM_WG = 256;
 
@@ -17,7 +16,7 @@ const SUM_WG = 256;
  * loss () and g0…g(n−1); attrs.maxNorm (0 = no clipping), as clip_grad_norm_: factor
  * maxNorm / (norm + 1e-6) where that is below 1, else 1.
  */
-export function gradNormKernel({ inputs, backend, attrs }: Args): tf.TensorInfo {
+export function gradNormKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WebGPUBackendInternals;
   const grads = Object.keys(inputs)
     .filter((k) => k !== 'loss')
@@ -84,7 +83,7 @@ fn main(gid: u32, lane: u32, group: u32) {
  * the new parameter is returned. Where ctl says not finite, nothing changes (the new parameter
  * is a copy of the old). The formula is torch.optim.AdamW's, as in train/adamw.ts.
  */
-export function adamwKernel({ inputs, backend, attrs }: Args): tf.TensorInfo {
+export function adamwKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WebGPUBackendInternals;
   const { p, g, m, v, ctl } = inputs;
   const out = output(b, p.shape);

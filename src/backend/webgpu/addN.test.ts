@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { chunkedAddN } from './webgpuKernels';
+import { chunkedAddN } from './addN';
 
 /** A stand-in backend: tensors are numbers in a map; AddN over more than `limit − 1` inputs fails like the real shader. */
 function fakeBackend(limit: number) {

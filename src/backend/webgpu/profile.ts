@@ -8,6 +8,8 @@
  * the backend's two read paths, once; the counters only move inside a countWebGPU call.
  */
 
+import type { WebGPUBackendInternals } from './dispatch';
+
 export interface WebGPUCounts {
   /** dispatchWorkgroups calls: kernel launches, including the several some tfjs kernels issue. */
   dispatches: number;
@@ -57,15 +59,10 @@ function instrument(backend: CountedBackend): void {
   });
 }
 
-/** The parts of tfjs's WebGPU backend this needs. */
-export interface CountedBackend {
-  device: GPUDevice;
-  commandEncoder: GPUCommandEncoder | null;
-  tensorMap: { get(dataId: object): { values?: unknown } | undefined };
+/** The parts of tfjs's WebGPU backend this needs: dispatch.ts's, and the two read paths. */
+export interface CountedBackend extends Pick<WebGPUBackendInternals, 'device' | 'commandEncoder' | 'tensorMap' | 'endComputePassEncoder' | 'submitQueue'> {
   getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer>;
   readSync(dataId: object): unknown;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
 }
 
 /** Ends tfjs's open compute pass and submits it, so later dispatches go to an encoder made after instrument(). */
