@@ -198,7 +198,7 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const hs = headSize(config);
   const p = `${layerPrefix(layer)}attention.`;
   const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
-  if (!cache && rope.rd > 0 && fusedKernelsOn()) {
+  if (!cache && rope.rd > 0 && rope.rd % 2 === 0 && fusedKernelsOn()) {
     // Split, rotary, scores, mask, softmax, ·V and merge in one kernel (no KV cache: training, scoring).
     const merged = causalAttentionFused(qkv, rope.cos, rope.sin, { B, T, heads: nH, headSize: hs, rotaryDims: rope.rd }); // (B·T, C)
     return linear(ctx, merged, `${p}dense`);

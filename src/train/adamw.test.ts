@@ -8,6 +8,7 @@ import { paramSpecs, type Params } from '../model/params';
 import { readSafetensors } from '../model/safetensors';
 import { FIXTURES_DIR, loadFixture, relError, startTestBackend } from '../testing/fixtures';
 import { AdamW, decayFromSpecs, type AdamWOptions } from './adamw';
+import { CTL, gradControl } from './deviceOptimizer';
 import { clipByGlobalNorm } from './gradients';
 import { learningRate } from './schedule';
 import type { OptimizerConfig, ScheduleConfig } from './types';
@@ -54,7 +55,39 @@ async function trainStep(model: LoadedModel, opt: AdamW, batch: TokenBatch, step
   return { loss, norm, lr };
 }
 
+/** trainStep with the WebGPU path's device optimizer: clipping and AdamW on the GPU, one read at the end. */
+async function deviceStep(model: LoadedModel, opt: AdamW, batch: TokenBatch, step: number): Promise<{ loss: number; norm: number }> {
+  const r = lossAndGrads(model, Object.keys(model.params), batch);
+  const ctl = gradControl(r.grads, r.loss, golden.optimizer.maxGradNorm);
+  const lr = learningRate(step, golden.schedule.totalSteps, golden.optimizer.lr, golden.schedule);
+  swapIn(model.params, opt.stepOnDevice(model.params, r.grads, lr, ctl));
+  const read = (await ctl.data()) as Float32Array;
+  tf.dispose([r.loss, ctl, ...Object.values(r.grads)]);
+  return { loss: read[CTL.loss], norm: read[CTL.norm] };
+}
+
 const paramData = (p: Params): Record<string, Float32Array> => Object.fromEntries(Object.entries(p).map(([n, t]) => [n, t.dataSync() as Float32Array]));
+
+describe('AdamW on the device (WebGPU fused kernels, Dawn for Node)', () => {
+  beforeAll(() => startTestBackend('webgpu'));
+
+  it('3 steps of clip and AdamW with nothing read back mid-step match torch.optim.AdamW in float64', async () => {
+    const { model, batch } = fixtureModel();
+    const opt = new AdamW(decayFromSpecs(model.config), golden.optimizer);
+    for (let s = 0; s < golden.steps; s++) {
+      const { loss, norm } = await deviceStep(model, opt, batch, s);
+      expect(Math.abs(loss - golden.losses[s]) / golden.losses[s], `loss at step ${s}`).toBeLessThan(1e-4);
+      expect(Math.abs(norm - golden.grad_norms[s]) / golden.grad_norms[s], `grad norm at step ${s}`).toBeLessThan(1e-3);
+    }
+    expect(opt.steps).toBe(3);
+    for (const n of Object.keys(model.params)) {
+      const err = relError((await model.params[n].data()) as Float32Array, goldenParams.get(n)!.data);
+      expect(err, `${n}: ${err}`).toBeLessThan(1e-4);
+    }
+    opt.dispose();
+    tf.dispose(Object.values(model.params));
+  });
+});
 
 describe.each(['cpu', 'wasm'] as const)('AdamW on the %s backend', (backend) => {
   beforeAll(() => startTestBackend(backend));
