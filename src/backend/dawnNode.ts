@@ -8,6 +8,7 @@
  * EGL needs EGL_PLATFORM=surfaceless with no display). TF.js's kernels run there: the tests use it.
  * Node only: never imported by the app's bundle.
  */
+import { createRequire } from 'node:module';
 
 export interface DawnGpu {
   /** Which Dawn backend gave the adapter: the platform's own (Vulkan on Linux, Metal, D3D12), or OpenGL ES (software here, compatibility mode). */
@@ -53,7 +54,9 @@ export function installDawnGpu(want: DawnGpu['backend'] | 'any' = 'any'): Promis
     if (hasGpu()) return 'navigator.gpu already exists: Dawn is not needed here';
     let dawn: DawnModule;
     try {
-      dawn = (await import('webgpu')) as unknown as DawnModule;
+      // NEOX_DAWN_NODE: a dawn.node file on its own (the GPU check carries one instead of node_modules).
+      const file = process.env.NEOX_DAWN_NODE;
+      dawn = (file ? createRequire(import.meta.url)(file) : await import('webgpu')) as DawnModule;
     } catch (e) {
       return `Dawn for Node (the "webgpu" package) did not load: ${(e as Error).message.split('\n')[0]}`;
     }
@@ -65,7 +68,7 @@ export function installDawnGpu(want: DawnGpu['backend'] | 'any' = 'any'): Promis
     const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as Record<string, unknown>;
     Object.defineProperty(nav, 'gpu', { value: got.gpu, configurable: true });
     const info = got.adapter.info ?? ({} as GPUAdapterInfo);
-    const description = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || got.backend;
+    const description = [info.vendor, info.architecture, (info as { device?: string }).device, info.description].filter(Boolean).join(' ') || got.backend;
     return { backend: got.backend, description };
   })();
   return installed;
