@@ -58,7 +58,8 @@ export function installDawnGpu(want: DawnGpu['backend'] | 'any' = 'any'): Promis
       const file = process.env.NEOX_DAWN_NODE;
       dawn = (file ? createRequire(import.meta.url)(file) : await import('webgpu')) as DawnModule;
     } catch (e) {
-      return `Dawn for Node (the "webgpu" package) did not load: ${(e as Error).message.split('\n')[0]}`;
+      const what = process.env.NEOX_DAWN_NODE ? `NEOX_DAWN_NODE=${process.env.NEOX_DAWN_NODE}` : 'Dawn for Node (the "webgpu" package)';
+      return `${what} did not load: ${(e as Error).message.split('\n')[0]}`;
     }
     const got = await firstAdapter(dawn, want);
     if (!got) {

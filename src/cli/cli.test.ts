@@ -75,6 +75,8 @@ beforeAll(() => {
     const ids = loadFixture(name).golden.ids[0].join(',');
     start(`forward:${name}`, 'forward', '--model', `fixtures/${name}`, '--ids', ids, '--out', path.join(tmp, `${name}.json`), '--grads', path.join(tmp, `${name}.grads.safetensors`));
   }
+  const webgpuIds = loadFixture(FORWARD_CASES[0]).golden.ids[0].join(',');
+  start('forward:webgpu', 'forward', '--backend', 'webgpu', '--model', `fixtures/${FORWARD_CASES[0]}`, '--ids', webgpuIds, '--out', path.join(tmp, 'webgpu.json'), '--grads', path.join(tmp, 'webgpu.grads.safetensors'));
   for (const i of [1, 2]) start(`generate:${i}`, 'generate', '--model', path.join(tmp, 'tiny'), '--prompt', PROMPT, '--max-new-tokens', String(MAX_NEW));
   start('unknown', 'frobnicate', '--model', 'fixtures/parallel-rot025-f32');
   start('no-model', 'forward', '--ids', '1,2,3', '--out', path.join(tmp, 'x.json'));
@@ -90,6 +92,24 @@ afterAll(async () => {
 });
 
 const TIMEOUT = 120_000;
+
+describe('cli forward --backend webgpu (Dawn for Node, the fused kernels)', () => {
+  it(
+    'says which adapter it got, and gives the CPU run\'s logits, loss and gradients',
+    async () => {
+      const [gpu, cpu] = await Promise.all([runs['forward:webgpu'], runs[`forward:${FORWARD_CASES[0]}`]]);
+      expect(gpu.code, describeRun(gpu)).toBe(0);
+      expect(gpu.stderr).toMatch(/^webgpu: Dawn (native|opengles) adapter, \S/m);
+      expect(cpu.code, describeRun(cpu)).toBe(0);
+      const [a, b] = ['webgpu', FORWARD_CASES[0]].map((n) => JSON.parse(readFileSync(path.join(tmp, `${n}.json`), 'utf8')) as { logits: number[][]; loss: number });
+      expect(relError(a.logits.flat(), b.logits.flat())).toBeLessThan(1e-4);
+      expect(Math.abs(a.loss - b.loss) / b.loss).toBeLessThan(1e-4);
+      const [ga, gb] = ['webgpu', FORWARD_CASES[0]].map((n) => readSafetensors(readFileSync(path.join(tmp, `${n}.grads.safetensors`))).tensors);
+      for (const [name, t] of gb) expect(relError(ga.get(name)!.data, t.data), name).toBeLessThan(1e-3);
+    },
+    TIMEOUT,
+  );
+});
 
 describe.each(FORWARD_CASES)('cli forward on %s', (name) => {
   let f: Fixture;
