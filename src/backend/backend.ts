@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '#tf-gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
+import { matmulGflops } from './matmulSpeed';
 import { registerWasmKernelFixes } from './wasmKernels';
 import { setFusedKernels } from './webgpu/register';
 import { registerWebGPUKernelFixes } from './webgpu/addN';
@@ -19,6 +20,11 @@ export interface BackendEnv {
   wasmThreads?: number;
   /** WebGPU only: use the fused kernels (default true); false runs tfjs's stock kernels, for comparison. */
   fusedKernels?: boolean;
+  /**
+   * How 'auto' measures a backend when a real GPU and WASM are both there (GFLOP/s of the backend in
+   * use); default a 512³ matmul (see probeSpeed). Tests pass their own.
+   */
+  probe?: () => Promise<number>;
   /** Called once if the WebGPU device is lost (driver reset, GPU process crash, tab in background too long). */
   onDeviceLost?: (message: string) => void;
 }
@@ -132,9 +138,35 @@ async function startCpu(why: string): Promise<BackendInfo> {
   return { name: 'cpu', reason: `${why}; plain JavaScript CPU backend (slow)`, adapter: null, limits: null, wasmThreads: null, crossOriginIsolated: isolated() };
 }
 
+/** The start-up probe: a 512³ matmul, best of 3 (about a tenth of a second on either backend of a laptop). */
+const probeSpeed = (): Promise<number> => matmulGflops(512, 3);
+
+const gflops = (x: number): string => (x >= 10 ? x.toFixed(0) : x.toPrecision(2));
+
 /**
- * Start the requested backend; 'auto' tries webgpu (a real GPU only: see softwareAdapter) → wasm
- * → cpu and says why each was skipped.
+ * 'auto' with a real GPU: the same matmul on WebGPU and on WASM, and the faster one runs (a weak
+ * integrated GPU can lose to a many-core CPU). The reason says both figures. Starts WASM too; if
+ * WASM cannot start, WebGPU stays.
+ */
+export async function chooseByProbe(gpu: BackendInfo, env: BackendEnv): Promise<BackendInfo> {
+  const probe = env.probe ?? probeSpeed;
+  const onGpu = await probe();
+  const wasm = await tryWasm(env, 'faster than WebGPU in the start-up probe');
+  if (typeof wasm === 'string') {
+    await tf.setBackend('webgpu');
+    return { ...gpu, reason: `WebGPU adapter available (WASM did not start: ${wasm})` };
+  }
+  const onWasm = await probe();
+  if (onGpu >= onWasm) {
+    await tf.setBackend('webgpu');
+    return { ...gpu, reason: `WebGPU: ${gflops(onGpu)} GFLOP/s against WASM's ${gflops(onWasm)} in the start-up probe` };
+  }
+  return { ...wasm, reason: `${wasm.reason}: ${gflops(onWasm)} against ${gflops(onGpu)} GFLOP/s (choose webgpu to use the GPU anyway)` };
+}
+
+/**
+ * Start the requested backend; 'auto' tries webgpu (a real GPU only: see softwareAdapter; then
+ * the faster of it and WASM: see chooseByProbe) → wasm → cpu, and says why each was skipped.
  */
 export async function initBackend(choice: BackendChoice, env: BackendEnv): Promise<BackendInfo> {
   const order: BackendName[] = choice === 'auto' ? ['webgpu', 'wasm', 'cpu'] : [choice];
@@ -142,7 +174,7 @@ export async function initBackend(choice: BackendChoice, env: BackendEnv): Promi
   for (const name of order) {
     if (name === 'cpu') return startCpu(why || 'cpu requested');
     const r = name === 'webgpu' ? await tryWebGPU(env, choice === 'auto') : await tryWasm(env, why || 'wasm requested');
-    if (typeof r !== 'string') return r;
+    if (typeof r !== 'string') return choice === 'auto' && name === 'webgpu' ? chooseByProbe(r, env) : r;
     if (choice !== 'auto') throw new Error(`${name} backend unavailable: ${r}. Choose "auto" to fall back to another backend`);
     why = `${name} unavailable: ${r}`;
   }

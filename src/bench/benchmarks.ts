@@ -10,6 +10,7 @@ import { lossAndGrads } from '../model/objective';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
 import type { BackendInfo } from '../protocol/protocol';
+import { matmulGflops } from '../backend/matmulSpeed';
 import { setFusedKernels } from '../backend/webgpu/register';
 import { runDispatchBenchmarks } from './dispatchBenchmarks';
 import { runTrainBenchmarks } from './trainBenchmarks';
@@ -32,25 +33,10 @@ async function timeIt(reps: number, f: () => Promise<void>): Promise<number> {
 
 /**
  * Plain (untransposed, the fast path) float32 matMul n×n×n: the backend's own roofline. The best
- * of at least 20 timed calls and 2 s, after 2 warm-ups: WASM's thread pool takes a few calls to
- * reach speed, and on a shared machine a neighbour's burst can slow several calls in a row (a
- * best of 5 once came out at half the usual figure); the best run is the one least disturbed.
+ * of at least 20 timed calls and 2 s (see matmulGflops): WASM's thread pool takes a few calls to
+ * reach speed, and a best of 5 once came out at half the usual figure on this shared machine.
  */
-export async function matmulRoofline(n: number): Promise<number> {
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
-  let best = Infinity;
-  const start = performance.now();
-  for (let i = 0; i < 2 + 20 || (performance.now() - start < 2000 && i < 500); i++) {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    await c.data(); // includes the read-back, as every real step does
-    c.dispose();
-    if (i >= 2) best = Math.min(best, performance.now() - t0);
-  }
-  tf.dispose([a, b]);
-  return (2 * n ** 3) / (best / 1000) / 1e9;
-}
+export const matmulRoofline = (n: number): Promise<number> => matmulGflops(n, 20, 2000);
 
 export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine) => void): Promise<void> {
   const software = backend.name === 'webgpu' && /swiftshader|cpu/i.test(`${backend.adapter?.description} ${backend.adapter?.architecture} ${backend.adapter?.vendor}`);
