@@ -14,6 +14,7 @@ export const KERNELS = {
   biasGeluGrad: 'NeoXBiasGeluGrad',
   attention: 'NeoXCausalAttention',
   attentionGrad: 'NeoXCausalAttentionGrad',
+  columnSum: 'NeoXColumnSum',
 } as const;
 
 /** Whether the backend in use has the fused kernels (registered only while they are turned on). */
@@ -47,13 +48,22 @@ export function layerNormFused(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor
   return f(x, gamma, beta) as tf.Tensor2D;
 }
 
+/** y + bias for y (N, F): tfjs's add forward, and the bias's gradient as one column sum. */
+export function biasAddFused(y: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
+  const f = fusedOp(
+    ([y, bias]) => ({ value: tf.add(y, bias), save: [] }),
+    (dy) => [dy, run<tf.Tensor>(KERNELS.columnSum, { x: dy })], // (N, F), (F,)
+  );
+  return f(y, bias) as tf.Tensor2D;
+}
+
 /** Exact-erf GELU of x + bias, x (N, F), bias (F). */
 export function biasGeluFused(x: tf.Tensor2D, bias: tf.Tensor): tf.Tensor2D {
   const f = fusedOp(
     ([x, bias]) => ({ value: run(KERNELS.biasGelu, { x, bias }), save: [x, bias] }),
     (dy, [x, bias]) => {
       const dpre = run<tf.Tensor>(KERNELS.biasGeluGrad, { dy, x, bias }); // (N, F)
-      return [dpre, tf.sum(dpre, 0)];
+      return [dpre, run<tf.Tensor>(KERNELS.columnSum, { x: dpre })]; // (F,)
     },
   );
   return f(x, bias) as tf.Tensor2D;

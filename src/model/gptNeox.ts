@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
-import { biasGeluFused, causalAttentionFused, fusedKernelsOn, layerNormFused } from './fused';
+import { biasAddFused, biasGeluFused, causalAttentionFused, fusedKernelsOn, layerNormFused } from './fused';
 import { matMulWT, matMulWTFrozen } from './matmul';
 import { layerPrefix, type Params } from './params';
 import { mulberry32 } from './random';
@@ -102,7 +102,8 @@ function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D 
  */
 function project(ctx: ForwardContext, x: tf.Tensor2D, name: string, withBias = false): tf.Tensor2D {
   const xw = weightProduct(ctx, x, `${name}.weight`); // (N, out)
-  const y = withBias ? (tf.add(xw, ctx.params[`${name}.bias`]) as tf.Tensor2D) : xw;
+  const bias = ctx.params[`${name}.bias`];
+  const y = !withBias ? xw : fusedKernelsOn() ? biasAddFused(xw, bias) : (tf.add(xw, bias) as tf.Tensor2D);
   const a = `${name}.lora_A.weight`;
   if (ctx.params[a] === undefined) return y;
   if (!ctx.lora) throw new Error(`${name} has a LoRA adapter but the forward context has no lora settings (scale, dropout, seed)`);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { biasGeluFused, causalAttentionFused, layerNormFused } from '../../model/fused';
+import { biasAddFused, biasGeluFused, causalAttentionFused, layerNormFused } from '../../model/fused';
 import { gelu, layerNorm, ropeFor } from '../../model/gptNeox';
 import { parseConfig } from '../../model/config';
 import { relError } from '../../testing/fixtures';
@@ -49,6 +49,18 @@ describe('fused WebGPU kernels against the CPU composite', () => {
       const f = (x: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused ? biasGeluFused(x as tf.Tensor2D, b) : gelu(tf.add(x, b) as tf.Tensor2D), dy));
       const { grads } = tf.valueAndGrads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, bias]);
       return [fused ? biasGeluFused(x, bias) : gelu(tf.add(x, bias) as tf.Tensor2D), ...grads];
+    };
+    await parity(run(true), run(false));
+  });
+
+  it('bias add: forward, dy and dbias (the column sum)', async () => {
+    const run = (fused: boolean) => () => {
+      const y = seeded([33, 70], 10) as tf.Tensor2D;
+      const bias = seeded([70], 11);
+      const dy = seeded([33, 70], 12);
+      const add = (y: tf.Tensor, b: tf.Tensor) => (fused ? biasAddFused(y as tf.Tensor2D, b) : tf.add(y, b));
+      const { grads } = tf.valueAndGrads((y: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(add(y, b), dy)))([y, bias]);
+      return [add(y, bias), ...grads];
     };
     await parity(run(true), run(false));
   });

@@ -8,6 +8,7 @@ import { KERNELS } from '../../model/fused';
 import { OPTIMIZER_KERNELS } from '../../train/deviceOptimizer';
 import { attentionGradKernel, attentionKernel } from './attention';
 import { biasGeluGradKernel, biasGeluKernel } from './biasGelu';
+import { columnSumKernel } from './columnSum';
 import { layerNormGradKernel, layerNormKernel } from './layerNorm';
 import { adamwKernel, gradNormKernel } from './optimizer';
 
@@ -18,6 +19,7 @@ const table: [string, tf.KernelFunc][] = [
   [KERNELS.biasGeluGrad, biasGeluGradKernel as unknown as tf.KernelFunc],
   [KERNELS.attention, attentionKernel as unknown as tf.KernelFunc],
   [KERNELS.attentionGrad, attentionGradKernel as unknown as tf.KernelFunc],
+  [KERNELS.columnSum, columnSumKernel as unknown as tf.KernelFunc],
   [OPTIMIZER_KERNELS.gradNorm, gradNormKernel as unknown as tf.KernelFunc],
   [OPTIMIZER_KERNELS.adamw, adamwKernel as unknown as tf.KernelFunc],
 ];
