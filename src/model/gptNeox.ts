@@ -44,9 +44,13 @@ export interface LoraContext {
   seed: number;
 }
 
-/** Wᵀ of every linear weight and of embed_out, for inference with frozen weights (doubles their memory). */
+/**
+ * Wᵀ of every linear weight and of embed_out, for inference with frozen weights (doubles their
+ * memory). None with the fused WebGPU kernels: their products read W transposed in the shader.
+ */
 export function transposedWeights(params: Params): Params {
   const out: Params = {};
+  if (fusedKernelsOn()) return out;
   for (const [name, t] of Object.entries(params)) {
     if (t.rank === 2 && name !== 'gpt_neox.embed_in.weight') out[name] = tf.transpose(t);
   }

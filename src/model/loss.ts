@@ -6,6 +6,7 @@
  * turns them into gradients straight away. No one-hot: the target entries are scattered.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedKernelsOn } from './fused';
 
 /** Which rows of the (B·T, C) hidden states predict which token, and with what weight. */
 export interface LossTargets {
@@ -76,7 +77,10 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [h2, w2, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     // Untransposed matMuls only (see matmul.ts): Wᵀ is made once and kept for the backward pass.
-    const wT = opts.transposedWeight ?? tf.transpose(w2); // (C, V)
+    // With the fused WebGPU kernels the shader reads W transposed instead: no (C, V) copy at all.
+    const fused = fusedKernelsOn() && !opts.transposedWeight;
+    const wT = fused ? w2 : (opts.transposedWeight ?? tf.transpose(w2)); // (C, V), or W (V, C) read transposed
+    const logitsOf = (hc: tf.Tensor2D, wT: tf.Tensor2D) => tf.matMul(hc, wT, false, fused); // (n, V)
     save([h2, w2, wT]); // tf.grads frees unsaved intermediates before the backward pass
     let total: tf.Scalar = tf.scalar(0);
     for (const c of chunks) {
@@ -84,7 +88,7 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
       const next = tf.tidy(() => {
         const { rows, targets, weights } = slice(c);
         const hc = tf.gather(h2, rows); // (n, C)
-        const lse = tf.logSumExp(tf.matMul(hc, wT), 1); // (n,)
+        const lse = tf.logSumExp(logitsOf(hc, wT), 1); // (n,)
         const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, targets)), 1); // (n,) = logits[i, target_i]
         return tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), weights))) as tf.Scalar;
       });
@@ -97,7 +101,7 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
         const [h2, w2, wT] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const [N, C] = h2.shape;
         const dhRows: tf.Tensor[] = [];
-        let dWT: tf.Tensor | null = null; // accumulated as (C, V): hcᵀ·g needs no transposed matMul
+        let dWT: tf.Tensor | null = null; // accumulated as (C, V): hcᵀ·g needs no transposed matMul; (V, C) = gᵀ·hc when fused
         for (const c of chunks) {
           // One chunk's (n, V) probabilities and gradients at a time: the tape would otherwise keep
           // every chunk's until the whole backward pass ends (≈1.8 GB for Pythia-70m at 8×128).
@@ -106,11 +110,11 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
             const hc = tf.gather(h2, rows); // (n, C)
             const scale = tf.mul(weights, dy); // (n,)
             // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
-            const probs = tf.softmax(tf.matMul(hc, wT)); // (n, V)
+            const probs = tf.softmax(logitsOf(hc, wT)); // (n, V)
             const idx = tf.stack([tf.range(0, n, 1, 'int32'), targets], 1) as tf.Tensor2D; // (n, 2)
             const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [n, w2.shape[0]])); // (n, V)
             const dhc = tf.matMul(g, w2); // (n, V) @ (V, C) → (n, C)
-            const sum = weightGrad ? tf.matMul(tf.transpose(hc), g) : null; // (C, n) @ (n, V) → (C, V)
+            const sum = !weightGrad ? null : fused ? tf.matMul(g, hc, true, false) : tf.matMul(tf.transpose(hc), g); // (V, C) read transposed, or (C, n) @ (n, V) → (C, V)
             return sum ? [dhc, dWT ? tf.add(dWT, sum) : sum] : [dhc];
           });
           dhRows.push(dhRow);
@@ -119,7 +123,7 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
             dWT = part;
           }
         }
-        const dW = dWT ? tf.transpose(dWT) : tf.zerosLike(w2); // (V, C)
+        const dW = dWT ? (fused ? dWT : tf.transpose(dWT)) : tf.zerosLike(w2); // (V, C)
         // Rows are distinct, so one scatter places every chunk's rows; unused rows get 0.
         const dh = tf.scatterND(tf.expandDims(tf.tensor1d(t.rows, 'int32'), 1), dhRows.length === 1 ? dhRows[0] : tf.concat(dhRows, 0), [N, C]);
         return [dh, dW];
