@@ -178,6 +178,13 @@ function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rd: num
   return rd === hs ? out : tf.concat([out, tf.slice(x, [0, 0, 0, rd], [-1, -1, -1, hs - rd])], 3);
 }
 
+/**
+ * The largest head size the fused attention kernel takes: each thread keeps up to four rows of it
+ * in registers (4 KB at 256), and a shader that does not fit fails at pipeline creation, which
+ * WebGPU reports only as an uncaptured error. Pythia, GPT-2 and SmolLM2 use 64, Qwen 64 or 128.
+ */
+const MAX_FUSED_HEAD_SIZE = 256;
+
 /** Additive causal mask for T queries at positions past..past+T-1 over S = past + T keys: (T, S). */
 function causalBias(T: number, S: number): tf.Tensor2D {
   const past = S - T;
@@ -203,7 +210,7 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const hs = headSize(config);
   const p = `${layerPrefix(layer)}attention.`;
   const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
-  if (!cache && rope.rd > 0 && rope.rd % 2 === 0 && fusedKernelsOn()) {
+  if (!cache && rope.rd > 0 && rope.rd % 2 === 0 && hs <= MAX_FUSED_HEAD_SIZE && fusedKernelsOn()) {
     // Split, rotary, scores, mask, softmax, ·V and merge in one kernel (no KV cache: training, scoring).
     const merged = causalAttentionFused(qkv, rope.cos, rope.sin, { B, T, heads: nH, headSize: hs, rotaryDims: rope.rd }); // (B·T, C)
     return linear(ctx, merged, `${p}dense`);
