@@ -179,8 +179,8 @@ function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rd: num
 }
 
 /**
- * The largest head size the fused attention kernel takes: each thread keeps up to four rows of it
- * in registers (4 KB at 256), and a shader that does not fit fails at pipeline creation, which
+ * The largest head size the fused attention kernel takes: a backward thread keeps five rows of it
+ * in registers (5 KB at 256), and a shader that does not fit fails at pipeline creation, which
  * WebGPU reports only as an uncaptured error. Pythia, GPT-2 and SmolLM2 use 64, Qwen 64 or 128.
  */
 const MAX_FUSED_HEAD_SIZE = 256;
