@@ -41,6 +41,8 @@ export async function runTrainBenchmarks(
   matmulGflops: number,
   base: Record<string, unknown>,
   emit: (line: BenchLine) => void,
+  /** Only the plain full fine-tune (no checkpointing): a comparison run where every step costs minutes. */
+  fullOnly = false,
 ): Promise<void> {
   const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
   const data = { train: syntheticRows(4 * B, T, 50277), test: [], maxLength: T, padId: 0 };
@@ -55,7 +57,7 @@ export async function runTrainBenchmarks(
     ['full', { ...common, activationCheckpointing: true }],
     ['full', common],
   ];
-  for (const [method, c] of runs) {
+  for (const [method, c] of fullOnly ? runs.filter(([m, c]) => m === 'full' && !c.activationCheckpointing) : runs) {
     const estimate = estimateMemory(config, c, T, { name: backend.name, limits: backend.limits });
     const checkpoint = c.activationCheckpointing === true;
     const line = { ...base, shape, batch: `${B}x${T}`, method, lora: method === 'lora' ? 'r8 on all four block linears' : null, checkpoint, matmul_gflops: +matmulGflops.toFixed(2), estimate_bytes: estimate.total, estimate_verdict: estimate.verdict };
