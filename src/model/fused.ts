@@ -15,6 +15,8 @@ export const KERNELS = {
   attention: 'NeoXCausalAttention',
   attentionGrad: 'NeoXCausalAttentionGrad',
   columnSum: 'NeoXColumnSum',
+  crossEntropy: 'NeoXCrossEntropy',
+  crossEntropyGrad: 'NeoXCrossEntropyGrad',
 } as const;
 
 /** Whether the backend in use has the fused kernels (registered only while they are turned on). */
@@ -97,3 +99,14 @@ export function causalAttentionFused(qkv: tf.Tensor2D, cos: tf.Tensor2D, sin: tf
   );
   return f(qkv) as tf.Tensor2D;
 }
+
+/**
+ * Per-row cross-entropy of a chunk of logits (n, V): weights · (logsumexp − logit of the target),
+ * (n,). Not differentiable by itself: model/loss.ts's lmLoss is the op, and calls
+ * crossEntropyGradFused in its own backward.
+ */
+export const crossEntropyFused = (logits: tf.Tensor, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Tensor1D => run(KERNELS.crossEntropy, { logits, targets, weights });
+
+/** The gradient of Σ crossEntropyFused · dy in the logits: (softmax − onehot(target)) · weights · dy, (n, V). */
+export const crossEntropyGradFused = (logits: tf.Tensor, targets: tf.Tensor1D, weights: tf.Tensor1D, dy: tf.Tensor): tf.Tensor2D =>
+  run(KERNELS.crossEntropyGrad, { logits, targets, weights, dy: tf.reshape(dy, [1]) });

@@ -3,10 +3,12 @@
  *
  * The [tokens, vocab] logits are never materialised for all tokens at once: forward computes
  * logsumexp and the target logit chunk by chunk; backward recomputes each chunk's logits and
- * turns them into gradients straight away. No one-hot: the target entries are scattered.
+ * turns them into gradients straight away. No one-hot: the target entries are scattered (or, with
+ * the fused WebGPU kernels, each chunk's logits go to its loss, and back to their gradient, in one
+ * kernel: backend/webgpu/crossEntropy.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedKernelsOn } from './fused';
+import { crossEntropyFused, crossEntropyGradFused, fusedKernelsOn } from './fused';
 
 /** Which rows of the (B·T, C) hidden states predict which token, and with what weight. */
 export interface LossTargets {
@@ -88,6 +90,7 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
       const next = tf.tidy(() => {
         const { rows, targets, weights } = slice(c);
         const hc = tf.gather(h2, rows); // (n, C)
+        if (fused) return tf.add(total, tf.sum(crossEntropyFused(logitsOf(hc, wT), targets, weights))) as tf.Scalar; // one kernel from logits to per-row loss
         const lse = tf.logSumExp(logitsOf(hc, wT), 1); // (n,)
         const targetLogit = tf.sum(tf.mul(hc, tf.gather(w2, targets)), 1); // (n,) = logits[i, target_i]
         return tf.add(total, tf.sum(tf.mul(tf.sub(lse, targetLogit), weights))) as tf.Scalar;
@@ -108,11 +111,15 @@ export function lmLoss(h: tf.Tensor2D, W: tf.Tensor2D, t: LossTargets, opts: LmL
           const [dhRow, part] = tf.tidy(() => {
             const { rows, targets, weights, n } = slice(c);
             const hc = tf.gather(h2, rows); // (n, C)
-            const scale = tf.mul(weights, dy); // (n,)
-            // dlogits = (softmax - onehot(target)) · weight; the one-hot part as a sparse scatter.
-            const probs = tf.softmax(logitsOf(hc, wT)); // (n, V)
-            const idx = tf.stack([tf.range(0, n, 1, 'int32'), targets], 1) as tf.Tensor2D; // (n, 2)
-            const g = tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [n, w2.shape[0]])); // (n, V)
+            // dlogits = (softmax - onehot(target)) · weight · dy: one kernel when fused, else the
+            // one-hot part as a sparse scatter.
+            const dlogits = () => {
+              const scale = tf.mul(weights, dy); // (n,)
+              const probs = tf.softmax(logitsOf(hc, wT)); // (n, V)
+              const idx = tf.stack([tf.range(0, n, 1, 'int32'), targets], 1) as tf.Tensor2D; // (n, 2)
+              return tf.sub(tf.mul(probs, tf.expandDims(scale, 1)), tf.scatterND(idx, scale, [n, w2.shape[0]]));
+            };
+            const g = fused ? crossEntropyGradFused(logitsOf(hc, wT), targets, weights, dy) : dlogits(); // (n, V)
             const dhc = tf.matMul(g, w2); // (n, V) @ (V, C) → (n, C)
             const sum = !weightGrad ? null : fused ? tf.matMul(g, hc, true, false) : tf.matMul(tf.transpose(hc), g); // (V, C) read transposed, or (C, n) @ (n, V) → (C, V)
             return sum ? [dhc, dWT ? tf.add(dWT, sum) : sum] : [dhc];

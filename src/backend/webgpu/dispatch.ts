@@ -61,6 +61,8 @@ export interface Dispatch {
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+/** Kernels whose shader failed to compile, with the compiler's message. */
+const broken = new Map<string, string>();
 
 /** The full shader for a dispatch: storage bindings in the order given, then the uniforms, then the body. */
 export function shaderSource(d: Dispatch): string {
@@ -86,10 +88,20 @@ ${d.body}
 function pipelineFor(device: GPUDevice, d: Dispatch): GPUComputePipeline {
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
+  const failed = broken.get(d.key);
+  if (failed) throw new Error(`the WebGPU kernel ${d.key} does not compile: ${failed}`);
   let p = cache.get(d.key);
   if (!p) {
+    // A shader that does not compile makes every later command in its submit fail silently (all
+    // zeros read back), so its error is caught here, logged, and thrown at the kernel's next use.
+    device.pushErrorScope('validation');
     const module = device.createShaderModule({ code: shaderSource(d), label: d.key });
     p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: '_start' }, label: d.key });
+    void device.popErrorScope().then((e) => {
+      if (!e) return;
+      broken.set(d.key, e.message);
+      console.error(`the WebGPU kernel ${d.key} does not compile: ${e.message}`);
+    });
     cache.set(d.key, p);
   }
   return p;

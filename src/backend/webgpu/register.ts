@@ -9,6 +9,7 @@ import { OPTIMIZER_KERNELS } from '../../train/deviceOptimizer';
 import { attentionGradKernel, attentionKernel } from './attention';
 import { biasGeluGradKernel, biasGeluKernel } from './biasGelu';
 import { columnSumKernel } from './columnSum';
+import { crossEntropyGradKernel, crossEntropyKernel } from './crossEntropy';
 import { layerNormGradKernel, layerNormKernel } from './layerNorm';
 import { adamwKernel, gradNormKernel } from './optimizer';
 
@@ -20,6 +21,8 @@ const table: [string, tf.KernelFunc][] = [
   [KERNELS.attention, attentionKernel as unknown as tf.KernelFunc],
   [KERNELS.attentionGrad, attentionGradKernel as unknown as tf.KernelFunc],
   [KERNELS.columnSum, columnSumKernel as unknown as tf.KernelFunc],
+  [KERNELS.crossEntropy, crossEntropyKernel as unknown as tf.KernelFunc],
+  [KERNELS.crossEntropyGrad, crossEntropyGradKernel as unknown as tf.KernelFunc],
   [OPTIMIZER_KERNELS.gradNorm, gradNormKernel as unknown as tf.KernelFunc],
   [OPTIMIZER_KERNELS.adamw, adamwKernel as unknown as tf.KernelFunc],
 ];
