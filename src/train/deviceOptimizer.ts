@@ -1,7 +1,7 @@
 /**
  * The optimizer step without a GPU→CPU read: where the backend registers these kernels (WebGPU,
  * backend/webgpu/optimizer.ts), the trainer clips and steps on the device and reads one small
- * control tensor at the end of the step instead of the norm in the middle of it.
+ * control tensor per step, one step late, instead of the norm in the middle of the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params';
@@ -20,13 +20,15 @@ export const CTL = { clip: 0, finite: 1, norm: 2, loss: 3 } as const;
 /**
  * [clip factor, finite flag, global norm, loss] (4,) on the device, from the gradients and the
  * step's loss: clip_grad_norm_'s factor (1 when not clipping), and 0 in the flag when the norm or
- * the loss is NaN or infinite (the AdamW step then changes nothing).
+ * the loss is NaN or infinite (the AdamW step then changes nothing). With `prev`, the control
+ * tensor of an earlier step not read yet, a 0 flag there carries over: a step queued after a
+ * non-finite one changes nothing either, so reading the flags late loses nothing.
  */
-export function gradControl(grads: Params, loss: tf.Scalar, maxNorm: number): tf.Tensor1D {
+export function gradControl(grads: Params, loss: tf.Scalar, maxNorm: number, prev?: tf.Tensor1D): tf.Tensor1D {
   if (!(maxNorm >= 0)) throw new Error(`maxNorm must be ≥ 0 (0 = no clipping), got ${maxNorm}`);
   const list = Object.values(grads);
   if (list.length === 0) throw new Error('no gradients: nothing is being trained');
-  const inputs: tf.NamedTensorMap = { loss };
+  const inputs: tf.NamedTensorMap = prev ? { loss, prev } : { loss };
   list.forEach((g, i) => (inputs[`g${i}`] = g));
   return tf.engine().runKernel(OPTIMIZER_KERNELS.gradNorm, inputs, { maxNorm } as unknown as tf.NamedAttrMap) as tf.Tensor1D;
 }

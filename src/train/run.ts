@@ -32,24 +32,35 @@ export async function runTraining(trainer: Trainer, hooks: RunHooks = {}): Promi
     if (hooks.signal?.aborted) throw new DOMException('cancelled', 'AbortError');
     const control = hooks.control?.() ?? 'run';
     if (control !== 'run') {
+      await settle(trainer, hooks);
       await hooks.onCheckpoint?.('last');
       return control === 'pause' ? 'paused' : 'stopped';
     }
-    const m = await trainer.trainStep();
-    hooks.onStep?.(m);
+    // On WebGPU a step is only queued, and what comes back is the step before's metrics (see
+    // Trainer.queueStep); everything below that reads the weights settles the last step first.
+    const m = await trainer.queueStep();
+    if (m) hooks.onStep?.(m);
     const { step } = trainer.state;
     const last = trainer.done;
-    if (every(c.evalEvery, step) || (last && c.evalEvery > 0)) {
+    const evalDue = every(c.evalEvery, step) || (last && c.evalEvery > 0);
+    const sampleDue = every(c.sampleEvery, step) || (last && c.sampleEvery > 0);
+    if (evalDue || sampleDue || every(c.checkpointEvery, step) || last) await settle(trainer, hooks);
+    if (evalDue) {
       await evaluate(trainer, hooks);
       if (c.earlyStopPatience > 0 && trainer.state.evalsSinceBest >= c.earlyStopPatience) {
         await hooks.onCheckpoint?.('last');
         return 'early-stop';
       }
     }
-    if (every(c.sampleEvery, step) || (last && c.sampleEvery > 0)) await hooks.onSample?.(step);
+    if (sampleDue) await hooks.onSample?.(step);
     if (every(c.checkpointEvery, step) || last) await hooks.onCheckpoint?.('last');
   }
   return 'finished';
+}
+
+async function settle(trainer: Trainer, hooks: RunHooks): Promise<void> {
+  const m = await trainer.settle();
+  if (m) hooks.onStep?.(m);
 }
 
 async function evaluate(trainer: Trainer, hooks: RunHooks): Promise<void> {

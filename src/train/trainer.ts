@@ -49,6 +49,23 @@ export interface TrainerSnapshot {
   optimizer: AdamWState;
 }
 
+/** What a step knows of itself before its loss and norm are read. */
+interface StepInfo {
+  /** The step's number, counting from 1. */
+  step: number;
+  epoch: number;
+  lr: number;
+  tokens: number;
+  /** performance.now() when it started. */
+  startedAt: number;
+}
+
+/** A step on the device whose control tensor (CTL: loss, norm, finite flag) is not read yet. */
+interface QueuedStep {
+  ctl: tf.Tensor1D;
+  info: StepInfo;
+}
+
 export class NonFiniteLossError extends Error {
   constructor(readonly step: number, what: string) {
     super(`the ${what} became ${what === 'loss' ? 'NaN or infinite' : 'non-finite'} at step ${step + 1}: lower the learning rate or turn on gradient clipping; the last good checkpoint is kept`);
@@ -74,6 +91,10 @@ export class Trainer {
   private readonly trainLengths: Int32Array;
   /** The test split in its own order (no shuffle), in the same fixed shapes as training; the same at every eval. */
   private readonly testPlan: PlannedBatch[];
+  /** The step queued on the device and not read yet (see queueStep). */
+  private queued: QueuedStep | null = null;
+  /** When the last recorded step ended (performance.now()). */
+  private finishedAt = 0;
 
   constructor(
     private readonly base: { params: Params; config: NeoXConfig },
@@ -121,10 +142,28 @@ export class Trainer {
   }
 
   /**
-   * One optimizer step over gradAccum micro-batches (fewer at an epoch's end: accumulation stops
-   * there, as stepsFor counts steps). Parameters change only if everything is finite.
+   * One optimizer step, with its metrics read before it returns (queueStep, then settle). Where
+   * the optimizer runs on the device, runTraining uses queueStep itself, so the GPU works on one
+   * step while the CPU reads the last one's metrics and queues the next.
    */
   async trainStep(): Promise<StepMetrics> {
+    await this.settle();
+    const m = await this.queueStep();
+    return m ?? (await this.settle())!;
+  }
+
+  /**
+   * One optimizer step over gradAccum micro-batches (fewer at an epoch's end: accumulation stops
+   * there, as stepsFor counts steps). Parameters change only if everything is finite.
+   *
+   * Where the backend can (WebGPU), the loss, the norm and the AdamW step stay on the device and
+   * nothing is read inside the step: it is queued, and this returns the metrics of the step queued
+   * before it (read while the GPU runs this one), or null when there was none; settle() reads the
+   * last. A NaN found late still changes nothing: each step's finite flag carries into the next
+   * step's (gradControl), so the steps after it were no-ops too, and none of them is counted.
+   * Elsewhere it returns this step's metrics.
+   */
+  async queueStep(): Promise<StepMetrics | null> {
     const t0 = performance.now();
     const { step } = this.state;
     const { epoch, batch, microBatches } = positionAt(step, this.data.train.length, this.config.batchSize, this.config.gradAccum);
@@ -133,8 +172,6 @@ export class Trainer {
     let lossSum = 0;
     let lossOnDevice: tf.Scalar | null = null;
     let tokens = 0;
-    // Where the backend can (WebGPU), the loss, the norm and the AdamW step stay on the device and
-    // one small tensor is read at the end of the step: no GPU→CPU stall inside it.
     const onDevice = optimizerOnDevice();
     try {
       for (let micro = 0; micro < microBatches; micro++) {
@@ -154,62 +191,98 @@ export class Trainer {
         sum = accumulate(sum, grads, 1 / microBatches);
       }
       const lr = learningRate(step, this.totalSteps, this.config.optimizer.lr, this.config.schedule);
-      let loss: number;
-      let norm: number;
+      const info: StepInfo = { step: step + 1, epoch: epoch + (batch + microBatches) / batches.length, lr, tokens, startedAt: t0 };
       if (onDevice) {
-        const ctl = gradControl(sum!, lossOnDevice!, this.config.optimizer.maxGradNorm);
+        const before = this.queued;
+        const ctl = gradControl(sum!, lossOnDevice!, this.config.optimizer.maxGradNorm, before?.ctl);
         const next = this.optimizer.stepOnDevice(this.trainable, sum!, lr, ctl);
-        const read = (await ctl.data()) as Float32Array; // the step's one read, once all of it is queued
-        ctl.dispose();
-        [loss, norm] = [read[CTL.loss], read[CTL.norm]];
-        if (read[CTL.finite] === 0) {
-          // The kernels changed nothing; the copies go, and the step is not counted.
-          disposeParams(next);
-          this.optimizer.discardLastStep();
-          throw new NonFiniteLossError(step, Number.isFinite(loss) ? 'gradient norm' : 'loss');
-        }
+        // Where the flag is 0 the kernel wrote each parameter unchanged: the copies are the old values.
         disposeParams(this.trainable);
         this.trainable = next;
-      } else {
-        loss = lossSum / microBatches;
-        if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
-        const clipped = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
-        disposeParams(sum!);
-        sum = clipped.grads;
-        norm = clipped.norm;
-        if (!Number.isFinite(norm)) throw new NonFiniteLossError(step, 'gradient norm');
-        const next = this.optimizer.step(this.trainable, sum, lr);
-        disposeParams(this.trainable);
-        this.trainable = next;
+        this.state.step++;
+        this.queued = { ctl, info };
+        return before ? await this.confirm(before) : null;
       }
-
+      const loss = lossSum / microBatches;
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'loss');
+      const clipped = await clipByGlobalNorm(sum!, this.config.optimizer.maxGradNorm);
+      disposeParams(sum!);
+      sum = clipped.grads;
+      if (!Number.isFinite(clipped.norm)) throw new NonFiniteLossError(step, 'gradient norm');
+      const next = this.optimizer.step(this.trainable, sum, lr);
+      disposeParams(this.trainable);
+      this.trainable = next;
       this.state.step++;
-      this.state.tokensSeen += tokens;
-      const ms = performance.now() - t0;
-      this.state.elapsedMs += ms;
-      const perStep = this.state.elapsedMs / this.state.step;
-      const m: StepMetrics = {
-        step: this.state.step,
-        totalSteps: this.totalSteps,
-        epoch: epoch + (batch + microBatches) / batches.length,
-        loss,
-        lr,
-        gradNorm: norm,
-        tokens,
-        tokensPerSecond: tokens / (ms / 1000),
-        elapsedMs: this.state.elapsedMs,
-        etaMs: perStep * (this.totalSteps - this.state.step),
-      };
-      this.state.history.steps.push(m);
-      return m;
+      return this.record(info, loss, clipped.norm);
     } finally {
       if (sum) disposeParams(sum);
       lossOnDevice?.dispose();
     }
   }
 
+  /** The metrics of the step still queued on the device (see queueStep), or null when none is. */
+  async settle(): Promise<StepMetrics | null> {
+    return this.queued ? await this.confirm(this.queued) : null;
+  }
+
+  /**
+   * Reads a queued step's control tensor: its metrics, or, when it was not finite, the step and
+   * any queued after it are uncounted (the kernels changed nothing) and NonFiniteLossError is thrown.
+   */
+  private async confirm(q: QueuedStep): Promise<StepMetrics> {
+    const later = this.queued !== q ? this.queued : null;
+    let read: Float32Array;
+    try {
+      read = (await q.ctl.data()) as Float32Array;
+    } finally {
+      q.ctl.dispose();
+      if (!later) this.queued = null;
+    }
+    const [loss, norm] = [read[CTL.loss], read[CTL.norm]];
+    if (read[CTL.finite] === 0) {
+      if (later) {
+        later.ctl.dispose();
+        this.queued = null;
+        this.optimizer.discardLastStep();
+      }
+      this.optimizer.discardLastStep();
+      this.state.step = q.info.step - 1;
+      throw new NonFiniteLossError(q.info.step - 1, Number.isFinite(loss) ? 'gradient norm' : 'loss');
+    }
+    return this.record(q.info, loss, norm);
+  }
+
+  /** A finished step into the history. Its time runs from its start or the last step's end, whichever is later (steps overlap when queued). */
+  private record(info: StepInfo, loss: number, norm: number): StepMetrics {
+    const now = performance.now();
+    const ms = now - Math.max(info.startedAt, this.finishedAt);
+    this.finishedAt = now;
+    this.state.tokensSeen += info.tokens;
+    this.state.elapsedMs += ms;
+    const perStep = this.state.elapsedMs / info.step;
+    const m: StepMetrics = {
+      step: info.step,
+      totalSteps: this.totalSteps,
+      epoch: info.epoch,
+      loss,
+      lr: info.lr,
+      gradNorm: norm,
+      tokens: info.tokens,
+      tokensPerSecond: info.tokens / (ms / 1000),
+      elapsedMs: this.state.elapsedMs,
+      etaMs: perStep * (this.totalSteps - info.step),
+    };
+    this.state.history.steps.push(m);
+    return m;
+  }
+
+  private assertSettled(what: string): void {
+    if (this.queued) throw new Error(`${what} with a step still queued: settle() it first`);
+  }
+
   /** Mean next-token loss over every target token of the test split (no dropout). */
   async evaluate(): Promise<EvalMetrics | null> {
+    this.assertSettled('evaluate');
     const { test } = this.data;
     if (test.length === 0) return null;
     const ctx = this.context();
@@ -237,6 +310,7 @@ export class Trainer {
   }
 
   async snapshot(): Promise<TrainerSnapshot> {
+    this.assertSettled('snapshot');
     const trainable: TrainerSnapshot['trainable'] = {};
     for (const [n, t] of Object.entries(this.trainable)) trainable[n] = { shape: t.shape, data: ((await t.data()) as Float32Array).slice() };
     return { state: structuredClone(this.state), trainable, optimizer: await this.optimizer.state() };
@@ -248,6 +322,8 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.queued?.ctl.dispose();
+    this.queued = null;
     disposeParams(this.trainable);
     this.optimizer.dispose();
   }

@@ -98,8 +98,9 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
     const good = trained[name];
     trained[name] = tf.fill(good.shape, NaN);
     await expect(trainer.trainStep()).rejects.toThrow(/NaN or infinite at step 2/);
-    trained[name].dispose();
-    trained[name] = good;
+    // The step's kernels wrote every parameter through unchanged, the NaN one too: the good one goes back.
+    trainer.trainedTensors()[name].dispose();
+    trainer.trainedTensors()[name] = good;
     const after = await trainer.snapshot();
     expect(after.state.step).toBe(before.state.step);
     expect(after.optimizer.step).toBe(before.optimizer.step);
@@ -108,6 +109,56 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
       expect(after.optimizer.m[n]).toEqual(before.optimizer.m[n]);
       expect(after.optimizer.v[n]).toEqual(before.optimizer.v[n]);
     }
+    trainer.dispose();
+    disposeParams(model.params);
+  });
+
+  it('queued steps (metrics read a step late) give the same losses, norms and weights as settled ones', async () => {
+    const run = async (queued: boolean) => {
+      const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
+      const trainer = new Trainer(model, data, runs[0][1]);
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const m = queued ? await trainer.queueStep() : await trainer.trainStep();
+        if (m) seen.push(m.step);
+      }
+      if (queued) seen.push((await trainer.settle())!.step);
+      const history = trainer.state.history.steps.map((m) => [m.loss, m.gradNorm]);
+      const weights = await Promise.all(Object.values(trainer.trainedTensors()).map(async (t) => Array.from((await t.data()) as Float32Array)));
+      trainer.dispose();
+      disposeParams(model.params);
+      return { seen, history, weights };
+    };
+    const late = await run(true);
+    const settled = await run(false);
+    expect(late.seen).toEqual([1, 2, 3]); // the first queueStep returns nothing, settle() the third
+    expect(late.history).toEqual(settled.history);
+    expect(late.weights).toEqual(settled.weights);
+  });
+
+  it('a NaN found a step late changes nothing either: the step after it is a no-op, and neither is counted', async () => {
+    const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
+    const trainer = new Trainer(model, data, runs[0][1]);
+    await trainer.trainStep();
+    const before = await trainer.snapshot();
+    const name = 'gpt_neox.final_layer_norm.weight';
+    const trained = trainer.trainedTensors();
+    const good = trained[name];
+    trained[name] = tf.fill(good.shape, NaN);
+    expect(await trainer.queueStep()).toBeNull(); // step 2, NaN, queued: nothing read yet
+    // The step's kernels wrote the NaN weight through unchanged; the good one goes back for step 3.
+    trainer.trainedTensors()[name].dispose();
+    trainer.trainedTensors()[name] = good;
+    await expect(trainer.queueStep()).rejects.toThrow(/NaN or infinite at step 2/); // step 3 queued, then step 2 read
+    const after = await trainer.snapshot();
+    expect(after.state.step).toBe(before.state.step);
+    expect(after.optimizer.step).toBe(before.optimizer.step);
+    for (const n of Object.keys(before.trainable)) expect(after.trainable[n].data, n).toEqual(before.trainable[n].data);
+    for (const n of Object.keys(before.optimizer.m)) {
+      expect(after.optimizer.m[n]).toEqual(before.optimizer.m[n]);
+      expect(after.optimizer.v[n]).toEqual(before.optimizer.v[n]);
+    }
+    expect(after.state.history.steps.length).toBe(1);
     trainer.dispose();
     disposeParams(model.params);
   });

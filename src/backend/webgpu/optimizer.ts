@@ -13,13 +13,14 @@ const SUM_WG = 256;
 
 /**
  * ctl = [clip factor, 1 if the norm and the loss are finite else 0, norm, loss] from inputs
- * loss () and g0…g(n−1); attrs.maxNorm (0 = no clipping), as clip_grad_norm_: factor
+ * loss () and g0…g(n−1), and optionally prev, the ctl of a step not read yet: its 0 flag is kept
+ * (so a step queued after a NaN changes nothing either); attrs.maxNorm (0 = no clipping), as clip_grad_norm_: factor
  * maxNorm / (norm + 1e-6) where that is below 1, else 1.
  */
 export function gradNormKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WebGPUBackendInternals;
   const grads = Object.keys(inputs)
-    .filter((k) => k !== 'loss')
+    .filter((k) => k !== 'loss' && k !== 'prev')
     .sort((a, c) => Number(a.slice(1)) - Number(c.slice(1)))
     .map((k) => inputs[k]);
   const partials = output(b, [grads.length]);
@@ -51,9 +52,10 @@ fn main(gid: u32, lane: u32, k: u32) {
     });
   }
   const ctl = output(b, [4]);
+  const prev = inputs.prev;
   dispatch(b, {
-    key: 'neox_grad_control',
-    bindings: { ctl: { t: ctl, write: true }, partials: { t: partials }, loss: { t: inputs.loss } },
+    key: prev ? 'neox_grad_control_after' : 'neox_grad_control',
+    bindings: { ctl: { t: ctl, write: true }, partials: { t: partials }, loss: { t: inputs.loss }, ...(prev ? { prev: { t: prev } } : {}) },
     uniforms: { n: { i32: grads.length }, maxNorm: { f32: attrs!.maxNorm as number } },
     threads: SUM_WG,
     workgroup: SUM_WG,
@@ -65,7 +67,7 @@ fn main(gid: u32, lane: u32, group: u32) {
   for (var i = lane; i < u32(u.n); i += wg) { s = s + partials[i]; }
   let norm = sqrt(wgSum(vec2<f32>(s, 0.0), lane).x);
   if (lane == 0u) {
-    let ok = isFinite(norm) && isFinite(loss[0]);
+    let ok = isFinite(norm) && isFinite(loss[0])${prev ? ' && prev[1] > 0.5' : ''};
     let f = u.maxNorm / (norm + 1e-6);
     ctl[0] = select(1.0, f, u.maxNorm > 0.0 && ok && f < 1.0);
     ctl[1] = select(0.0, 1.0, ok);
