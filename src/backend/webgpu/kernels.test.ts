@@ -25,7 +25,6 @@ async function parity(fused: () => tf.Tensor[], stock: () => tf.Tensor[], fwdTol
   setFusedKernels(false);
   const want = await on('cpu', stock);
   setFusedKernels(true);
-  if (process.env.DBG) console.log(got.map((g) => g.slice(0, 4)), want.map((g) => g.slice(0, 4)));
   got.forEach((g, i) => expect(relError(g, want[i]), `output ${i}`).toBeLessThan(i === 0 ? fwdTol : gradTol));
 }
 
