@@ -3,9 +3,10 @@
  * checkpoints, a "reload" (a new engine over the same checkpoint store), generation with the
  * trained weights, and the memory estimate.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineApi, ModelRef, TrainData, TrainEvent } from '../protocol/protocol';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
+import { Trainer } from '../train/trainer';
 import { config, courseData, engineWithModel, greedy } from '../testing/engineTesting';
 
 describe('training through the engine', () => {
@@ -126,6 +127,20 @@ describe('training through the engine', () => {
     await e2.request('train', { runId: 'q', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: true }, { onTrain: (ev) => ev.type === 'trainStep' && steps.push(ev.metrics.step) });
     expect(saved).not.toBeNull();
     expect(steps[0]).toBe(3);
+  });
+
+  it('a snapshot that cannot be made (an allocation failure) is a checkpoint error, not the end of the run', async () => {
+    const e = await engineWithModel(memoryCheckpointStore());
+    const spy = vi.spyOn(Trainer.prototype, 'snapshot').mockRejectedValueOnce(new RangeError('Array buffer allocation failed'));
+    const errors: (string | null)[] = [];
+    try {
+      const r = await e.request('train', { runId: 's', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false }, { onTrain: (ev) => ev.type === 'trainCheckpoint' && errors.push(ev.error) });
+      expect(r.reason).toBe('finished');
+      expect(errors[0]).toMatch(/the checkpoint could not be saved \(Array buffer allocation failed\): the previous one is kept/);
+      expect(errors.at(-1)).toBeNull(); // the later checkpoints are saved
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('estimates memory and steps for the loaded model', async () => {

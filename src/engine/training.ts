@@ -75,15 +75,19 @@ export class TrainingHost {
           hooks.emit({ type: 'trainSample', requestId: hooks.requestId, runId, step, prompt, text: r.text });
         },
         onCheckpoint: async (kind) => {
-          const bytes = snapshotToBytes(await trainer.snapshot());
+          // Making the snapshot can fail too (reading the weights back, allocating its bytes): that
+          // is a checkpoint that was not saved, not the end of the run.
+          let size = 0;
           let error: string | null = null;
           try {
+            const bytes = snapshotToBytes(await trainer.snapshot());
+            size = bytes.byteLength;
             await this.checkpoints.save(runId, kind, bytes);
           } catch (e) {
             error = checkpointSaveMessage(e);
           }
           if (kind === 'last') checkpointError = error;
-          hooks.emit({ type: 'trainCheckpoint', requestId: hooks.requestId, runId, step: trainer.state.step, kind, bytes: bytes.byteLength, error });
+          hooks.emit({ type: 'trainCheckpoint', requestId: hooks.requestId, runId, step: trainer.state.step, kind, bytes: size, error });
         },
       });
       return { runId, reason, step: trainer.state.step, totalSteps: trainer.totalSteps, checkpointError };

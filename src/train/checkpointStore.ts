@@ -31,38 +31,60 @@ export function checkpointSaveMessage(e: unknown): string {
   return `the checkpoint could not be saved (${(e as Error)?.message ?? String(e)}): the previous one is kept`;
 }
 
-export function opfsCheckpointStore(): CheckpointStore {
-  const runsDir = async (create: boolean) => (await navigator.storage.getDirectory()).getDirectoryHandle('runs', { create });
+/** The part of the File System Access API the store uses (OPFS in the browser; a fake in tests). */
+export type DirectoryRoot = () => Promise<FileSystemDirectoryHandle>;
+
+/**
+ * Checkpoints as files in OPFS: runs/<runId>/<kind>.safetensors. Operations on one run are done
+ * one after another (a Delete pressed during a save waits for it, then removes the whole folder),
+ * and a failed save, whether at creating, writing or closing the file, leaves no `.tmp` behind.
+ */
+export function opfsCheckpointStore(root: DirectoryRoot = () => navigator.storage.getDirectory()): CheckpointStore {
+  const runsDir = async (create: boolean) => (await root()).getDirectoryHandle('runs', { create });
   const runDir = async (runId: string, create: boolean) => (await runsDir(create)).getDirectoryHandle(runId, { create });
+  const queues = new Map<string, Promise<unknown>>();
+  /** Runs fn after every earlier operation on the same run has ended (ok or not). */
+  const serial = <T>(runId: string, fn: () => Promise<T>): Promise<T> => {
+    const next = (queues.get(runId) ?? Promise.resolve()).catch(() => {}).then(fn);
+    queues.set(runId, next);
+    void next.finally(() => queues.get(runId) === next && queues.delete(runId)).catch(() => {});
+    return next;
+  };
   return {
-    async save(runId, kind, bytes) {
-      const dir = await runDir(runId, true);
-      const tmp = await dir.getFileHandle(`${kind}.tmp`, { create: true });
-      const w = await tmp.createWritable();
-      try {
-        await w.write(bytes as Uint8Array<ArrayBuffer>);
-        await w.close();
-      } catch (e) {
-        await w.abort().catch(() => {});
-        await dir.removeEntry(`${kind}.tmp`).catch(() => {});
-        throw e;
-      }
-      // The move replaces the old checkpoint only once the new one is complete.
-      await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(`${kind}.safetensors`);
-    },
-    async load(runId, kind) {
-      try {
-        const file = await (await (await runDir(runId, false)).getFileHandle(`${kind}.safetensors`)).getFile();
-        return new Uint8Array(await file.arrayBuffer());
-      } catch (e) {
-        if ((e as Error)?.name === 'NotFoundError') return null;
-        throw e;
-      }
-    },
-    async delete(runId) {
-      await (await runsDir(true)).removeEntry(runId, { recursive: true }).catch((e) => {
-        if ((e as Error)?.name !== 'NotFoundError') throw e;
-      });
-    },
+    save: (runId, kind, bytes) =>
+      serial(runId, async () => {
+        const dir = await runDir(runId, true);
+        const name = `${kind}.tmp`;
+        let w: FileSystemWritableFileStream | null = null;
+        try {
+          const tmp = await dir.getFileHandle(name, { create: true });
+          w = await tmp.createWritable();
+          await w.write(bytes as Uint8Array<ArrayBuffer>);
+          await w.close();
+          w = null;
+          // The move replaces the old checkpoint only once the new one is complete.
+          await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(`${kind}.safetensors`);
+        } catch (e) {
+          await w?.abort().catch(() => {});
+          await dir.removeEntry(name).catch(() => {});
+          throw e;
+        }
+      }),
+    load: (runId, kind) =>
+      serial(runId, async () => {
+        try {
+          const file = await (await (await runDir(runId, false)).getFileHandle(`${kind}.safetensors`)).getFile();
+          return new Uint8Array(await file.arrayBuffer());
+        } catch (e) {
+          if ((e as Error)?.name === 'NotFoundError') return null;
+          throw e;
+        }
+      }),
+    delete: (runId) =>
+      serial(runId, async () => {
+        await (await runsDir(true)).removeEntry(runId, { recursive: true }).catch((e) => {
+          if ((e as Error)?.name !== 'NotFoundError') throw e;
+        });
+      }),
   };
 }
