@@ -5,6 +5,7 @@ import { inProcessDataClient, repoFile } from '../testing/dataTesting';
 import { createDatasetActions, SAMPLE_NAME, type DatasetActions } from './createDatasetActions';
 import { deriveDataset, selectVisibleRows } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
+import { memoryTabs, type Tabs } from './tabs';
 import { initialDatasetState, type Dataset, type DatasetState, type RowFilter } from './datasetStore';
 
 const LAMINI = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'));
@@ -42,13 +43,14 @@ let storage: ReturnType<typeof memoryStorage>;
 let downloads: { name: string; text: string }[];
 let actions: DatasetActions;
 
-function setup(saved: Dataset | null = null) {
+function setup(saved: Dataset | null = null, opts: { storage?: ReturnType<typeof memoryStorage>; tabs?: Tabs } = {}) {
   store = createStore<DatasetState>()(initialDatasetState);
-  storage = memoryStorage(saved);
+  storage = opts.storage ?? memoryStorage(saved);
   downloads = [];
   actions = createDatasetActions(store, {
     data: inProcessDataClient(),
     storage,
+    tabs: opts.tabs,
     loadSample: async () => SAMPLE,
     download: (name, text) => downloads.push({ name, text }),
     saveDelayMs: 0,
@@ -307,5 +309,39 @@ describe('dataset actions', () => {
     await actions.flush();
     expect(store.getState().storageError).toMatch(/storage quota is full.*export it/);
     expect(store.getState().dataset!.rows).toHaveLength(1);
+  });
+
+  it('a failed read at start overwrites nothing: the sample loads, and no change of this tab is saved', async () => {
+    const stored = memoryStorage();
+    stored.saved = { name: 'mine.jsonl' } as Dataset;
+    stored.load = async () => {
+      throw new DOMException('the database connection is closing', 'InvalidStateError');
+    };
+    setup(null, { storage: stored });
+    await actions.start();
+    expect(store.getState().storageError).toMatch(/could not be read \(the database connection is closing\)\. Nothing is saved from this tab/);
+    expect(store.getState().dataset!.name).toBe(SAMPLE_NAME);
+    await actions.importText('{"question": "q", "answer": "a"}\n');
+    await actions.flush();
+    expect(stored.saves).toBe(0);
+    expect(stored.saved!.name).toBe('mine.jsonl');
+  });
+
+  it('a second tab reads the dataset but does not save over the first tab\'s', async () => {
+    const hub = memoryTabs();
+    const shared = memoryStorage();
+    setup(null, { storage: shared, tabs: hub.tab() });
+    await actions.start();
+    await actions.importText('{"question": "first", "answer": "a"}\n');
+    await actions.flush();
+    const firstSaves = shared.saves;
+    setup(null, { storage: shared, tabs: hub.tab() }); // the second tab
+    await actions.start();
+    expect(store.getState().dataset!.rows[0].data).toEqual({ question: 'first', answer: 'a' });
+    expect(store.getState().storageError).toMatch(/open in another tab, and that tab saves the dataset/);
+    await actions.importText('{"question": "second", "answer": "b"}\n');
+    await actions.flush();
+    expect(shared.saves).toBe(firstSaves);
+    expect(shared.saved!.rows[0].data).toEqual({ question: 'first', answer: 'a' });
   });
 });

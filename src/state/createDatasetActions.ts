@@ -15,6 +15,7 @@ import type { FieldMapping, MappingKind, ParseResult, Row, SplitSettings, Templa
 import { deriveDataset, splitSegments } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
 import { storageMessage } from './datasetStorage';
+import { LOCKS, soloTabs, type Tabs } from './tabs';
 import { HISTORY_LIMIT, SKIPPED_KEPT, type DataRow, type Dataset, type DatasetState, type HistoryEntry, type RowFilter } from './datasetStore';
 
 export interface DataApi {
@@ -24,6 +25,8 @@ export interface DataApi {
 export interface DatasetEnv {
   data: DataApi;
   storage: DatasetStorage;
+  /** The other tabs of the studio (default: none): only the first tab open saves the dataset. */
+  tabs?: Tabs;
   /** The bundled sample dataset's text. */
   loadSample: () => Promise<string>;
   /** Offers a file to the user (the app clicks a download link). */
@@ -79,6 +82,11 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
   let viewKey: unknown[] = [];
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
   let savedDataset: Dataset | null = null;
+  /**
+   * Whether this tab may write the stored dataset: not when reading it failed (the write would
+   * replace what could not be read), nor when another tab of the studio is the one saving it.
+   */
+  let writable = true;
 
   /**
    * At most two replaced datasets are kept (each can be 200 MB): a new import forgets the steps
@@ -113,6 +121,7 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       return;
     }
     if (get().saved) set({ saved: false });
+    if (!writable) return;
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = setTimeout(() => void save(), env.saveDelayMs ?? 300);
   }
@@ -121,7 +130,7 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = null;
     const d = get().dataset;
-    if (!d || d === savedDataset) return;
+    if (!d || d === savedDataset || !writable) return;
     const rowsChanged = d.rows !== savedDataset?.rows;
     savedDataset = d;
     try {
@@ -237,11 +246,17 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
     /** Restores the saved dataset, or loads the sample when there is none. */
     async start(): Promise<void> {
       set({ restoring: true });
+      const first = await (env.tabs ?? soloTabs()).tryHold(LOCKS.dataset); // held until this tab closes
+      if (!first) {
+        writable = false;
+        set({ storageError: 'The studio is open in another tab, and that tab saves the dataset: changes made here stay until this tab closes (export them to keep a copy). Close the other tab and reload this one to save from here.' });
+      }
       let saved: Dataset | null = null;
       try {
         saved = await env.storage.load();
       } catch (e) {
-        set({ storageError: storageMessage(e) });
+        writable = false;
+        set({ storageError: `The dataset saved in this browser could not be read (${messageOf(e)}). Nothing is saved from this tab, so it is not overwritten: reload the page to try again.` });
       }
       // A file dropped while the saved data was being read wins over both.
       if (get().dataset || get().import.status !== 'idle') {

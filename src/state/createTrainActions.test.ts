@@ -6,6 +6,7 @@ import { DEFAULT_TRAIN } from '../train/presets';
 import type { TrainConfig } from '../train/types';
 import { bundledTokenizerJson, WASM_DIR } from '../testing/tinyModel';
 import { createTrainActions, startBlocker, type RunStorage, type TrainEnv } from './createTrainActions';
+import { memoryTabs, type Tabs } from './tabs';
 import { initialTrainState, sweepCount, type RunRecord, type TrainState } from './trainStore';
 
 const seg = (q: string, a: string) => [
@@ -19,14 +20,28 @@ const DATA: TrainData = {
 };
 const QUICK: TrainConfig = { ...DEFAULT_TRAIN, batchSize: 4, maxSteps: 4, evalEvery: 2, sampleEvery: 0, checkpointEvery: 2 };
 
+/** Runs kept as IndexedDB keeps them here: one record per run. `failRead` makes load() fail. */
 function memoryRuns(initial: RunRecord[] = [], draft: { draft: TrainConfig; presetId: string | null } | null = null) {
-  const s = { runs: initial, draft, saves: 0 };
+  const byId = new Map(initial.map((r) => [r.id, structuredClone(r)]));
+  const s = {
+    get runs(): RunRecord[] {
+      return [...byId.values()].sort((a, b) => a.createdAt - b.createdAt);
+    },
+    draft,
+    saves: 0,
+    failRead: false,
+  };
   const storage: RunStorage = {
-    load: async () => structuredClone(s.runs),
-    save: async (runs) => {
-      s.runs = structuredClone(runs);
+    load: async () => {
+      if (s.failRead) throw new DOMException('the database connection is closing', 'InvalidStateError');
+      return structuredClone(s.runs);
+    },
+    get: async (id) => structuredClone(byId.get(id) ?? null),
+    put: async (run) => {
+      byId.set(run.id, structuredClone(run));
       s.saves++;
     },
+    delete: async (id) => void byId.delete(id),
     loadDraft: async () => s.draft,
     saveDraft: async (d) => {
       s.draft = d;
@@ -42,14 +57,15 @@ beforeAll(async () => {
   await engine.request('loadModel', { source: { kind: 'random', spec: { hiddenSize: 16, numLayers: 1, numHeads: 2, seed: 1 } } });
 });
 
-function setup(opts: { runs?: RunRecord[]; model?: string | null; data?: TrainEnv['data'] } = {}) {
+function setup(opts: { runs?: RunRecord[]; model?: string | null; data?: TrainEnv['data']; shared?: ReturnType<typeof memoryRuns>; tabs?: Tabs; engine?: EngineApi } = {}) {
   const store: StoreApi<TrainState> = createStore<TrainState>()(initialTrainState);
-  const { s, storage } = memoryRuns(opts.runs);
+  const { s, storage } = opts.shared ?? memoryRuns(opts.runs);
   const env: TrainEnv = {
-    engine: () => engine,
+    engine: () => opts.engine ?? engine,
     model: () => (opts.model === undefined ? 'tiny' : opts.model),
     data: opts.data ?? (() => ({ name: 'items.jsonl', data: DATA })),
     storage,
+    tabs: opts.tabs,
     saveEveryMs: 0,
   };
   return { store, s, env, actions: createTrainActions(store, env) };
@@ -57,7 +73,9 @@ function setup(opts: { runs?: RunRecord[]; model?: string | null; data?: TrainEn
 
 describe('train actions', () => {
   it('a run goes from start to finished with its curves, is saved, and becomes the trained model', async () => {
-    const { store, s, actions } = setup();
+    const { store, s, env, actions } = setup();
+    let persisted = 0;
+    env.persist = () => void persisted++;
     actions.setDraft(QUICK);
     await actions.start();
     const run = store.getState().runs[0];
@@ -67,6 +85,7 @@ describe('train actions', () => {
     expect(run.lastCheckpoint?.step).toBe(4);
     expect(store.getState().trainedRunId).toBe(run.id);
     expect(s.runs[0].status).toBe('finished');
+    expect(persisted).toBe(1); // asked once the run started: checkpoints should survive storage pressure
   });
 
   it('says why training cannot start', () => {
@@ -219,5 +238,124 @@ describe('data-amount sweep', () => {
     expect(fake.trains).toHaveLength(1);
     expect(store.getState().runs).toHaveLength(1);
     expect(store.getState().runs[0]).toMatchObject({ status: 'failed', message: 'NaN loss at step 1: lower the learning rate' });
+  });
+});
+
+describe('two tabs of the studio, and storage that fails', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  /** Two tabs over one IndexedDB (shared storage), with their own engines and stores. */
+  function twoTabs() {
+    const shared = memoryRuns();
+    const hub = memoryTabs();
+    const tab = () => {
+      const fake = new FakeTrainEngine();
+      const tabs = hub.tab();
+      return { fake, tabs, ...setup({ shared, tabs, engine: fake }) };
+    };
+    return { shared, hub, a: tab(), b: tab() };
+  }
+
+  it("a second tab shows the first tab's run as live there: no Resume or Delete, Start says why, and its writes never touch that run", async () => {
+    const { shared, a, b } = twoTabs();
+    a.actions.setDraft(QUICK);
+    const started = a.actions.start();
+    await settle();
+    const id = a.store.getState().runs[0].id;
+    a.fake.trains[0].hooks.onTrain?.({ type: 'trainStep', requestId: 1, runId: id, metrics: { step: 1, totalSteps: 4, loss: 2, lr: 1e-4, gradNorm: 1, tokens: 10, tokensPerSecond: 5, elapsedMs: 10, etaMs: 30, epoch: 0.1 } });
+    await a.actions.flush();
+
+    await b.actions.restore();
+    expect(b.store.getState().runs[0]).toMatchObject({ id, status: 'running' }); // not "interrupted": its tab is open
+    expect(b.store.getState().elsewhere).toEqual([id]);
+    expect(startBlocker(b.store.getState(), b.env)).toMatch(/in progress in another tab of the studio/);
+    await b.actions.remove(id);
+    await b.actions.resume(id);
+    expect(shared.s.runs.map((r) => r.id)).toEqual([id]); // not deleted
+    expect(b.fake.trains).toHaveLength(0); // not resumed
+    // B's own edits (an imported run) are stored beside A's, not over them.
+    await b.actions.addRun({ ...a.store.getState().runs[0], id: 'imported-1', name: 'Imported', status: 'imported', createdAt: 1 });
+    expect(shared.s.runs.map((r) => r.status).sort()).toEqual(['imported', 'running']);
+
+    // A's run ends: B hears of it, and may then resume or delete it.
+    a.fake.trains[0].end('stopped');
+    await started;
+    await settle();
+    expect(b.store.getState().runs.find((r) => r.id === id)?.status).toBe('stopped');
+    expect(b.store.getState().elsewhere).toEqual([]);
+    expect(a.store.getState().runs.map((r) => r.id).sort()).toEqual(['imported-1', id].sort()); // and A hears of B's import
+  });
+
+  it('a tab closed mid-run: the other tab marks the run interrupted once its lock is gone', async () => {
+    const { shared, hub, a, b } = twoTabs();
+    a.actions.setDraft(QUICK);
+    void a.actions.start();
+    await settle();
+    await a.actions.flush();
+    await b.actions.restore();
+    const id = b.store.getState().elsewhere[0];
+    expect(id).toBeDefined();
+    hub.close(a.tabs as ReturnType<typeof hub.tab>); // the browser releases a closed tab's locks
+    await settle();
+    await settle();
+    expect(b.store.getState().runs[0]).toMatchObject({ id, status: 'interrupted' });
+    expect(b.store.getState().runs[0].message).toMatch(/tab running it was closed/);
+    expect(shared.s.runs[0].status).toBe('interrupted');
+    expect(b.store.getState().elsewhere).toEqual([]);
+  });
+
+  it('one run at a time across tabs: a tab cannot start while another trains', async () => {
+    const { a, b } = twoTabs();
+    a.actions.setDraft(QUICK);
+    b.actions.setDraft(QUICK);
+    void a.actions.start();
+    await settle();
+    expect(await b.actions.start()).toBeNull(); // before any message arrived: the training lock says no
+    expect(b.fake.trains).toHaveLength(0);
+  });
+
+  it('a failed read of the stored runs writes nothing afterwards, and says so', async () => {
+    const stored = { id: 'old', name: 'Run 1', status: 'finished', createdAt: 1, steps: [], evals: [], samples: [] } as unknown as RunRecord;
+    const { store, s, actions } = setup({ runs: [stored] });
+    s.failRead = true;
+    await actions.restore();
+    expect(store.getState().storageProblem).toMatch(/could not be read \(the database connection is closing\)\. Nothing is saved from this tab/);
+    actions.setDraft(QUICK);
+    await actions.start();
+    expect(store.getState().runs[0].status).toBe('finished'); // the run itself trains
+    expect(s.saves).toBe(0);
+    expect(s.runs).toEqual([stored]); // and what was stored is as it was
+  });
+
+  it('a failed write says so on the page and is tried again', async () => {
+    const { store, s, storage, actions } = (() => {
+      const x = setup();
+      return { ...x, storage: x.env.storage };
+    })();
+    const put = storage.put;
+    storage.put = async () => {
+      throw new DOMException('quota', 'QuotaExceededError');
+    };
+    actions.setDraft(QUICK);
+    await actions.start();
+    expect(store.getState().storageProblem).toMatch(/Runs could not be saved in this browser \(the storage quota is full\)/);
+    storage.put = put;
+    await actions.flush();
+    expect(s.runs[0].status).toBe('finished');
+    expect(store.getState().storageProblem).toBeNull();
+  });
+
+  it('Delete removes the run only once its checkpoints are gone; a failed delete keeps it listed and says so', async () => {
+    const done = { id: 'r9', name: 'Run 9', status: 'finished', createdAt: 1, steps: [], evals: [], samples: [], message: null } as unknown as RunRecord;
+    const failing = setup({ runs: [done], engine: new FakeTrainEngine() }); // answers no deleteRun
+    await failing.actions.restore();
+    await failing.actions.remove('r9');
+    expect(failing.store.getState().runs[0].message).toMatch(/checkpoints could not be deleted \(the fake engine does not answer deleteRun\): the run stays listed/);
+    expect(failing.s.runs.map((r) => r.id)).toEqual(['r9']);
+    const working = setup({ runs: [done] });
+    await working.actions.restore();
+    await working.actions.remove('r9');
+    expect(working.store.getState().runs).toEqual([]);
+    expect(working.s.runs).toEqual([]);
   });
 });

@@ -10,7 +10,13 @@ import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
 import { CancelledError } from '../protocol/protocol';
 import { TRAIN_PRESETS, checkTrainConfig } from '../train/presets';
 import type { TrainConfig } from '../train/types';
+import { LOCKS, soloTabs, type TabMessage, type Tabs } from './tabs';
 import { isLive, resumeBlocker, sweepCount, type RunRecord, type RunStatus, type TrainState } from './trainStore';
+
+const messageOf = (e: unknown): string => ((e as Error)?.name === 'QuotaExceededError' ? 'the storage quota is full' : ((e as Error)?.message ?? String(e)));
+
+/** A run whose tab went away while it was live or paused: it resumes from its last checkpoint. */
+const interrupted = (r: RunRecord, why: string): RunRecord => ({ ...r, status: 'interrupted', message: `${why} Resume continues from the last checkpoint.` });
 
 /** The data a run trains on: a sweep run keeps its share of the train split (the split's order is already shuffled). */
 function runData(run: Pick<RunRecord, 'sweep'>, data: TrainData): TrainData {
@@ -18,8 +24,13 @@ function runData(run: Pick<RunRecord, 'sweep'>, data: TrainData): TrainData {
 }
 
 export interface RunStorage {
+  /** Every stored run. Throws when the store cannot be read: the actions then write nothing (see restore). */
   load(): Promise<RunRecord[]>;
-  save(runs: RunRecord[]): Promise<void>;
+  /** One run as stored now, or null. */
+  get(id: string): Promise<RunRecord | null>;
+  /** Stores one run under its own key, so tabs writing different runs never overwrite each other. */
+  put(run: RunRecord): Promise<void>;
+  delete(id: string): Promise<void>;
   /** The settings being edited, so a reload keeps them. */
   loadDraft(): Promise<{ draft: TrainConfig; presetId: string | null } | null>;
   saveDraft(d: { draft: TrainConfig; presetId: string | null }): Promise<void>;
@@ -32,6 +43,10 @@ export interface TrainEnv {
   /** The Data tab's dataset, rendered and split; null with a reason when it cannot train. */
   data: () => { name: string; data: TrainData } | { problem: string };
   storage: RunStorage;
+  /** The other tabs of the studio (default: none). */
+  tabs?: Tabs;
+  /** Asks the browser to keep this origin's storage under pressure (checkpoints are large): called when a run starts. */
+  persist?: () => void;
   newId?: () => string;
   now?: () => number;
   /** Milliseconds between saves of a live run's records. */
@@ -44,6 +59,7 @@ export function startBlocker(s: TrainState, env: Pick<TrainEnv, 'model' | 'data'
   if (!env.model()) return 'Load a model first (Model & playground tab).';
   const d = env.data();
   if ('problem' in d) return d.problem;
+  if (s.runs.some((r) => isLive(r.status) && s.elsewhere.includes(r.id))) return 'A run is in progress in another tab of the studio: wait for it to end, or pause it there.';
   if (s.runs.some((r) => isLive(r.status))) return 'A run is in progress: pause or stop it first.';
   const errors = Object.values(checkTrainConfig(s.draft));
   if (errors.length) return `Fix the settings: ${errors[0]}`;
@@ -55,10 +71,20 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
   const get = store.getState;
   const now = env.now ?? (() => Date.now());
   const newId = env.newId ?? (() => `run-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+  const tabs = env.tabs ?? soloTabs();
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Runs changed here and not stored yet. */
+  const dirty = new Set<string>();
+  /** True once the stored runs could not be read: nothing is written, so nothing stored is lost. */
+  let readOnly = false;
+  /** The runs this tab owns (driving, or paused in its engine), with their lock's release. */
+  const owned = new Map<string, () => void>();
+  /** Runs another tab owns whose lock this tab is waiting on. */
+  const watching = new Set<string>();
 
   function patchRun(id: string, patch: Partial<RunRecord> | ((r: RunRecord) => Partial<RunRecord>)): void {
     set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...(typeof patch === 'function' ? patch(r) : patch) } : r)) });
+    dirty.add(id);
     scheduleSave();
   }
 
@@ -66,7 +92,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     if (saveTimer) return;
     saveTimer = setTimeout(() => {
       saveTimer = null;
-      void env.storage.save(get().runs).catch(() => {});
+      void flush().catch(() => {});
     }, env.saveEveryMs ?? 1000);
   }
 
@@ -75,11 +101,70 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     void env.storage.saveDraft({ draft, presetId }).catch(() => {});
   }
 
+  /** Stores the runs changed here (each under its own key) and tells the other tabs. */
   async function flush(): Promise<void> {
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = null;
-    await env.storage.save(get().runs);
+    if (readOnly) return;
+    const ids = [...dirty];
+    dirty.clear();
+    for (const id of ids) {
+      const run = get().runs.find((r) => r.id === id);
+      if (!run) continue;
+      try {
+        await env.storage.put(run);
+      } catch (e) {
+        dirty.add(id); // tried again at the next save
+        set({ storageProblem: `Runs could not be saved in this browser (${messageOf(e)}). They stay on this page until it closes; free some space (delete old runs or models) to save again.` });
+        throw e;
+      }
+      tabs.post({ kind: 'run', run });
+    }
+    if (get().storageProblem?.startsWith('Runs could not be saved')) set({ storageProblem: null });
   }
+
+  /** Releases this tab's hold on a run once it is neither live nor paused in its engine. */
+  function releaseIfDone(id: string): void {
+    const run = get().runs.find((r) => r.id === id);
+    if (run && (isLive(run.status) || run.status === 'paused')) return;
+    owned.get(id)?.();
+    owned.delete(id);
+  }
+
+  /** Waits for another tab's hold on a run to end; if that tab went away mid-run, the run is interrupted. */
+  function watch(id: string): void {
+    if (watching.has(id)) return;
+    watching.add(id);
+    tabs.whenFree(LOCKS.run(id), async () => {
+      watching.delete(id);
+      // The owner stores its last record before it lets go: what is stored now is the truth.
+      const stored = readOnly ? null : await env.storage.get(id).catch(() => null);
+      set({ elsewhere: get().elsewhere.filter((x) => x !== id) });
+      if (!stored) return;
+      const gone = isLive(stored.status) || stored.status === 'paused';
+      set({ runs: get().runs.map((r) => (r.id === id ? (gone ? interrupted(stored, 'The tab running it was closed.') : stored) : r)) });
+      if (gone) {
+        dirty.add(id);
+        await flush().catch(() => {});
+      }
+    });
+  }
+
+  function onTabMessage(m: TabMessage): void {
+    if (m.kind === 'run') {
+      if (owned.has(m.run.id)) return; // this tab's own run: its record here is the newer one
+      const runs = get().runs;
+      const mine = isLive(m.run.status) || m.run.status === 'paused';
+      set({
+        runs: runs.some((r) => r.id === m.run.id) ? runs.map((r) => (r.id === m.run.id ? m.run : r)) : [...runs, m.run],
+        elsewhere: mine ? [...new Set([...get().elsewhere, m.run.id])] : get().elsewhere.filter((x) => x !== m.run.id),
+      });
+      if (mine) watch(m.run.id);
+    } else if (m.kind === 'run-deleted') {
+      set({ runs: get().runs.filter((r) => r.id !== m.id), compare: get().compare.filter((c) => c !== m.id), elsewhere: get().elsewhere.filter((x) => x !== m.id) });
+    }
+  }
+  tabs.listen(onTabMessage);
 
   function onEvent(id: string, e: TrainEvent): void {
     if (e.type === 'trainStep') patchRun(id, (r) => ({ steps: [...r.steps, e.metrics], totalSteps: e.metrics.totalSteps }));
@@ -93,10 +178,13 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     }
   }
 
-  /** Sends the run to the engine and follows it to its end. */
-  async function drive(run: RunRecord, data: TrainData, resume: boolean): Promise<void> {
+  /**
+   * Sends the run to the engine and follows it to its end, holding the training lock (one run at
+   * a time across tabs) and the run's own (kept while it is paused in this tab's engine).
+   */
+  async function drive(run: RunRecord, data: TrainData, resume: boolean, training: () => void): Promise<void> {
     const engine = env.engine();
-    if (!engine) return;
+    if (!engine) return training();
     patchRun(run.id, { status: 'running', message: null });
     try {
       const result = await engine.request('train', { runId: run.id, config: run.config, data, resume }, { onTrain: (e) => onEvent(run.id, e) });
@@ -111,7 +199,24 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       if (!interrupted) set({ trainedRunId: run.id });
     } finally {
       await flush().catch(() => {});
+      training();
+      releaseIfDone(run.id);
     }
+  }
+
+  /** Takes the training lock and the run's; null (and nothing held) when another tab has either. */
+  async function holdFor(id: string): Promise<(() => void) | null> {
+    const training = await tabs.tryHold(LOCKS.training);
+    if (!training) return null;
+    if (!owned.has(id)) {
+      const release = await tabs.tryHold(LOCKS.run(id));
+      if (!release) {
+        training();
+        return null;
+      }
+      owned.set(id, release);
+    }
+    return training;
   }
 
   async function startRun(sweep?: RunRecord['sweep']): Promise<RunRecord | null> {
@@ -139,23 +244,47 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       message: null,
       ...(sweep ? { sweep } : {}),
     };
+    const training = await holdFor(run.id);
+    if (!training) return null; // another tab started training a moment ago: its run arrives by message
+    env.persist?.();
     set({ runs: [...get().runs, run] });
-    await drive(run, data, false);
+    await drive(run, data, false, training);
     return run;
   }
 
   return {
-    /** Lists the saved runs; one that was live when the page went away is now 'interrupted'. */
+    /**
+     * Lists the stored runs. One that was live or paused when its tab went away is now
+     * 'interrupted'; one another open tab still owns stays as it is, listed as in that tab. When
+     * the store cannot be read, this tab writes no run at all (so nothing stored is overwritten) and says so.
+     */
     async restore(): Promise<void> {
-      const runs = await env.storage.load().catch(() => []);
+      let runs: RunRecord[] = [];
+      try {
+        runs = await env.storage.load();
+      } catch (e) {
+        readOnly = true;
+        set({ storageProblem: `The runs saved in this browser could not be read (${messageOf(e)}). Nothing is saved from this tab, so they are not overwritten: reload the page to try again.` });
+      }
       const saved = await env.storage.loadDraft().catch(() => null);
       // A draft from an older studio may lack fields: the defaults fill them.
       if (saved) set({ draft: { ...get().draft, ...saved.draft }, presetId: saved.presetId });
-      set({
-        runs: runs.map((r) =>
-          isLive(r.status) || r.status === 'paused' ? { ...r, status: 'interrupted' as const, message: 'The page was closed during this run. Resume continues from the last checkpoint.' } : r,
-        ),
+      const held = await tabs.held();
+      const elsewhere: string[] = [];
+      const restored = runs.map((r) => {
+        if (!(isLive(r.status) || r.status === 'paused')) return r;
+        if (held.has(LOCKS.run(r.id))) {
+          elsewhere.push(r.id);
+          return r;
+        }
+        dirty.add(r.id);
+        return interrupted(r, 'The page was closed during this run.');
       });
+      // Runs another tab listed meanwhile (by message) are kept.
+      const known = new Set(restored.map((r) => r.id));
+      set({ runs: [...restored, ...get().runs.filter((r) => !known.has(r.id))], elsewhere: [...new Set([...get().elsewhere, ...elsewhere])] });
+      for (const id of elsewhere) watch(id);
+      if (dirty.size) await flush().catch(() => {});
     },
 
     setDraft(patch: Partial<TrainConfig>): void {
@@ -220,25 +349,49 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
         model: env.model(),
         dataProblem: 'problem' in d ? d.problem : null,
         anyLive: get().runs.some((r) => isLive(r.status)),
+        elsewhere: get().elsewhere,
       });
       if (why || 'problem' in d) {
-        if (why) patchRun(id, { message: why });
+        if (why && !get().elsewhere.includes(id)) patchRun(id, { message: why });
         return;
       }
-      await drive(run, runData(run, d.data), true);
+      const training = await holdFor(id);
+      if (!training) return;
+      await drive(run, runData(run, d.data), true, training);
     },
 
+    /** Deletes a run and its checkpoints; refused while any tab has it live or paused. */
     async remove(id: string): Promise<void> {
       const run = get().runs.find((r) => r.id === id);
-      if (!run || isLive(run.status)) return;
-      await env.engine()?.request('deleteRun', { runId: id }).catch(() => null);
-      set({ runs: get().runs.filter((r) => r.id !== id), compare: get().compare.filter((c) => c !== id), trainedRunId: get().trainedRunId === id ? null : get().trainedRunId });
-      await flush().catch(() => {});
+      if (!run || isLive(run.status) || get().elsewhere.includes(id)) return;
+      const mine = owned.get(id);
+      const release = mine ?? (await tabs.tryHold(LOCKS.run(id)));
+      if (!release) return; // another tab took it up a moment ago
+      try {
+        // The checkpoints go first: a run whose files could not be deleted stays listed, so none is orphaned.
+        const engine = env.engine();
+        if (!engine) return patchRun(id, { message: 'The compute engine is starting: delete this run once it is ready.' });
+        try {
+          await engine.request('deleteRun', { runId: id });
+        } catch (e) {
+          return patchRun(id, { message: `Its checkpoints could not be deleted (${messageOf(e)}): the run stays listed; try Delete again.` });
+        }
+        set({ runs: get().runs.filter((r) => r.id !== id), compare: get().compare.filter((c) => c !== id), trainedRunId: get().trainedRunId === id ? null : get().trainedRunId });
+        dirty.delete(id);
+        if (!readOnly) {
+          await env.storage.delete(id).catch(() => {});
+          tabs.post({ kind: 'run-deleted', id });
+        }
+      } finally {
+        owned.delete(id);
+        release();
+      }
     },
 
     /** Lists a run made outside training (an imported adapter) and keeps it. */
     async addRun(run: RunRecord): Promise<void> {
       set({ runs: [...get().runs, run] });
+      dirty.add(run.id);
       await flush().catch(() => {});
     },
 

@@ -3,6 +3,7 @@ import { createDataClient } from '../client/dataClient';
 import { downloadText } from './download';
 import { createDatasetActions } from './createDatasetActions';
 import { indexedDbStorage } from './datasetStorage';
+import { appTabs } from './tabs';
 import { useDataset } from './datasetStore';
 
 /** The one data worker: parsing, tokenizing, and (for evaluation) sentence embeddings. */
@@ -11,6 +12,7 @@ export const dataClient = createDataClient();
 export const datasetActions = createDatasetActions(useDataset, {
   data: dataClient,
   storage: indexedDbStorage(),
+  tabs: appTabs(),
   loadSample: async () => {
     const res = await fetch(`${import.meta.env.BASE_URL}datasets/studio-help.jsonl`);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);

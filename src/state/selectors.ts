@@ -6,6 +6,7 @@ import type { BackendInfo, ModelInfo } from '../protocol/protocol';
 import { DEFAULT_HUB_ENDPOINT } from './defaults';
 import { checkSamplingDraft, type DraftField } from './samplingDraft';
 import type { StudioState } from './store';
+import type { TrainState } from './trainStore';
 
 export const selectBackendChoice = (s: StudioState) => s.backendChoice;
 export const selectBackend = (s: StudioState) => s.backend;
@@ -64,3 +65,8 @@ export function selectGenerateBlocker(s: StudioState): string | null {
   if (!draft.ok) return `Fix the settings: ${Object.values(draft.errors)[0]}`;
   return null;
 }
+
+/** Runs another tab of the studio owns. */
+export const selectElsewhere = (s: TrainState) => s.elsewhere;
+/** Why runs are not being saved in this browser, or null. */
+export const selectRunStorageProblem = (s: TrainState) => s.storageProblem;

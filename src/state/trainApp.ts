@@ -1,5 +1,5 @@
 /** The app's training actions: the studio's engine, the Data tab's dataset, runs kept in IndexedDB. */
-import { createStore, get, set } from 'idb-keyval';
+import { createStore, del, entries, get, set, setMany } from 'idb-keyval';
 import type { TrainData } from '../protocol/protocol';
 import { actions } from './actions';
 import { createTrainActions, type RunStorage } from './createTrainActions';
@@ -7,12 +7,27 @@ import { deriveDataset, splitSegments } from './datasetDerived';
 import { useDataset } from './datasetStore';
 import { useStudio } from './store';
 import { modelChoices } from './modelChoices';
+import { appTabs } from './tabs';
 import { useTrain, type RunRecord } from './trainStore';
 
 const runsDb = createStore('neox-studio-runs', 'runs');
+const RUN = 'run:';
+/**
+ * Each run under its own key ("run:<id>"), so two tabs writing different runs never overwrite each
+ * other. Older studios kept one "runs" array: it is split into keys the first time it is read.
+ */
 const runStorage: RunStorage = {
-  load: async () => ((await get('runs', runsDb)) as RunRecord[] | undefined) ?? [],
-  save: (runs) => set('runs', runs, runsDb),
+  async load() {
+    const legacy = (await get('runs', runsDb)) as RunRecord[] | undefined;
+    if (legacy) {
+      await setMany(legacy.map((r) => [`${RUN}${r.id}`, r]), runsDb);
+      await del('runs', runsDb);
+    }
+    return ((await entries(runsDb)) as [IDBValidKey, RunRecord][]).filter(([k]) => String(k).startsWith(RUN)).map(([, r]) => r).sort((a, b) => a.createdAt - b.createdAt);
+  },
+  get: async (id) => ((await get(`${RUN}${id}`, runsDb)) as RunRecord | undefined) ?? null,
+  put: (run) => set(`${RUN}${run.id}`, run, runsDb),
+  delete: (id) => del(`${RUN}${id}`, runsDb),
   loadDraft: async () => (await get('draft', runsDb)) ?? null,
   saveDraft: (d) => set('draft', d, runsDb),
 };
@@ -38,6 +53,9 @@ export const trainActions = createTrainActions(useTrain, {
   },
   data: trainingData,
   storage: runStorage,
+  tabs: appTabs(),
+  // Without it the browser may evict checkpoints under storage pressure; it answers silently (Chromium) or asks once.
+  persist: () => void navigator.storage?.persist?.().catch(() => false),
 });
 
 // A new model or a restarted engine drops the trained weights with the old model.

@@ -56,6 +56,10 @@ export interface TrainState {
   estimate: EstimateState;
   /** Runs whose curves are overlaid in the comparison chart. */
   compare: string[];
+  /** Runs another tab of the studio owns (live or paused there): no Pause, Resume or Delete here. */
+  elsewhere: string[];
+  /** Why runs are not being saved (a failed read or write of the browser's storage), or null. */
+  storageProblem: string | null;
 }
 
 export const initialTrainState = (): TrainState => ({
@@ -65,6 +69,8 @@ export const initialTrainState = (): TrainState => ({
   trainedRunId: null,
   estimate: { status: 'idle', reason: 'Load a model to see the memory estimate.' },
   compare: [],
+  elsewhere: [],
+  storageProblem: null,
 });
 
 export const useTrain = create<TrainState>()(initialTrainState);
@@ -82,10 +88,13 @@ export interface TrainContext {
   dataProblem: string | null;
   /** Some run is live (running, pausing, stopping). */
   anyLive: boolean;
+  /** Runs another tab owns (TrainState.elsewhere). */
+  elsewhere: readonly string[];
 }
 
 /** Why this run cannot resume now, or null when Resume works. */
 export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
+  if (ctx.elsewhere.includes(run.id)) return `This run is ${run.status} in another tab of the studio: continue it there.`;
   if (run.status === 'imported') return 'An imported adapter has no training to resume.';
   if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
   if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';

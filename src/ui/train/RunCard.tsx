@@ -3,7 +3,7 @@ import { trainActions, type RunRecord } from '../../state';
 import { formatTokensPerSecond } from '../format';
 import { ActionButton } from '../parts/ActionButton';
 import { Alert } from '../parts/Alert';
-import { canPause, canResume, lastStep, methodLabel, resumeBlocker, statusTone, stepProgress } from './runView';
+import { canPause, canResume, lastStep, methodLabel, resumeBlocker, statusText, statusTone, stepProgress } from './runView';
 import { formatDuration, formatEpoch, formatLoss } from './trainFormat';
 import { useTrainContext } from './useTrainContext';
 
@@ -23,7 +23,8 @@ export function RunCard({ run }: { run: RunRecord }) {
   const progress = stepProgress(run);
   const live = statusTone(run.status) === 'live';
   const resume = resumeBlocker(run, ctx);
-  const controlBlocker = canPause(run.status) ? null : (NOT_RUNNING[run.status] ?? 'The run is not running.');
+  const away = ctx.elsewhere.includes(run.id);
+  const controlBlocker = away ? 'This run is open in another tab of the studio: pause or stop it there.' : canPause(run.status) ? null : (NOT_RUNNING[run.status] ?? 'The run is not running.');
   const rows: [string, string, string?][] = [
     ['Epoch', last ? formatEpoch(last.epoch) : '–'],
     ['Tokens/s', last ? formatTokensPerSecond(last.tokensPerSecond) : '–', 'run-tokens-per-s'],
@@ -37,7 +38,7 @@ export function RunCard({ run }: { run: RunRecord }) {
       <header className="run-card-header">
         <h3 data-testid="run-name">{run.name}</h3>
         <span className={`badge status status-${statusTone(run.status)}`} data-testid="run-status">
-          {run.status}
+          {statusText(run, ctx)}
         </span>
         <span className="muted run-meta">
           {run.model} · {run.dataset.name} · {methodLabel(run.config)}
@@ -68,7 +69,7 @@ export function RunCard({ run }: { run: RunRecord }) {
         <ActionButton blocker={controlBlocker} variant="danger" data-testid="train-stop" onClick={() => void trainActions.control(run.id, 'stop')}>
           Stop
         </ActionButton>
-        {canResume(run.status) && resume ? (
+        {(canResume(run.status) || away) && resume ? (
           <small className="hint" data-testid="run-resume-blocked">
             {resume}
           </small>

@@ -1,5 +1,6 @@
 /** The right panel: the live (or latest) run, its curves and samples, then every run so far. */
-import { useTrain } from '../../state';
+import { selectRunStorageProblem, useTrain } from '../../state';
+import { Alert } from '../parts/Alert';
 import { CompareRuns } from './CompareRuns';
 import { ExportPanel } from './ExportPanel';
 import { LossChart } from './LossChart';
@@ -10,9 +11,15 @@ import { currentRun } from './runView';
 
 export function RunPanel() {
   const run = useTrain((s) => currentRun(s.runs));
+  const storageProblem = useTrain(selectRunStorageProblem);
   return (
     <section className={run ? 'panel' : 'panel panel-idle'} aria-labelledby="run-heading">
       <h2 id="run-heading">Run</h2>
+      {storageProblem && (
+        <Alert title="Runs are not being saved" tone="warning" testId="run-storage-problem">
+          <p>{storageProblem}</p>
+        </Alert>
+      )}
       {run ? (
         <>
           <RunCard run={run} />

@@ -1,7 +1,7 @@
 /** Every run, newest first: settings in brief, progress, losses, status, and what can be done with it. */
 import { trainActions, useTrain, type RunRecord } from '../../state';
 import { ActionButton } from '../parts/ActionButton';
-import { canResume, lastStep, methodLabel, newestFirst, resumeBlocker, statusTone, stepProgress, type TrainContext } from './runView';
+import { canResume, lastStep, methodLabel, newestFirst, resumeBlocker, statusText, statusTone, stepProgress, type TrainContext } from './runView';
 import { formatLoss, formatLr } from './trainFormat';
 import { useTrainContext } from './useTrainContext';
 
@@ -67,7 +67,7 @@ function RunRow({ run, ticked, ctx }: { run: RunRecord; ticked: boolean; ctx: Tr
       <td className="num">{formatLoss(lastStep(run)?.loss)}</td>
       <td className="num">{formatLoss(run.bestEval?.loss)}</td>
       <td>
-        <span className={`badge status status-${statusTone(run.status)}`}>{run.status}</span>
+        <span className={`badge status status-${statusTone(run.status)}`}>{statusText(run, ctx)}</span>
       </td>
       <td>
         <div className="cell-actions">
@@ -76,7 +76,7 @@ function RunRow({ run, ticked, ctx }: { run: RunRecord; ticked: boolean; ctx: Tr
               Resume
             </ActionButton>
           )}
-          <ActionButton blocker={live ? 'Pause or stop the run first.' : null} variant="danger" data-testid="run-delete" aria-label={`Delete ${run.name}`} onClick={onDelete}>
+          <ActionButton blocker={ctx.elsewhere.includes(run.id) ? 'This run is open in another tab of the studio.' : live ? 'Pause or stop the run first.' : null} variant="danger" data-testid="run-delete" aria-label={`Delete ${run.name}`} onClick={onDelete}>
             Delete
           </ActionButton>
         </div>

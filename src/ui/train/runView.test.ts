@@ -104,7 +104,7 @@ describe('predictedTime', () => {
 });
 
 describe('resumeBlocker', () => {
-  const ctx = { engineReady: true, model: 'tiny', dataProblem: null, anyLive: false };
+  const ctx = { engineReady: true, model: 'tiny', dataProblem: null, anyLive: false, elsewhere: [] };
   const stopped = run({ status: 'stopped', lastCheckpoint: { step: 5, bytes: 10 } });
   it('lets a stopped run with a checkpoint resume on the same model', () => {
     expect(resumeBlocker(stopped, ctx)).toBeNull();
@@ -117,6 +117,7 @@ describe('resumeBlocker', () => {
     expect(resumeBlocker(stopped, { ...ctx, model: null })).toMatch(/Load tiny/);
     expect(resumeBlocker(run({ status: 'interrupted' }), ctx)).toMatch(/no checkpoint/);
     expect(resumeBlocker(stopped, { ...ctx, dataProblem: 'Load a dataset.' })).toBe('Load a dataset.');
+    expect(resumeBlocker(stopped, { ...ctx, elsewhere: [stopped.id] })).toMatch(/stopped in another tab of the studio: continue it there/);
   });
 });
 

@@ -32,8 +32,12 @@ export function meanStepMs(steps: readonly StepMetrics[]): number | null {
 
 export const canPause = (s: RunStatus) => s === 'running';
 
+/** The status badge's words: "running", or "running in another tab" for a run another tab owns. */
+export const statusText = (run: RunRecord, ctx: Pick<TrainContext, 'elsewhere'>): string => (ctx.elsewhere.includes(run.id) ? `${run.status} in another tab` : run.status);
+
 // The resume rule lives in state, where resume() enforces it; the panels show it.
 export { canResume, resumeBlocker, type TrainContext } from '../../state/trainStore';
+import type { TrainContext } from '../../state/trainStore';
 
 export type Tone = 'live' | 'ok' | 'warn' | 'bad' | 'idle';
 
