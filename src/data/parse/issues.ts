@@ -56,4 +56,11 @@ export function emptyFile(message: string): Collected {
   return { rows: [], rowLines: [], issues: [{ line: 1, kind: 'empty-file', message, excerpt: '' }], records: 0 };
 }
 
+/** Deeper than any dataset needs (a chat record is 3 levels deep); deeper records are refused before JSON.parse. */
+export const MAX_NESTING = 64;
+
+export function tooDeepMessage(column: number, what: 'line' | 'item'): string {
+  return `JSON nested more than ${MAX_NESTING} levels deep at column ${column}: a record holds text fields or chat messages, a few levels deep; remove or fix this ${what}`;
+}
+
 export const EMPTY_MESSAGE = 'the file is empty: pick a file with data';

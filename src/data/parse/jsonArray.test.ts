@@ -102,6 +102,32 @@ describe('JSON array', () => {
     expect(cut.issues[0].message).toMatch(/^invalid JSON: /);
   });
 
+  it('refuses a file with an item nested thousands deep, naming its line, without a stack overflow', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const t0 = performance.now();
+    const r = await json(`[\n  {"a": 1},\n  ${deep},\n  {"a": 2}\n]`);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.rows).toEqual([]);
+    expect(r.records).toBe(1);
+    expect(r.issues).toEqual([
+      {
+        line: 3,
+        kind: 'invalid-json',
+        message: 'JSON nested more than 64 levels deep at column 66: a record holds text fields or chat messages, a few levels deep; remove or fix this item',
+        excerpt: `  ${'['.repeat(118)}…`,
+      },
+    ]);
+    const wrapped = await json(`{"data": [\n{"q": "x"},\n{"q": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}\n]}`);
+    expect(wrapped.issues.map((i) => [i.line, i.message.split(':')[0]])).toEqual([[3, 'JSON nested more than 64 levels deep at column 312']]);
+  });
+
+  it('reads an item 64 levels deep (counting the array), brackets in strings aside', async () => {
+    const r = await json(`[{"a": ${'['.repeat(62)}${']'.repeat(62)}, "b": "${'['.repeat(100)}"}]`);
+    expect(r.issues).toEqual([]);
+    expect(r.rows).toHaveLength(1);
+    expect((await json(`[{"a": ${'['.repeat(63)}${']'.repeat(63)}}]`)).issues[0].message).toMatch(/^JSON nested more than 64 levels deep at column 70:/);
+  });
+
   it('drops an item with bytes that are not UTF-8 and reports the line', async () => {
     const enc = new TextEncoder();
     const bytes = new Uint8Array([...enc.encode('[\n {"a": "ok"},\n {"a": "'), 0xff, ...enc.encode('"},\n {"a": "fine"}\n]')]);

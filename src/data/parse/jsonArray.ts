@@ -1,8 +1,8 @@
 import type { ParseIssue, Row } from '../types';
 import type { BadLine } from './decode';
 import { describeJsonError } from './jsonError';
-import { firstNonSpace, locateJsonError, scanChildren } from './jsonScan';
-import { clip, type Collected, describeValue, emptyFile, EXAMPLE_OBJECT, INVALID_UTF8_MESSAGE, isArrayOfObjects, isObject } from './issues';
+import { firstNonSpace, locateJsonError, scanChildren, tooDeepAt } from './jsonScan';
+import { clip, type Collected, describeValue, emptyFile, EXAMPLE_OBJECT, INVALID_UTF8_MESSAGE, isArrayOfObjects, isObject, MAX_NESTING, tooDeepMessage } from './issues';
 import { LineCounter, lineTextAt } from './lineCounter';
 
 const MUST_BE_ARRAY = `a JSON file must be an array of objects such as [${EXAMPLE_OBJECT}, …]`;
@@ -13,6 +13,12 @@ const MUST_BE_ARRAY = `a JSON file must be an array of objects such as [${EXAMPL
  */
 export function parseJsonArray(text: string, badLines: BadLine[]): Collected {
   const issues: ParseIssue[] = badLines.map(({ line, excerpt }) => ({ line, kind: 'invalid-utf8', message: INVALID_UTF8_MESSAGE, excerpt }));
+  const deep = tooDeepAt(text, MAX_NESTING);
+  if (deep !== -1) {
+    // Refused whole, like a syntax error: the items are not parsed one by one.
+    issues.push(tooDeepIssue(text, deep));
+    return { rows: [], rowLines: [], issues: byLine(issues), records: 1 };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -83,6 +89,11 @@ export function parseJsonArray(text: string, badLines: BadLine[]): Collected {
 function spansBadLine(first: number, last: number, bad: Set<number>): boolean {
   for (let line = first; line <= last; line++) if (bad.has(line)) return true;
   return false;
+}
+
+function tooDeepIssue(text: string, offset: number): ParseIssue {
+  const column = offset - (offset > 0 ? text.lastIndexOf('\n', offset - 1) + 1 : 0) + 1;
+  return { line: new LineCounter(text).lineAt(offset), kind: 'invalid-json', message: tooDeepMessage(column, 'item'), excerpt: clip(lineTextAt(text, offset)) };
 }
 
 function syntaxIssue(text: string, err: unknown): ParseIssue {

@@ -46,6 +46,34 @@ export function firstNonSpace(text: string): number {
   return i;
 }
 
+/**
+ * Offset of the first bracket that opens a level deeper than `limit` (brackets inside strings do not
+ * count), or -1. Run before JSON.parse: a value thousands of levels deep overflows the stack of
+ * whatever walks it recursively (JSON.stringify, structuredClone on its way out of the worker,
+ * Firefox's JSON.parse itself), and one pass over the brackets costs far less than the parse.
+ */
+export function tooDeepAt(text: string, limit: number): number {
+  if (fewBrackets(text, limit)) return -1;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > limit) return i;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return -1;
+}
+
+/** No more than `limit` opening brackets in all, so no level deeper: most lines, found by native searches alone. */
+function fewBrackets(text: string, limit: number): boolean {
+  let n = 0;
+  for (const bracket of ['[', '{']) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) if (++n > limit) return false;
+  }
+  return true;
+}
+
 /** The children of the array or object whose opening bracket is at `open`. */
 export function scanChildren(text: string, open: number): Children {
   const inObject = text.charCodeAt(open) === OPEN_BRACE;

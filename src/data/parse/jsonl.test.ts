@@ -139,4 +139,31 @@ describe('JSONL', () => {
       [21, 2, 1],
     ]);
   });
+
+  it('refuses a line nested thousands deep with its line number, fast, and keeps the others', async () => {
+    const arrays = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const objects = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const t0 = performance.now();
+    const r = await jsonl(`{"a": 1}\n${arrays}\n${objects}\n{"a": 2}\n`);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.rows).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(r.rowLines).toEqual([1, 4]);
+    expect(r.records).toBe(4);
+    const why = 'a record holds text fields or chat messages, a few levels deep; remove or fix this line';
+    expect(r.issues).toEqual([
+      { line: 2, kind: 'invalid-json', message: `JSON nested more than 64 levels deep at column 65: ${why}`, excerpt: `${'['.repeat(120)}…` },
+      { line: 3, kind: 'invalid-json', message: `JSON nested more than 64 levels deep at column 321: ${why}`, excerpt: `${'{"a":'.repeat(24)}…` },
+    ]);
+    // What the worker posts back must survive structuredClone (which recurses).
+    expect(structuredClone(r)).toEqual(r);
+  });
+
+  it('accepts 64 levels, and does not count brackets inside strings', async () => {
+    const deepest = `{"a": ${'['.repeat(63)}${']'.repeat(63)}}`;
+    const quoted = `{"a": "${'[{'.repeat(500)} \\" ${'['.repeat(100)}"}`;
+    const r = await jsonl(`${deepest}\n${quoted}\n{"a": ${'['.repeat(64)}${']'.repeat(64)}}`);
+    expect(r.rowLines).toEqual([1, 2]);
+    expect(r.rows[1]).toEqual({ a: `${'[{'.repeat(500)} " ${'['.repeat(100)}` });
+    expect(r.issues.map((i) => [i.line, i.message.split(':')[0]])).toEqual([[3, 'JSON nested more than 64 levels deep at column 70']]);
+  });
 });

@@ -10,7 +10,10 @@ import {
   formatBytes,
   INVALID_UTF8_MESSAGE,
   isObject,
+  MAX_NESTING,
+  tooDeepMessage,
 } from './issues';
+import { tooDeepAt } from './jsonScan';
 import { splitLines } from './lines';
 
 export interface JsonlOptions {
@@ -42,6 +45,11 @@ export async function parseJsonl(chunks: AsyncIterable<Uint8Array>, opts: JsonlO
         }
         if (isBlank(text)) return;
         sawContent = true;
+        const deep = tooDeepAt(text, MAX_NESTING);
+        if (deep !== -1) {
+          issues.push({ line, kind: 'invalid-json', message: tooDeepMessage(deep + 1, 'line'), excerpt: clip(text) });
+          return;
+        }
         let value: unknown;
         try {
           value = JSON.parse(text);
