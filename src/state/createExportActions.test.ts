@@ -109,10 +109,11 @@ describe('export actions', () => {
   });
 
   it('picked files: a zip is opened by its signature, whatever its name; a broken zip is reported, and no run added', async () => {
-    const zipped = new File([new Uint8Array(zipFiles([{ name: 'my-adapter/adapter_config.json', bytes: FILES[0].bytes }]))], 'download.bin');
+    const zipped = new File([new Uint8Array(zipFiles([{ name: 'my-adapter/adapter_config.json', bytes: FILES[0].bytes }, { name: 'my-adapter/adapter_model.safetensors', bytes: FILES[1].bytes }, { name: 'my-adapter/README.md', bytes: new Uint8Array(10) }]))], 'download.bin');
     const plain = new File([new Uint8Array(FILES[1].bytes)], 'adapter_model.safetensors');
     const read = await readPickedFiles([zipped, plain]);
-    expect(read.map((f) => f.name)).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    // Only the adapter's files are inflated, with their folder kept (the import checks they share it).
+    expect(read.map((f) => f.name)).toEqual(['my-adapter/adapter_config.json', 'my-adapter/adapter_model.safetensors', 'adapter_model.safetensors']);
     expect(read[0].bytes).toEqual(FILES[0].bytes);
     expect(read[1].bytes).toEqual(FILES[1].bytes);
 
@@ -122,6 +123,12 @@ describe('export actions', () => {
     expect(t.calls).toEqual([]);
     expect(t.added).toEqual([]);
     expect(t.reports.at(-1)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^adapter\.zip looks like a zip but cannot be opened/) });
+  });
+
+  it('a zip whose adapter file would inflate past its cap is refused before inflating it', async () => {
+    // A stored (uncompressed) entry whose header claims 2 MB for adapter_config.json: the cap is 1 MB.
+    const big = new File([new Uint8Array(zipFiles([{ name: 'a/adapter_config.json', bytes: new Uint8Array(2 * 2 ** 20) }]))], 'bomb.zip');
+    await expect(readPickedFiles([big])).rejects.toThrow(/^bomb\.zip: a\/adapter_config\.json would inflate to 2,097,152 bytes, more than an adapter's 1,048,576: pick the adapter folder's own files$/);
   });
 
   it('zips files byte for byte, sub-folders included; slugs are file-system safe', () => {

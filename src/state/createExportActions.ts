@@ -52,9 +52,14 @@ export function zipFiles(files: ExportedFile[]): Uint8Array<ArrayBuffer> {
   return zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])), { level: 0 }) as Uint8Array<ArrayBuffer>; // weights do not compress
 }
 
+/** The files of a PEFT adapter a zip may hold, and the most each may inflate to. */
+const ADAPTER_FILES: Record<string, number> = { 'adapter_config.json': 2 ** 20, 'adapter_model.safetensors': 2 ** 31 };
+
 /**
  * Picked files as the engine takes them: a zip is opened (by its "PK\3\4" signature, whatever its
- * name), so an adapter folder zipped elsewhere imports as it is.
+ * name), so an adapter folder zipped elsewhere imports as it is. Only the adapter's two files are
+ * inflated, each under a size cap checked before inflating (a zip bomb stops there), with their
+ * folders kept so the import can tell one adapter from several (a trainer's checkpoint-N folders).
  */
 export async function readPickedFiles(list: readonly File[]): Promise<ExportedFile[]> {
   const files: ExportedFile[] = [];
@@ -64,13 +69,22 @@ export async function readPickedFiles(list: readonly File[]): Promise<ExportedFi
       files.push({ name: f.name, bytes });
       continue;
     }
+    let oversized: string | null = null;
     let entries: Record<string, Uint8Array>;
     try {
-      entries = unzipSync(bytes);
+      entries = unzipSync(bytes, {
+        filter: (e) => {
+          const cap = ADAPTER_FILES[e.name.slice(e.name.lastIndexOf('/') + 1)];
+          if (cap === undefined) return false;
+          if (e.originalSize > cap) oversized ??= `${e.name} would inflate to ${e.originalSize.toLocaleString('en-US')} bytes, more than an adapter's ${cap.toLocaleString('en-US')}`;
+          return e.originalSize <= cap;
+        },
+      });
     } catch (e) {
       throw new Error(`${f.name} looks like a zip but cannot be opened (${(e as Error).message}): zip the adapter folder again, or pick its files`, { cause: e });
     }
-    for (const [name, b] of Object.entries(entries)) if (!name.endsWith('/')) files.push({ name: name.split('/').pop()!, bytes: b });
+    if (oversized) throw new Error(`${f.name}: ${oversized}: pick the adapter folder's own files`);
+    for (const [name, b] of Object.entries(entries)) files.push({ name, bytes: b });
   }
   return files;
 }

@@ -6,7 +6,7 @@ import { mulberry32, normalSampler } from '../model/random';
 import { f32ToF16, writeSafetensors } from '../model/safetensors';
 import { loadFixture, startTestBackend } from '../testing/fixtures';
 import { peftAdapterFiles, type OutFile } from './exportModel';
-import { AdapterError, parsePeftAdapter } from './importAdapter';
+import { AdapterError, parsePeftAdapter, targetPatternMatcher } from './importAdapter';
 import { createLoraParams } from './lora';
 import type { LoraConfig } from './types';
 
@@ -170,5 +170,100 @@ describe('parsePeftAdapter', () => {
     expect(() => parsePeftAdapter(withTensors({ ...t, 'base_model.model.gpt_neox.layers.0.mlp.dense_h_to_4h.lora_A.weight': { shape: [4, 64], data: new Float32Array(256) } }), base)).toThrow(/do not cover mlp.dense_h_to_4h: the two files do not belong together/);
     const unprefixed = Object.fromEntries(Object.entries(t).map(([k, v]) => [k.slice('base_model.model.'.length), v]));
     expect(() => parsePeftAdapter(withTensors(unprefixed), base)).toThrow(/not a LoRA A\/B weight of a GPT-NeoX block linear under "base_model.model."/);
+  });
+
+  it('refuses a config of megabytes, nested past what JSON.stringify can show, or two adapters mixed together', () => {
+    const big = { name: 'adapter_config.json', bytes: enc({ ...configOf(files), pad: 'x'.repeat(1_100_000) }) };
+    expect(() => parsePeftAdapter([big, files[1]], base)).toThrow('adapter_config.json is 1.1 MB, and PEFT writes one of a few KB: pick the adapter_config.json saved with the adapter');
+    // 100,000 levels parse (V8's JSON.parse does not recurse) but overflow JSON.stringify: the message must not.
+    const deep = new TextEncoder().encode(`{"peft_type": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expect(() => parsePeftAdapter([{ name: 'adapter_config.json', bytes: deep }, files[1]], base)).toThrow('adapter_config.json has peft_type (a value nested too deep to show): only LoRA adapters');
+    const long = { name: 'adapter_config.json', bytes: enc({ ...configOf(files), r: 'r'.repeat(5000) }) };
+    expect(() => parsePeftAdapter([long, files[1]], base)).toThrow(new RegExp(`r must be a positive integer, got "${'r'.repeat(99)}…$`));
+
+    const inFolder = (dir: string, f: OutFile) => ({ name: `${dir}/${f.name}`, bytes: f.bytes });
+    expect(() => parsePeftAdapter([inFolder('a', files[0]), inFolder('b', files[1])], base)).toThrow(
+      'adapter_model.safetensors is not beside a/adapter_config.json (it is at b/adapter_model.safetensors): the two files must come from the same adapter folder',
+    );
+    expect(() => parsePeftAdapter([inFolder('out', files[0]), inFolder('out/checkpoint-500', files[0]), inFolder('out', files[1])], base)).toThrow(
+      'the files hold 2 adapter_config.json (out/adapter_config.json, out/checkpoint-500/adapter_config.json): pick the folder of one adapter',
+    );
+    // The weights beside the config are taken, whatever else the folder above holds.
+    expect(parsePeftAdapter([inFolder('x', files[1]), inFolder('a', files[0]), inFolder('a', files[1])], base).lora).toEqual(LORA);
+  });
+});
+
+describe('target_modules as a pattern (never a RegExp)', () => {
+  const modules = ['gpt_neox.embed_in', 'embed_out', ...[0, 1, 11].flatMap((i) => BLOCK_LINEARS.map((l) => `gpt_neox.layers.${i}.${l}`))];
+  const parse = (target_modules: unknown) => parsePeftAdapter(withConfig({ target_modules }), base).lora.targets;
+
+  it('reads the forms PEFT configs carry, as PEFT does (a full match over module names)', () => {
+    expect(parse(String.raw`.*\.(query_key_value|dense|dense_4h_to_h)`)).toEqual(['attention.query_key_value', 'attention.dense', 'mlp.dense_4h_to_h']);
+    expect(parse(String.raw`^gpt_neox\.layers\.[0-9]+\.(?:attention\.(?:dense|query_key_value)|mlp\.dense_4h_to_h)$`)).toEqual(['attention.query_key_value', 'attention.dense', 'mlp.dense_4h_to_h']);
+    expect(parse(String.raw`.*(query_key_value|attention\.dense|4h_to_h)`)).toEqual(['attention.query_key_value', 'attention.dense', 'mlp.dense_4h_to_h']);
+    expect(parse('gpt_neox.layers.0.attention.dense|gpt_neox.layers.1.attention.dense|.*query_key_value|.*dense_4h_to_h')).toEqual(LORA.targets.slice().sort((a, b) => BLOCK_LINEARS.indexOf(a) - BLOCK_LINEARS.indexOf(b)));
+    // A full module name is a pattern like any other: this one is in layer 0 only.
+    expect(() => parse('gpt_neox.layers.0.attention.dense')).toThrow(/in some layers only \(not in layer 1\)/);
+  });
+
+  it('says to write a bare module name as a list, since PEFT would match it against whole names and find none', () => {
+    expect(() => parse('query_key_value')).toThrow(
+      'adapter_config.json\'s target_modules is the string "query_key_value", which PEFT matches against whole module names (such as gpt_neox.layers.0.attention.query_key_value), so it matches none: write it as a list, ["query_key_value"]',
+    );
+  });
+
+  it('matches exactly what a full-match RegExp would, for the patterns it reads', () => {
+    const patterns = [
+      String.raw`.*\.(query_key_value|dense)`,
+      String.raw`.*(dense|dense_h_to_4h)`,
+      String.raw`gpt_neox\.layers\.\d+\.(attention|mlp)\..*`,
+      String.raw`gpt_neox\.layers\.1\d?\..*`,
+      String.raw`.*\.[0-9]\.mlp\.dense_.+`,
+      String.raw`[a-z_]+\.layers\.\d\.\w+\.dense`,
+      String.raw`.*?layers.(0|11).(attention|mlp).dense_?.*`,
+      String.raw`embed_out|gpt_neox\.embed_in`,
+      'gpt_neox.layers.0.attention.dense$',
+      '^.*$',
+      'dense',
+      '',
+    ];
+    for (const p of patterns) {
+      const mine = targetPatternMatcher(p);
+      const re = new RegExp(`^(?:${p})$`); // trusted here: the test's own patterns
+      for (const m of modules) expect(mine(m), `${p} on ${m}`).toBe(re.test(m));
+    }
+  });
+
+  it.each([
+    ['(.*.*)*x', 'it repeats a group ("(…)*")'],
+    ['(a+)+$', 'it repeats a group ("(…)+")'],
+    ['(a|aa)*b', 'it repeats a group ("(…)*")'],
+    ['(?=.*dense).*', 'it uses "(?=" (a lookaround, flag or named group)'],
+    [String.raw`.*\bdense`, String.raw`it uses "\b"`],
+    [String.raw`(dense)\1`, String.raw`it uses "\1"`],
+    [String.raw`.*\d{1,}\..*`, 'it uses a counted repetition "{…}"'],
+    ['.*[^x]', 'it uses a negated class "[^…]"'],
+    ['.**', 'it repeats a repetition ("**")'],
+    ['.*(dense', 'a "(" is never closed'],
+    ['.*dense)', 'it has a ")" that closes nothing'],
+    ['*dense', '"*" where a character was expected'],
+    [`${'(a|'.repeat(5)}b${')'.repeat(5)}`, 'it nests groups more than 4 deep'],
+    ['.*'.repeat(200), 'it is over 256 characters long'],
+  ])('refuses %j fast, saying why and to list the modules', (pattern, why) => {
+    const t0 = performance.now();
+    expect(() => parse(pattern)).toThrow(AdapterError);
+    expect(() => parse(pattern)).toThrow(/^adapter_config\.json's target_modules is the pattern "/);
+    expect(() => parse(pattern)).toThrow(`which the studio does not evaluate (${why}): list the modules instead, e.g. ["query_key_value", "dense"]`);
+    expect(performance.now() - t0).toBeLessThan(100);
+  });
+
+  it('takes linear time on patterns that make a backtracking engine explode', () => {
+    // Accepted patterns whose backtracking cost grows as (name length)^(number of .*): a RegExp would take hours here.
+    const name = `gpt_neox.layers.0.${'a'.repeat(200)}`;
+    const t0 = performance.now();
+    expect(targetPatternMatcher(`${'.*'.repeat(60)}x`)(name)).toBe(false);
+    expect(targetPatternMatcher(`${'(a|.)'.repeat(40)}.*x`)(name)).toBe(false);
+    expect(targetPatternMatcher(`${'a*'.repeat(100)}b`)('a'.repeat(5000))).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 });
