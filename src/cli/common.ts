@@ -5,9 +5,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend';
 import { installDawnGpu } from '../backend/dawnNode';
-import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
+import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
+import { parseConfig } from '../model/config';
 import type { BackendChoice } from '../protocol/protocol';
 
 /** A mistake in the command line itself: exit code 2, and a pointer to the usage. */
@@ -40,7 +41,9 @@ export function readModelDir(dir: string | undefined): LoadedModel {
     : all.filter((n) => n === 'model.safetensors');
   const names = ['config.json', ...shards, ...(index ? [index] : []), ...all.filter((n) => /^pytorch_model.*\.bin$/.test(n))].filter((n) => all.includes(n));
   const files = modelFilesFromList(names.map((name) => ({ name, data: new Uint8Array(readFileSync(path.join(dir, name))).buffer })));
-  return loadModel(files.config, files.shards);
+  const loaded = loadModel(files.config, files.shards, files.shardNames);
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+  return loaded;
 }
 
 export function int(value: string | undefined, flag: string, fallback: number): number {
@@ -63,5 +66,9 @@ export function readTokenizer(dir: string): Tokenizer {
   const tokPath = path.join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new Error(`${dir} has no tokenizer.json: copy the model's tokenizer.json into the folder`);
   const cfgPath = path.join(dir, 'tokenizer_config.json');
-  return tokenizerFromJson(JSON.parse(readFileSync(tokPath, 'utf8')), existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
+  const json: unknown = JSON.parse(readFileSync(tokPath, 'utf8'));
+  // An id past the embedding's rows would read zeros (WebGPU) or garbage: refuse the pair, as the studio does.
+  const modelConfig = path.join(dir, 'config.json');
+  if (existsSync(modelConfig)) checkTokenizerFitsModel(json, parseConfig(JSON.parse(readFileSync(modelConfig, 'utf8'))).vocabSize, 'model');
+  return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
 }

@@ -32,3 +32,47 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig?: unkn
     vocabSize: vocab.size,
   };
 }
+
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const count = (n: number): string => n.toLocaleString('en-US');
+/** An id as a message quotes it; never JSON.stringify on the file's values (a nested one overflows the stack). */
+const quoteId = (v: unknown): string =>
+  typeof v === 'number' || typeof v === 'boolean' ? String(v) : typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : v === undefined ? 'that is missing' : `that is ${v === null ? 'null' : Array.isArray(v) ? 'a list' : 'an object'}`;
+
+/**
+ * The largest id tokenizer.json can produce: its model.vocab (piece → id, or Unigram's list of
+ * [piece, score] whose ids are positions) and its added_tokens. -1 when the file has neither
+ * (tokenizerFromJson says what is wrong with it).
+ */
+export function largestTokenId(tokenizerJson: unknown): number {
+  const t = (tokenizerJson ?? {}) as { model?: { vocab?: unknown }; added_tokens?: unknown };
+  const vocab = t.model?.vocab;
+  let largest = Array.isArray(vocab) ? vocab.length - 1 : -1;
+  if (typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab)) {
+    for (const [piece, id] of Object.entries(vocab)) {
+      if (!isId(id)) throw new Error(`tokenizer.json's model.vocab gives ${JSON.stringify(piece.slice(0, 40))} the id ${quoteId(id)}, not a whole number: use the tokenizer.json from the model repo`);
+      if (id > largest) largest = id;
+    }
+  }
+  for (const added of Array.isArray(t.added_tokens) ? (t.added_tokens as { id?: unknown }[]) : []) {
+    const id = added?.id;
+    if (!isId(id)) throw new Error(`tokenizer.json's added_tokens holds an id ${quoteId(id)}, not a whole number: use the tokenizer.json from the model repo`);
+    if (id > largest) largest = id;
+  }
+  return largest;
+}
+
+/**
+ * Refuses a tokenizer with ids at or past the model's embedding rows, before the two are put
+ * together: a gather past the last row is no error on WebGPU, it silently reads zeros.
+ */
+export function checkTokenizerFitsModel(tokenizerJson: unknown, vocabSize: number, source: 'model' | 'bundled'): void {
+  const largest = largestTokenId(tokenizerJson);
+  if (largest < vocabSize) return;
+  const rows = `the model's embedding has ${count(vocabSize)} rows (config.json's vocab_size)`;
+  throw new Error(
+    source === 'bundled'
+      ? `the bundled Pythia tokenizer.json has ids up to ${count(largest)} but ${rows}, and the model came without a tokenizer.json: add the tokenizer.json that came with this model`
+      : `tokenizer.json has ids up to ${count(largest)} but ${rows}: use the tokenizer that came with this model`,
+  );
+}

@@ -4,11 +4,12 @@
  * so the UI never knows where compute runs.
  */
 import { initBackend } from '../backend/backend';
-import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
-import { loadModel } from '../model/checkpoint';
+import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
+import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { parseConfig, type NeoXConfig } from '../model/config';
 import { transposedWeights, type ForwardContext } from '../model/gptNeox';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { deleteCachedModel, listCachedModels } from '../hub/cachedModels';
 import { cacheStorageCache, downloadModel } from '../hub/hub';
 import type {
   BackendInfo,
@@ -116,6 +117,16 @@ export class Engine {
         return importAdapterFiles(this.checkpoints, p.runId, p.files, this.requireModel().ctx.config);
       },
       arc: (p, h) => this.arc(p, h),
+      listCachedModels: async () => {
+        const cache = cacheStorageCache();
+        const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => null);
+        return { models: cache ? await listCachedModels(cache) : [], usage: estimate?.quota ? { usage: estimate.usage ?? 0, quota: estimate.quota } : null };
+      },
+      deleteCachedModel: async (p) => {
+        const cache = cacheStorageCache();
+        if (cache) await deleteCachedModel(cache, p.key);
+        return null;
+      },
     };
     return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
   }
@@ -147,6 +158,7 @@ export class Engine {
 
     let configJson: unknown;
     let shards: ArrayBuffer[] = [];
+    let shardNames: string[] = [];
     let tokenizerJson: unknown | null = null;
     let tokenizerConfig: unknown | null = null;
     let label: string;
@@ -162,6 +174,7 @@ export class Engine {
       });
       configJson = d.config;
       shards = d.weights;
+      shardNames = d.weightFiles;
       tokenizerJson = d.tokenizerJson;
       tokenizerConfig = d.tokenizerConfig;
       fileBytes = shards.reduce((n, s) => n + s.byteLength, 0);
@@ -171,6 +184,7 @@ export class Engine {
       const files = modelFilesFromList(source.files);
       configJson = files.config;
       shards = files.shards;
+      shardNames = files.shardNames;
       tokenizerJson = files.tokenizerJson;
       tokenizerConfig = files.tokenizerConfig;
       fileBytes = files.bytes;
@@ -182,22 +196,23 @@ export class Engine {
     if (hooks.signal.aborted) throw new DOMException('cancelled', 'AbortError');
 
     const tokJson = tokenizerJson ?? (await this.env.bundledTokenizer());
+    // Checked before any weight goes to the device, so that a refusal leaves the loaded model as it was.
+    const config = source.kind === 'random' ? tinyConfig(source.spec) : parseConfig(configJson);
+    checkTokenizerFitsModel(tokJson, config.vocabSize, tokenizerJson ? 'model' : 'bundled');
     const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig);
     const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
     const tokenizerFiles = [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])];
     progress('upload', null, 0, null);
-    let loaded: { config: NeoXConfig; params: ForwardContext['params'] };
-    if (source.kind === 'random') {
-      const config = tinyConfig(source.spec);
-      loaded = { config, params: paramsFromData(config, initRandomData(config, source.spec.seed)) };
-    } else {
-      loaded = loadModel(configJson, shards);
-    }
-    if (tokenizer.vocabSize > loaded.config.vocabSize) {
-      disposeParams(loaded.params);
-      throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${loaded.config.vocabSize} embedding rows: use the tokenizer.json that belongs to this model`);
-    }
+    if (source.kind !== 'random') checkCheckpoint(config, shards, shardNames);
+    // The old model and any trainer go before the new weights arrive, so the two never share the
+    // memory (twice a 410m's 1.6 GB would not fit the WASM heap); every check that can refuse ran above.
     this.unloadModel();
+    let loaded: { config: NeoXConfig; params: ForwardContext['params']; warnings: string[] };
+    if (source.kind === 'random') {
+      loaded = { config, params: paramsFromData(config, initRandomData(config, source.spec.seed)), warnings: [] };
+    } else {
+      loaded = loadModel(configJson, shards, shardNames);
+    }
     const paramCount = countParams(loaded.config);
     const info: ModelInfo = {
       label,
@@ -208,6 +223,7 @@ export class Engine {
       fileBytes,
       tokenizer: tokenizerJson ? 'model' : 'bundled',
       fromCache,
+      warnings: loaded.warnings,
     };
     this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, info };
     return info;

@@ -11,6 +11,8 @@ export interface NamedFile {
 export interface ModelFiles {
   config: unknown;
   shards: ArrayBuffer[];
+  /** Each shard's file name, for messages. */
+  shardNames: string[];
   tokenizerJson: unknown | null;
   tokenizerConfig: unknown | null;
   bytes: number;
@@ -52,6 +54,7 @@ export function modelFilesFromList(list: NamedFile[]): ModelFiles {
   return {
     config: parseJson(config),
     shards: shards.map((s) => s.data),
+    shardNames: shards.map((s) => baseName(s.name)),
     tokenizerJson: tok ? parseJson(tok) : null,
     tokenizerConfig: tokCfg ? parseJson(tokCfg) : null,
     bytes: list.reduce((n, f) => n + f.data.byteLength, 0),

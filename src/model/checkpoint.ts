@@ -3,36 +3,108 @@
  */
 import { parseConfig, type NeoXConfig } from './config';
 import { isSkippedBuffer, paramSpecs, paramsFromData, type Params } from './params';
-import { readSafetensors, writeSafetensors, type LoadedTensor } from './safetensors';
+import { nonFiniteWarning, readHeader, readSafetensors, SafetensorsError, writeSafetensors, type LoadedTensor } from './safetensors';
 
 export const PICKLE_REFUSAL =
   'only safetensors checkpoints can be loaded: pytorch_model.bin is a Python pickle, and unpickling can run arbitrary code (and needs Python). Use a model.safetensors (most Hub repos have one; convert others with the safetensors "convert" tool)';
 
-/** Decode all shards, dropping the buffers hub files carry, and check names and shapes against the config. */
-export function readCheckpoint(config: NeoXConfig, shards: (ArrayBuffer | Uint8Array)[]): Map<string, LoadedTensor> {
-  const all = new Map<string, LoadedTensor>();
-  for (const shard of shards) {
-    for (const [name, t] of readSafetensors(shard, isSkippedBuffer).tensors) all.set(name, t);
+/** How messages name the shards when the caller has no file names. */
+function defaultShardNames(count: number): string[] {
+  return count === 1 ? ['model.safetensors'] : Array.from({ length: count }, (_, i) => `shard ${i + 1} of ${count}`);
+}
+
+/** Run `f`, putting the file's name in front of a safetensors error so the message says which file is bad. */
+function inFile<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new SafetensorsError(`${file}: ${e.message}`);
+    throw e;
   }
-  const expected = new Set(paramSpecs(config).map((s) => s.name));
-  for (const name of all.keys()) {
-    if (!expected.has(name)) {
-      throw new Error(`the checkpoint has a tensor "${name}" that a GPTNeoXForCausalLM with this config.json does not: is the config from the same model?`);
+}
+
+/**
+ * Check every shard's header against the config before any tensor is decoded: a broken checkpoint
+ * fails in milliseconds, with one message naming the file and the tensor, and nothing half-loaded.
+ */
+function checkHeaders(config: NeoXConfig, shards: Uint8Array[], names: string[]): void {
+  const specs = new Map(paramSpecs(config).map((s) => [s.name, s.shape]));
+  const from = new Map<string, string>(); // tensor → the shard it was found in
+  shards.forEach((bytes, i) => {
+    const file = names[i];
+    for (const e of inFile(file, () => readHeader(bytes)).entries) {
+      if (isSkippedBuffer(e.name)) continue;
+      const earlier = from.get(e.name);
+      if (earlier !== undefined) {
+        throw new Error(`tensor "${e.name}" is in both ${earlier} and ${file}: the shards are from different checkpoints or were copied twice; load only the shards listed by one model.safetensors.index.json`);
+      }
+      from.set(e.name, file);
+      const expected = specs.get(e.name);
+      if (!expected) {
+        throw new Error(`${file}: the checkpoint has a tensor "${e.name}" that a GPTNeoXForCausalLM with this config.json does not: is the config from the same model?`);
+      }
+      if (e.shape.join(',') !== expected.join(',')) {
+        throw new Error(`${file}: tensor "${e.name}" has shape [${e.shape}] but config.json implies [${expected}]: the weights and config.json do not belong together`);
+      }
     }
+  });
+  const missing = [...specs.keys()].filter((n) => !from.has(n));
+  if (missing.length) {
+    const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
+    throw new Error(`the checkpoint has no tensor "${missing[0]}"${more}: is it a GPT-NeoX model matching its config.json, with every shard added?`);
   }
-  return all;
+}
+
+/**
+ * Checks the shards' headers against the config without decoding anything (milliseconds): the
+ * engine calls it before it frees the model it has, so a refused checkpoint leaves that model loaded.
+ */
+export function checkCheckpoint(config: NeoXConfig, shards: (ArrayBuffer | Uint8Array)[], shardNames?: string[]): void {
+  if (shards.length === 0) throw new Error(`no model.safetensors: ${PICKLE_REFUSAL}`);
+  const names = shardNames?.length === shards.length ? shardNames : defaultShardNames(shards.length);
+  checkHeaders(config, shards.map((s) => (s instanceof Uint8Array ? s : new Uint8Array(s))), names);
+}
+
+/**
+ * Decode all shards, dropping the buffers hub files carry, after checking names and shapes against
+ * the config. `names` are the shards' file names, for messages. Tensors holding NaN or ±Inf are
+ * loaded, with one warning per file.
+ */
+export function readCheckpoint(
+  config: NeoXConfig,
+  shards: (ArrayBuffer | Uint8Array)[],
+  shardNames?: string[],
+): { tensors: Map<string, LoadedTensor>; warnings: string[] } {
+  const names = shardNames?.length === shards.length ? shardNames : defaultShardNames(shards.length);
+  const bytes = shards.map((s) => (s instanceof Uint8Array ? s : new Uint8Array(s)));
+  checkHeaders(config, bytes, names);
+  const tensors = new Map<string, LoadedTensor>();
+  const warnings: string[] = [];
+  bytes.forEach((shard, i) => {
+    const read = inFile(names[i], () => readSafetensors(shard, isSkippedBuffer));
+    for (const [name, t] of read.tensors) tensors.set(name, t);
+    const warning = nonFiniteWarning(names[i], read.nonFinite);
+    if (warning) warnings.push(warning);
+  });
+  return { tensors, warnings };
 }
 
 export interface LoadedModel {
   config: NeoXConfig;
   params: Params;
+  /** Problems that do not stop the load (NaN or ±Inf weights), one message per file, for the UI to show. */
+  warnings: string[];
 }
 
-/** config.json (object or text) + safetensors shards → tensors on the current backend. */
-export function loadModel(configJson: unknown, shards: (ArrayBuffer | Uint8Array)[]): LoadedModel {
-  const config = parseConfig(configJson);
+/**
+ * config.json (object or text) + safetensors shards → tensors on the current backend. `shardNames`
+ * (the shards' file names) make messages name the file at fault.
+ */
+export function loadModel(configJson: unknown, shards: (ArrayBuffer | Uint8Array)[], shardNames?: string[]): LoadedModel {
+  const config = parseConfig(configJson); // cheap facts first: a bad config.json fails before any shard is read
   if (shards.length === 0) throw new Error(`no model.safetensors: ${PICKLE_REFUSAL}`);
-  return { config, params: paramsFromData(config, readCheckpoint(config, shards)) };
+  const { tensors, warnings } = readCheckpoint(config, shards, shardNames);
+  return { config, params: paramsFromData(config, tensors), warnings };
 }
 
 /** Host copies of the parameters → a model.safetensors in the HF layout. */

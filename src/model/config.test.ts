@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureNames, loadFixture } from '../testing/fixtures';
-import { ConfigError, headSize, parseConfig, rotaryDims, toHfConfig } from './config';
+import { CONFIG_LIMITS, ConfigError, headSize, parseConfig, rotaryDims, toHfConfig } from './config';
 import { countParams } from './params';
 
 /** EleutherAI/pythia-70m config.json, as published on the Hub. */
@@ -154,8 +154,8 @@ describe('parseConfig errors name the field', () => {
     expect(err({ ...PYTHIA_70M, num_attention_heads: 7 }).message).toMatch(/hidden_size \(512\) must be divisible by num_attention_heads \(7\)/);
   });
 
-  it('zero layers', () => {
-    expect(err({ ...PYTHIA_70M, num_hidden_layers: 0 }).message).toMatch(/numLayers must be positive/);
+  it('zero layers names the field as config.json spells it', () => {
+    expect(err({ ...PYTHIA_70M, num_hidden_layers: 0 }).message).toMatch(/"num_hidden_layers" must be a positive integer, got 0/);
   });
 
   it('odd rotary dims', () => {
@@ -179,5 +179,92 @@ describe('parseConfig errors name the field', () => {
   it('JSON that is not an object', () => {
     expect(err('[1, 2]').message).toMatch(/must hold a JSON object/);
     expect(err(null).message).toMatch(/must hold a JSON object/);
+  });
+});
+
+describe('parseConfig refuses absurd values, naming the field', () => {
+  const err = (input: Record<string, unknown>): string => {
+    try {
+      parseConfig(input);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).message;
+    }
+    throw new Error('parseConfig accepted the config');
+  };
+
+  /** GPT-NeoX-20B's config.json: the largest GPT-NeoX, which every cap must admit. */
+  const NEOX_20B = { ...PYTHIA_70M, hidden_size: 6144, intermediate_size: 24576, num_attention_heads: 64, num_hidden_layers: 44, vocab_size: 50432 };
+
+  it('accepts GPT-NeoX-20B, and sizes exactly at the caps', () => {
+    expect(parseConfig(NEOX_20B)).toMatchObject({ hiddenSize: 6144, numLayers: 44, vocabSize: 50432 });
+    const atCaps = { ...PYTHIA_70M, ...CONFIG_LIMITS, num_attention_heads: 256 };
+    expect(parseConfig(atCaps)).toMatchObject({ hiddenSize: CONFIG_LIMITS.hidden_size, numLayers: CONFIG_LIMITS.num_hidden_layers });
+  });
+
+  it.each([
+    ['num_hidden_layers', 1_001],
+    ['num_hidden_layers', 1e9],
+    ['hidden_size', 65_536 * 2],
+    ['vocab_size', 2 ** 31],
+    ['intermediate_size', 1e7],
+    ['max_position_embeddings', 2 ** 40],
+  ])('%s = %d is over the cap', (name, value) => {
+    const m = err({ ...PYTHIA_70M, [name]: value });
+    expect(m).toContain(`"${name}" is ${value}, over the`);
+    expect(m).toMatch(/no GPT-NeoX model is that large/);
+    expect(m).toMatch(/load the model's original config\.json/);
+  });
+
+  it.each(['num_hidden_layers', 'hidden_size', 'vocab_size', 'intermediate_size', 'max_position_embeddings', 'num_attention_heads'])('%s = 0 is refused', (name) => {
+    expect(err({ ...PYTHIA_70M, [name]: 0 })).toMatch(new RegExp(`"${name}" must be a positive integer, got 0`));
+  });
+
+  it.each(['num_hidden_layers', 'hidden_size', 'vocab_size', 'intermediate_size', 'max_position_embeddings'])('%s negative or fractional is refused', (name) => {
+    expect(err({ ...PYTHIA_70M, [name]: -4 })).toMatch(new RegExp(`"${name}" must be a non-negative integer, got -4`));
+    expect(err({ ...PYTHIA_70M, [name]: 2.5 })).toMatch(new RegExp(`"${name}" must be a non-negative integer, got 2\\.5`));
+  });
+
+  it('num_attention_heads that does not divide hidden_size says the file is not a GPT-NeoX config', () => {
+    expect(err({ ...PYTHIA_70M, num_attention_heads: 7 })).toMatch(/^config\.json: hidden_size \(512\) must be divisible by num_attention_heads \(7\): the file is not a valid GPT-NeoX config/);
+    expect(err({ ...PYTHIA_70M, num_attention_heads: 1024 })).toMatch(/divisible by num_attention_heads \(1024\)/);
+  });
+
+  it.each([0, -10000])('rotary_emb_base %d is refused', (base) => {
+    expect(err({ ...PYTHIA_70M, rotary_emb_base: base })).toMatch(new RegExp(`"rotary_emb_base" must be positive, got ${base}`));
+  });
+
+  it('rope_theta (the other spelling) is named when it is the one that is wrong', () => {
+    const j: Record<string, unknown> = { ...PYTHIA_70M, rope_theta: -1 };
+    delete j.rotary_emb_base;
+    expect(err(j)).toMatch(/"rope_theta" must be positive, got -1/);
+  });
+
+  it('a non-finite rotary_emb_base (possible in an object, not in JSON text) is refused', () => {
+    expect(err({ ...PYTHIA_70M, rotary_emb_base: Infinity })).toMatch(/"rotary_emb_base" must be a number, got Infinity/);
+    expect(err({ ...PYTHIA_70M, rotary_emb_base: NaN })).toMatch(/"rotary_emb_base" must be a number, got NaN/);
+  });
+
+  it.each([0, -0.25, 1.5])('rotary_pct %d is outside (0, 1]', (pct) => {
+    expect(err({ ...PYTHIA_70M, rotary_pct: pct })).toMatch(new RegExp(`"rotary_pct" must be in \\(0, 1\\].*got ${pct}`));
+  });
+
+  it('partial_rotary_factor (the other spelling) is named when it is the one that is wrong', () => {
+    const j: Record<string, unknown> = { ...PYTHIA_70M, partial_rotary_factor: 2 };
+    delete j.rotary_pct;
+    expect(err(j)).toMatch(/"partial_rotary_factor" must be in \(0, 1\]/);
+  });
+
+  it('rotary_pct 1 (every dim rotated, as sequential-rot100) is accepted', () => {
+    expect(rotaryDims(parseConfig({ ...PYTHIA_70M, rotary_pct: 1 }))).toBe(64);
+  });
+
+  it.each([0, -1e-5])('layer_norm_eps %d is refused', (eps) => {
+    expect(err({ ...PYTHIA_70M, layer_norm_eps: eps })).toMatch(/"layer_norm_eps" must be positive/);
+  });
+
+  it('a hostile size is refused before the other fields are looked at (no work sized from it)', () => {
+    // num_hidden_layers is read before the bad rotary_pct below, and refused first.
+    expect(err({ ...PYTHIA_70M, num_hidden_layers: 1e12, rotary_pct: 7 })).toMatch(/"num_hidden_layers" is 1000000000000/);
   });
 });

@@ -36,7 +36,27 @@ export class ConfigError extends Error {
 
 type Json = Record<string, unknown>;
 
-function field(json: Json, names: string[], kind: 'int' | 'number' | 'bool', fallback?: number | boolean): number | boolean {
+/**
+ * Caps that comfortably admit every real GPT-NeoX (the 20B has hidden 6144, 44 layers, vocab 50432)
+ * but refuse a damaged or hostile config before anything is sized from it.
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1_048_576,
+  hidden_size: 65_536,
+  num_hidden_layers: 1_000,
+  intermediate_size: 262_144,
+  max_position_embeddings: 1_048_576,
+} as const;
+
+/** What is wrong with a value, as the end of a sentence that starts with the field name; null if nothing. */
+type Check = (v: number) => string | null;
+
+const sizeUpTo =
+  (max: number): Check =>
+  (v) =>
+    v < 1 ? `must be a positive integer, got ${v}` : v > max ? `is ${v}, over the ${max.toLocaleString('en-US')} this studio accepts: no GPT-NeoX model is that large` : null;
+
+function field(json: Json, names: string[], kind: 'int' | 'number' | 'bool', fallback?: number | boolean, check?: Check): number | boolean {
   const name = names.find((n) => json[n] !== undefined && json[n] !== null);
   if (name === undefined) {
     if (fallback !== undefined) return fallback;
@@ -47,8 +67,11 @@ function field(json: Json, names: string[], kind: 'int' | 'number' | 'bool', fal
     if (typeof v !== 'boolean') throw new ConfigError(`config.json field "${name}" must be true or false, got ${JSON.stringify(v)}`);
     return v;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`config.json field "${name}" must be a number, got ${JSON.stringify(v)}`);
+  // String(v) for numbers: JSON.stringify would print Infinity and NaN as "null".
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`config.json field "${name}" must be a number, got ${typeof v === 'number' ? v : JSON.stringify(v)}`);
   if (kind === 'int' && (!Number.isInteger(v) || v < 0)) throw new ConfigError(`config.json field "${name}" must be a non-negative integer, got ${v}`);
+  const problem = check?.(v);
+  if (problem) throw new ConfigError(`config.json field "${name}" ${problem}: the file is damaged or not a GPT-NeoX config; load the model's original config.json`);
   return v;
 }
 
@@ -70,8 +93,9 @@ export function parseConfig(input: unknown): NeoXConfig {
       `config.json has model_type ${JSON.stringify(modelType ?? null)}: this studio runs GPT-NeoX models only (model_type "gpt_neox", e.g. EleutherAI/pythia-70m)`,
     );
   }
-  const int = (names: string[], fallback?: number) => field(j, names, 'int', fallback) as number;
-  const num = (names: string[], fallback?: number) => field(j, names, 'number', fallback) as number;
+  const int = (names: string[], fallback?: number, check?: Check) => field(j, names, 'int', fallback, check) as number;
+  const num = (names: string[], fallback?: number, check?: Check) => field(j, names, 'number', fallback, check) as number;
+  const positive: Check = (v) => (v > 0 ? null : `must be positive, got ${v}`);
 
   const hiddenAct = j.hidden_act ?? 'gelu';
   if (hiddenAct !== 'gelu') {
@@ -85,16 +109,18 @@ export function parseConfig(input: unknown): NeoXConfig {
     throw new ConfigError('config.json sets rope_scaling: scaled rotary embeddings are not supported; use a model without rope_scaling');
   }
 
+  // Every size is range-checked as it is read, so nothing downstream (paramSpecs, the loader,
+  // buffers sized from the config) ever sees a zero, a fraction or a billion.
   const cfg: NeoXConfig = {
-    vocabSize: int(['vocab_size']),
-    hiddenSize: int(['hidden_size']),
-    numLayers: int(['num_hidden_layers']),
-    numHeads: int(['num_attention_heads']),
-    intermediateSize: int(['intermediate_size']),
-    maxPositions: int(['max_position_embeddings']),
-    rotaryPct: num(['rotary_pct', 'partial_rotary_factor']),
-    rotaryBase: num(['rotary_emb_base', 'rope_theta'], 10000),
-    layerNormEps: num(['layer_norm_eps'], 1e-5),
+    vocabSize: int(['vocab_size'], undefined, sizeUpTo(CONFIG_LIMITS.vocab_size)),
+    hiddenSize: int(['hidden_size'], undefined, sizeUpTo(CONFIG_LIMITS.hidden_size)),
+    numLayers: int(['num_hidden_layers'], undefined, sizeUpTo(CONFIG_LIMITS.num_hidden_layers)),
+    numHeads: int(['num_attention_heads'], undefined, sizeUpTo(CONFIG_LIMITS.hidden_size)), // divides hidden_size, checked below
+    intermediateSize: int(['intermediate_size'], undefined, sizeUpTo(CONFIG_LIMITS.intermediate_size)),
+    maxPositions: int(['max_position_embeddings'], undefined, sizeUpTo(CONFIG_LIMITS.max_position_embeddings)),
+    rotaryPct: num(['rotary_pct', 'partial_rotary_factor'], undefined, (v) => (v > 0 && v <= 1 ? null : `must be in (0, 1] (the share of each head rotated; Pythia uses 0.25), got ${v}`)),
+    rotaryBase: num(['rotary_emb_base', 'rope_theta'], 10000, positive),
+    layerNormEps: num(['layer_norm_eps'], 1e-5, positive),
     useParallelResidual: field(j, ['use_parallel_residual'], 'bool', true) as boolean,
     bosTokenId: int(['bos_token_id'], 0),
     eosTokenId: int(['eos_token_id'], 0),
@@ -103,19 +129,16 @@ export function parseConfig(input: unknown): NeoXConfig {
   return cfg;
 }
 
+/** Facts that tie fields together; each field alone is already in range. */
 function validate(c: NeoXConfig): void {
-  const positive: (keyof NeoXConfig)[] = ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions'];
-  for (const k of positive) {
-    if ((c[k] as number) <= 0) throw new ConfigError(`config value ${k} must be positive, got ${c[k]}`);
-  }
   if (c.hiddenSize % c.numHeads !== 0) {
-    throw new ConfigError(`hidden_size (${c.hiddenSize}) must be divisible by num_attention_heads (${c.numHeads})`);
+    throw new ConfigError(
+      `config.json: hidden_size (${c.hiddenSize}) must be divisible by num_attention_heads (${c.numHeads}): the file is not a valid GPT-NeoX config; load the model's original config.json`,
+    );
   }
-  if (c.rotaryPct < 0 || c.rotaryPct > 1) throw new ConfigError(`rotary_pct must be between 0 and 1, got ${c.rotaryPct}`);
   if (rotaryDims(c) % 2 !== 0) {
-    throw new ConfigError(`rotary dims (head size ${headSize(c)} × rotary_pct ${c.rotaryPct} = ${rotaryDims(c)}) must be even`);
+    throw new ConfigError(`config.json: rotary dims (head size ${headSize(c)} × rotary_pct ${c.rotaryPct} = ${rotaryDims(c)}) must be even: the file is not a valid GPT-NeoX config`);
   }
-  if (c.layerNormEps <= 0) throw new ConfigError(`layer_norm_eps must be positive, got ${c.layerNormEps}`);
 }
 
 /** Serialise back to the Hugging Face layout (for exports and generated models). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../testing/fixtures';
 import { isSkippedBuffer, paramSpecs } from './params';
 import { parseConfig } from './config';
-import { f32ToF16, readHeader, readSafetensors, SafetensorsError, writeSafetensors } from './safetensors';
+import { countNonFinite, f32ToF16, MAX_HEADER_BYTES, nonFiniteWarning, readHeader, readSafetensors, SafetensorsError, topLevelKeys, writeSafetensors } from './safetensors';
 
 /** A safetensors file from a header object and a data section, built by hand (no padding unless asked). */
 function file(header: Record<string, unknown>, data: Uint8Array | number[] = [], pad = false): Uint8Array {
@@ -323,5 +323,133 @@ describe('damaged or foreign files fail with a message naming the problem', () =
     const bytes = file({ 'tok.ids': { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, eight);
     expect(() => readSafetensors(bytes)).toThrow(/"tok\.ids" is I64; only F32, F16 and BF16/);
     expect(readSafetensors(bytes, (n) => n === 'tok.ids').tensors.size).toBe(0);
+  });
+});
+
+describe('hostile or odd headers', () => {
+  const one = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+  const eight = new Uint8Array(8);
+  /** A file from header text written by hand (JSON.stringify cannot repeat a key). */
+  const fromText = (json: string, data: Uint8Array): Uint8Array => {
+    const text = new TextEncoder().encode(json);
+    const out = new Uint8Array(8 + text.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+    out.set(text, 8);
+    out.set(data, 8 + text.length);
+    return out;
+  };
+
+  it('a tensor named twice in the header is refused, naming it (JSON.parse would keep the last silently)', () => {
+    const entry = JSON.stringify(one);
+    const bytes = fromText(`{"a.weight": ${entry}, "b": ${entry}, "a.weight" : ${entry}}`, eight);
+    expect(() => readSafetensors(bytes)).toThrow(SafetensorsError);
+    expect(() => readSafetensors(bytes)).toThrow(/names tensor "a\.weight" twice/);
+  });
+
+  it('a duplicate spelled with a JSON escape is still a duplicate', () => {
+    const entry = JSON.stringify(one);
+    expect(() => readSafetensors(fromText(`{"ab": ${entry}, "\\u0061b": ${entry}}`, eight))).toThrow(/names tensor "ab" twice/);
+  });
+
+  it('the same key inside different tensors (dtype, shape) or in __metadata__ is not a duplicate', () => {
+    const bytes = fromText(`{"__metadata__": {"a": "x", "b": "{\\"a\\": 1}"}, "a": ${JSON.stringify(one)}, "b": ${JSON.stringify({ ...one, data_offsets: [8, 16] })}}`, new Uint8Array(16));
+    expect([...readSafetensors(bytes).tensors.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('topLevelKeys reads keys only at the top level, past strings holding braces, quotes and colons', () => {
+    expect(topLevelKeys('{"x": {"y": [1, {"z": 2}]}, "q\\"}:": "v:", "w"\n:\t[]}')).toEqual(['x', 'q"}:', 'w']);
+    expect(topLevelKeys('{}')).toEqual([]);
+  });
+
+  it('zero-size tensors are read, and overlap nothing (offsets [n, n], anywhere)', () => {
+    // "empty" sits at the start of "w", as the Rust writer places it; "inside" lies within "w".
+    const data = new Uint8Array(Float32Array.of(3, 4).buffer);
+    const bytes = file(
+      {
+        w: one,
+        empty: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+        inside: { dtype: 'F16', shape: [4, 0], data_offsets: [4, 4] },
+        atEnd: { dtype: 'BF16', shape: [0, 3], data_offsets: [8, 8] },
+      },
+      data,
+    );
+    const { tensors, nonFinite } = readSafetensors(bytes);
+    expect([...tensors.get('w')!.data]).toEqual([3, 4]);
+    expect(tensors.get('empty')!).toMatchObject({ shape: [0], data: new Float32Array(0) });
+    expect(tensors.get('inside')!.shape).toEqual([4, 0]);
+    expect(tensors.get('atEnd')!.data.length).toBe(0);
+    expect(nonFinite).toEqual([]);
+  });
+
+  it('a zero-size tensor past the end of the data is still refused', () => {
+    expect(() => readSafetensors(file({ e: { dtype: 'F32', shape: [0], data_offsets: [9, 9] } }, eight))).toThrow(/"e" ends at byte 9 but the data section has 8 bytes/);
+  });
+
+  it('two non-empty tensors overlapping behind an empty one are still caught', () => {
+    const bytes = file({ p: one, e: { dtype: 'F32', shape: [0], data_offsets: [2, 2] }, q: { ...one, data_offsets: [4, 12] } }, new Uint8Array(12));
+    expect(() => readSafetensors(bytes)).toThrow(/"p" and "q" overlap/);
+  });
+
+  it('a header length claiming gigabytes (or 2^64 - 1) is refused at once', () => {
+    for (const claim of [5n * 2n ** 30n, 2n ** 64n - 1n]) {
+      const bytes = file({ w: one }, eight);
+      new DataView(bytes.buffer).setBigUint64(0, claim, true);
+      expect(() => readSafetensors(bytes)).toThrow(/header length \d+ runs past the end of the \d+-byte file/);
+    }
+  });
+
+  it('a header length over the 100 MB cap is refused even when the file is that big', () => {
+    const bytes = new Uint8Array(MAX_HEADER_BYTES + 64); // zero pages: cheap to allocate
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
+    expect(() => readHeader(bytes)).toThrow(/header length 104857601 is over the 104857600-byte limit/);
+  });
+
+  it('__metadata__ that is not an object is refused', () => {
+    expect(() => readSafetensors(file({ __metadata__: 'pt', w: one }, eight))).toThrow(/"__metadata__" must be a JSON object/);
+  });
+
+  it('a non-float tensor is refused before any tensor is decoded', () => {
+    // "ids" comes last in the header; the refusal does not depend on order.
+    const bytes = file({ w: one, ids: { dtype: 'I32', shape: [2], data_offsets: [8, 16] } }, new Uint8Array(16));
+    expect(() => readSafetensors(bytes)).toThrow(/"ids" is I32/);
+  });
+});
+
+describe('NaN and infinite weights load, with a warning', () => {
+  it('countNonFinite counts NaN and ±Inf apart, and nothing else', () => {
+    expect(countNonFinite(Float32Array.of(0, -0, 1, 3.4e38, -3.4e38, 1e-45, NaN, Infinity, -Infinity, NaN))).toEqual({ nan: 2, inf: 2 });
+    expect(countNonFinite(new Float32Array(0))).toEqual({ nan: 0, inf: 0 });
+  });
+
+  it('readSafetensors reports each tensor holding them, per dtype, and still loads the values', () => {
+    const nanInfF16 = words([0x3c00, 0x7e00, 0x7c00, 0xfc00]); // 1, NaN, inf, -inf
+    const bytes = file(
+      {
+        clean: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        h: { dtype: 'F16', shape: [4], data_offsets: [8, 16] },
+        b: { dtype: 'BF16', shape: [1], data_offsets: [16, 18] },
+      },
+      [...new Uint8Array(Float32Array.of(1, 2).buffer), ...nanInfF16, ...words([0x7fc0])],
+    );
+    const { tensors, nonFinite } = readSafetensors(bytes);
+    expect(nonFinite).toEqual([
+      { name: 'h', nan: 1, inf: 2, count: 4 },
+      { name: 'b', nan: 1, inf: 0, count: 1 },
+    ]);
+    expect(tensors.get('h')!.data[0]).toBe(1);
+  });
+
+  it('nonFiniteWarning is one message naming the file and the worst tensors, or null', () => {
+    expect(nonFiniteWarning('model.safetensors', [])).toBeNull();
+    const list = [
+      { name: 'a', nan: 1, inf: 0, count: 10 },
+      { name: 'b', nan: 0, inf: 5, count: 10 },
+      { name: 'c', nan: 2, inf: 2, count: 10 },
+      { name: 'd', nan: 1, inf: 0, count: 10 },
+      { name: 'e', nan: 1, inf: 0, count: 10 },
+    ];
+    const m = nonFiniteWarning('model-00002-of-00002.safetensors', list)!;
+    expect(m).toMatch(/^model-00002-of-00002\.safetensors: "b" has 5 infinite of 10 values; "c" has 2 NaN and 2 infinite of 10 values; "a" has 1 NaN of 10 values, and 2 more tensors\./);
+    expect(m).toMatch(/re-download the file/);
   });
 });

@@ -32,29 +32,70 @@ export interface LoadedTensor {
   data: Float32Array;
 }
 
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** The Rust reader's own cap: a real header is kilobytes; a bigger claim is a damaged or hostile file. */
+export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+/**
+ * The top-level keys of a JSON object's text, in order, duplicates kept. JSON.parse keeps the last
+ * of two equal keys silently, so a header naming a tensor twice can only be caught in the text.
+ * Called on text JSON.parse has accepted, so a scan for strings and nesting is enough.
+ */
+export function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+    else if (ch === '"') {
+      const start = i;
+      for (i++; json[i] !== '"'; i++) if (json[i] === '\\') i++;
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (json[j] === ' ' || json[j] === '\t' || json[j] === '\n' || json[j] === '\r') j++;
+      if (json[j] === ':') keys.push(JSON.parse(json.slice(start, i + 1)) as string); // decodes escapes: "\u0061" is "a"
+    }
+  }
+  return keys;
+}
+
+function refuseDuplicateKeys(text: string): void {
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) throw new SafetensorsError(`the header names tensor "${key}" twice: the file is damaged (JSON keeps only the last); re-download or re-export it`);
+    seen.add(key);
+  }
+}
 
 /** Parse and validate the header; every problem names the tensor concerned. */
 export function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
   if (bytes.byteLength < 8) throw new SafetensorsError(`file is ${bytes.byteLength} bytes, too short to be safetensors: is it a complete model.safetensors?`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Both length checks come before anything is decoded or allocated from the claimed length.
   const n = Number(view.getBigUint64(0, true));
-  if (n > bytes.byteLength - 8 || n > MAX_HEADER_BYTES) {
+  if (n > bytes.byteLength - 8) {
     throw new SafetensorsError(`header length ${n} runs past the end of the ${bytes.byteLength}-byte file: the file is truncated or not safetensors`);
   }
+  if (n > MAX_HEADER_BYTES) {
+    throw new SafetensorsError(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit of safetensors: the file is damaged or not safetensors`);
+  }
+  let text: string;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    header = JSON.parse(text);
   } catch {
     throw new SafetensorsError('header is not valid JSON: the file is damaged or not safetensors');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header must be a JSON object');
+  refuseDuplicateKeys(text);
   const dataStart = 8 + n;
   const dataLen = bytes.byteLength - dataStart;
   const entries: HeaderEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new SafetensorsError('header "__metadata__" must be a JSON object of strings: the file is damaged');
       metadata = (raw ?? {}) as Record<string, string>;
       continue;
     }
@@ -75,7 +116,10 @@ export function readHeader(bytes: Uint8Array): { entries: HeaderEntry[]; metadat
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin);
+  // Empty tensors (a 0 in the shape, offsets [n, n]) hold no bytes and so overlap nothing: the Rust
+  // writer gives them the offset of the tensor after them. Sorted by start, two non-empty tensors
+  // overlap if and only if some neighbouring pair does.
+  const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
       throw new SafetensorsError(`tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap in the file: it is damaged`);
@@ -127,6 +171,45 @@ function decode(bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Arra
   }
 }
 
+/** NaN and ±Inf counts of a tensor, in one pass that allocates nothing. */
+export function countNonFinite(data: Float32Array): { nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0) {
+      // x - x is 0 for every finite x, NaN for NaN and ±Inf.
+      if (x !== x) nan++;
+      else inf++;
+    }
+  }
+  return { nan, inf };
+}
+
+/** A tensor holding values that are not finite: loaded (an F16 overflow is not fatal), but worth a warning. */
+export interface NonFiniteTensor {
+  name: string;
+  nan: number;
+  inf: number;
+  count: number; // values in the tensor
+}
+
+/**
+ * One warning for a file whose tensors hold NaN or ±Inf, naming the worst few; null if none do.
+ * `file` names the file ("model.safetensors", a shard).
+ */
+export function nonFiniteWarning(file: string, list: NonFiniteTensor[]): string | null {
+  if (list.length === 0) return null;
+  const shown = 3;
+  const worst = [...list].sort((a, b) => b.nan + b.inf - (a.nan + a.inf));
+  const parts = worst.slice(0, shown).map((t) => {
+    const what = [t.nan ? `${t.nan} NaN` : '', t.inf ? `${t.inf} infinite` : ''].filter(Boolean).join(' and ');
+    return `"${t.name}" has ${what} of ${t.count} values`;
+  });
+  const more = list.length > shown ? `, and ${list.length - shown} more tensor${list.length - shown > 1 ? 's' : ''}` : '';
+  return `${file}: ${parts.join('; ')}${more}. The model will produce NaN and garbage; re-download the file, or load the checkpoint it came from`;
+}
+
 /**
  * Read every floating-point tensor as float32. `skip(name)` drops tensors (e.g. the causal-mask
  * and rotary buffers) without decoding them; other non-float tensors are an error.
@@ -134,17 +217,23 @@ function decode(bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Arra
 export function readSafetensors(
   input: ArrayBuffer | Uint8Array,
   skip: (name: string) => boolean = () => false,
-): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {
+): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string>; nonFinite: NonFiniteTensor[] } {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const { entries, metadata, dataStart } = readHeader(bytes);
+  // Every dtype is checked before the first tensor is decoded: a refused file costs no decoding.
+  const wanted = entries.filter((e) => !skip(e.name));
+  const bad = wanted.find((e) => !FLOAT_DTYPES.has(e.dtype));
+  if (bad) throw new SafetensorsError(`tensor "${bad.name}" is ${bad.dtype}; only F32, F16 and BF16 weights can be loaded`);
   const tensors = new Map<string, LoadedTensor>();
-  for (const e of entries) {
-    if (skip(e.name)) continue;
-    if (!FLOAT_DTYPES.has(e.dtype)) throw new SafetensorsError(`tensor "${e.name}" is ${e.dtype}; only F32, F16 and BF16 weights can be loaded`);
+  const nonFinite: NonFiniteTensor[] = [];
+  for (const e of wanted) {
     const count = e.shape.reduce((a, b) => a * b, 1);
-    tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data: decode(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, count) });
+    const data = decode(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, count);
+    const { nan, inf } = countNonFinite(data);
+    if (nan + inf > 0) nonFinite.push({ name: e.name, nan, inf, count });
+    tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, nonFinite };
 }
 
 /** float32 → IEEE half, round to nearest even (as torch's .half()). */

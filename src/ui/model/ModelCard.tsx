@@ -1,6 +1,7 @@
 /** What was loaded: size, shape, tokenizer, and whether it came from the cache. */
 import { selectModelInfo, useStudio } from '../../state';
 import { formatBytes, formatCount, formatRatio } from '../format';
+import { Alert } from '../parts/Alert';
 
 const SOURCE = { hub: 'Hugging Face Hub', files: 'local files', random: 'random weights (made in the browser)' } as const;
 
@@ -39,6 +40,13 @@ export function ModelCard() {
           </div>
         ))}
       </dl>
+      {info.warnings.length > 0 && (
+        <Alert title="Loaded, with a warning" tone="warning" testId="model-warnings">
+          {info.warnings.map((w) => (
+            <p key={w}>{w}</p>
+          ))}
+        </Alert>
+      )}
     </article>
   );
 }
