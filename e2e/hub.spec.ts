@@ -33,6 +33,21 @@ test('a Hub model downloads with byte progress, and a reload loads it from the c
     await expect(page.getByTestId('model-status')).toHaveText('Ready');
     await expect(page.getByTestId('model-from-cache')).toBeVisible();
     expect(hub.requests.length).toBe(before); // nothing downloaded again
+
+    // Models in this browser: listed with its size; Delete frees it, and the next load downloads again.
+    await page.getByTestId('cached-models').locator('summary').click();
+    await expect(page.getByTestId('cached-model')).toHaveCount(1);
+    await expect(page.getByTestId('cached-model')).toContainText(repo);
+    await expect(page.getByTestId('cached-model-size')).toContainText('MB');
+    await page.getByTestId('cached-models').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test-results/cached-models.png', fullPage: true });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByTestId('cached-model-delete').click();
+    await expect(page.getByTestId('cached-model')).toHaveCount(0);
+    await page.getByTestId('hub-load').click();
+    await expect(page.getByTestId('model-status')).toHaveText('Ready');
+    await expect(page.getByTestId('model-from-cache')).toHaveCount(0);
+    expect(hub.requests.length).toBeGreaterThan(before);
     expect(errors).toEqual([]);
   } finally {
     await hub.close();

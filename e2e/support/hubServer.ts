@@ -4,7 +4,10 @@
  *
  * It mimics the parts of the Hub that downloadModel relies on:
  * - `GET|HEAD /{owner}/{name}/resolve/{revision}/{file}` answers 302 to a CDN-like URL on the
- *   same server (`/cdn-lfs/{sha256}?filename=…`), as the Hub redirects to its CDN;
+ *   same server (`/cdn-lfs/{sha256}?filename=…`), as the Hub redirects large (LFS) files to its
+ *   CDN; small JSON files it answers itself, as the Hub does for files kept in git. Every resolve
+ *   answer carries `X-Repo-Commit`; a revision is the branch (see `revision`) or a commit hash,
+ *   and `push` makes a new commit, so a test can move the branch under a cached download;
  * - the CDN URL serves the bytes in chunks with Content-Length, so progress events happen;
  * - errors carry the Hub's `X-Error-Code` (RepoNotFound, RevisionNotFound, EntryNotFound,
  *   GatedRepo), and every response (redirects and errors included) has CORS and CORP headers,
@@ -41,6 +44,8 @@ export interface HubServer {
   requests: string[];
   /** Same as `requests`, with the method (to tell HEAD probes from downloads). */
   requestLog: { method: string; path: string }[];
+  /** A new commit on the branch: `files` replace or add to the repo's; the older commits stay readable by hash. */
+  push(repo: string, files: HubRepoFiles): void;
   close(): Promise<void>;
 }
 
@@ -50,11 +55,16 @@ interface StoredFile {
   sha: string;
 }
 
+interface Commit {
+  sha: string;
+  files: Map<string, StoredFile>;
+}
+
 interface ServerState {
-  repos: Map<string, Map<string, StoredFile>>;
+  /** Each repo's commits, oldest first; the branch points at the last. */
+  repos: Map<string, Commit[]>;
   blobs: Map<string, StoredFile>;
   revision: string;
-  commit: string;
   gated: Set<string>;
   token: string | undefined;
   chunkSize: number;
@@ -96,6 +106,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     url: `http://127.0.0.1:${port}`,
     requests,
     requestLog,
+    push: (repo, files) => {
+      const commits = state.repos.get(repo);
+      if (!commits) throw new Error(`no repo ${repo}`);
+      const head = commits[commits.length - 1];
+      const next = new Map(head.files);
+      for (const [file, content] of Object.entries(files)) next.set(file, store(state.blobs, file, content));
+      commits.push({ sha: createHash('sha1').update(`${head.sha}+${commits.length}`).digest('hex'), files: next });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -107,23 +125,17 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
 
 function buildState(opts: HubServerOptions): ServerState {
   const revision = opts.revision ?? 'main';
-  const repos = new Map<string, Map<string, StoredFile>>();
+  const repos = new Map<string, Commit[]>();
   const blobs = new Map<string, StoredFile>();
   for (const [repo, files] of Object.entries(opts.repos)) {
     const entries = new Map<string, StoredFile>();
-    for (const [file, content] of Object.entries(files)) {
-      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
-      const blob = { bytes, file, sha: sha256(bytes) };
-      entries.set(file, blob);
-      blobs.set(blob.sha, blob);
-    }
-    repos.set(repo, entries);
+    for (const [file, content] of Object.entries(files)) entries.set(file, store(blobs, file, content));
+    repos.set(repo, [{ sha: createHash('sha1').update(revision).digest('hex'), files: entries }]);
   }
   return {
     repos,
     blobs,
     revision,
-    commit: createHash('sha1').update(revision).digest('hex'),
     gated: new Set(opts.gated ?? []),
     token: opts.token,
     chunkSize: opts.chunkSize ?? 64 * 1024,
@@ -162,21 +174,28 @@ function preflight(req: IncomingMessage, res: ServerResponse): void {
 function resolve(state: ServerState, req: IncomingMessage, res: ServerResponse, segments: string[]): void {
   const [owner, name, , revision, ...fileParts] = segments;
   const repo = `${owner}/${name}`;
-  const files = state.repos.get(repo);
-  if (!files) return error(res, 404, 'RepoNotFound', 'Repository not found');
+  const commits = state.repos.get(repo);
+  if (!commits) return error(res, 404, 'RepoNotFound', 'Repository not found');
   if (state.gated.has(repo) && !authorized(state, req)) {
     return error(res, 401, 'GatedRepo', `Access to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.`);
   }
-  if (revision !== state.revision) return error(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
-  const blob = files.get(fileParts.join('/'));
+  const commit = revision === state.revision ? commits[commits.length - 1] : commits.find((c) => c.sha === revision);
+  if (!commit) return error(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
+  const blob = commit.files.get(fileParts.join('/'));
   if (!blob) return error(res, 404, 'EntryNotFound', 'Entry not found');
 
+  if (blob.file.endsWith('.json')) {
+    // Kept in git on the Hub: answered by resolve itself, with the commit it resolved to.
+    res.writeHead(200, { ...CORS_HEADERS, 'Content-Type': 'application/json', ETag: `"${blob.sha}"`, 'X-Repo-Commit': commit.sha, 'Content-Length': String(blob.bytes.byteLength) });
+    if (req.method === 'HEAD') return void res.end();
+    return void res.end(Buffer.from(blob.bytes));
+  }
   const location = `http://${req.headers.host ?? '127.0.0.1'}/cdn-lfs/${blob.sha}?filename=${encodeURIComponent(blob.file)}`;
   res.writeHead(302, {
     ...CORS_HEADERS,
     Location: location,
     ETag: `"${blob.sha}"`,
-    'X-Repo-Commit': state.commit,
+    'X-Repo-Commit': commit.sha,
     'X-Linked-Size': String(blob.bytes.byteLength),
     'X-Linked-ETag': `"${blob.sha}"`,
     'Content-Length': '0',
@@ -237,6 +256,13 @@ function error(res: ServerResponse, status: number, code: string, message: strin
     'X-Error-Message': message,
   });
   res.end(body);
+}
+
+function store(blobs: Map<string, StoredFile>, file: string, content: Uint8Array | string): StoredFile {
+  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+  const blob = { bytes, file, sha: sha256(bytes) };
+  blobs.set(blob.sha, blob);
+  return blob;
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -15,8 +15,15 @@ export interface FileCache {
   put(url: string, data: ArrayBuffer): Promise<void>;
 }
 
-/** A FileCache that can also list its keys; used by tests and the CLI. */
-export interface MemoryCache extends FileCache {
+/** A FileCache that can list and delete what it holds: the "Models in this browser" list. */
+export interface ListableCache extends FileCache {
+  /** Every key with the size of its bytes. */
+  entries(): Promise<{ url: string; bytes: number }[]>;
+  delete(url: string): Promise<void>;
+}
+
+/** A ListableCache that can also list its keys at once; used by tests and the CLI. */
+export interface MemoryCache extends ListableCache {
   keys(): string[];
 }
 
@@ -28,7 +35,7 @@ export const DEFAULT_CACHE_NAME = 'neox-studio-hub-v1';
  * A put that exceeds the storage quota rejects with the browser's QuotaExceededError;
  * downloadModel turns that into a warning instead of failing the download.
  */
-export function cacheStorageCache(name: string = DEFAULT_CACHE_NAME): FileCache | null {
+export function cacheStorageCache(name: string = DEFAULT_CACHE_NAME): ListableCache | null {
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage) return null;
 
@@ -57,6 +64,19 @@ export function cacheStorageCache(name: string = DEFAULT_CACHE_NAME): FileCache 
       });
       await (await open()).put(url, response);
     },
+    async entries() {
+      const cache = await open();
+      const out: { url: string; bytes: number }[] = [];
+      for (const req of await cache.keys()) {
+        // put() wrote Content-Length; reading it is cheaper than reading the body.
+        const length = Number((await cache.match(req))?.headers.get('Content-Length') ?? 0);
+        out.push({ url: req.url, bytes: Number.isFinite(length) ? length : 0 });
+      }
+      return out;
+    },
+    async delete(url) {
+      await (await open()).delete(url);
+    },
   };
 }
 
@@ -73,6 +93,12 @@ export function memoryCache(): MemoryCache {
     },
     keys() {
       return [...entries.keys()];
+    },
+    async entries() {
+      return [...entries].map(([url, data]) => ({ url, bytes: data.byteLength }));
+    },
+    async delete(url) {
+      entries.delete(url);
     },
   };
 }

@@ -181,20 +181,24 @@ describe('downloadModel', () => {
     expect(events.filter((e) => e.file === 'model.safetensors').length).toBeGreaterThan(3);
     expectWellFormedProgress(events, sizes('test-org/tiny', ['config.json', 'tokenizer.json', 'model.safetensors']));
 
-    // Every successful resolve request was answered with a redirect that fetch followed.
+    // config.json came from the branch, and named its commit; every later file was asked for at
+    // that commit, the weights through a redirect to the CDN that fetch followed.
+    expect(model.commit).toMatch(/^[0-9a-f]{40}$/);
     const paths = hub.requests.slice(start);
-    const weightsAt = paths.indexOf('/test-org/tiny/resolve/main/model.safetensors');
+    expect(paths[0]).toBe('/test-org/tiny/resolve/main/config.json');
+    const weightsAt = paths.indexOf(`/test-org/tiny/resolve/${model.commit}/model.safetensors`);
     expect(weightsAt).toBeGreaterThanOrEqual(0);
     expect(paths[weightsAt + 1]).toMatch(/^\/cdn-lfs\/[0-9a-f]{64}\?filename=model\.safetensors$/);
-    expect(paths.filter((p) => p.startsWith('/cdn-lfs/'))).toHaveLength(3);
+    expect(paths.filter((p) => p.startsWith('/cdn-lfs/'))).toHaveLength(1); // small JSON files are answered by resolve itself, as on the Hub
   });
 
-  it('serves a repeat download from the cache with zero requests, keyed by resolve URLs', async () => {
+  it('serves a repeat download from the cache with zero requests, keyed by resolve URLs at the commit', async () => {
     const cache = memoryCache();
     const first = await downloadModel('test-org/tiny', { endpoint: hub.url, cache });
     expect(first.fromCache).toBe(false);
     const keys = cache.keys();
-    expect(keys).toContain(hubFileUrl(hub.url, 'test-org/tiny', 'main', 'model.safetensors'));
+    expect(keys).toContain(hubFileUrl(hub.url, 'test-org/tiny', first.commit!, 'model.safetensors'));
+    expect(keys).toContain(hubFileUrl(hub.url, 'test-org/tiny', first.commit!, 'config.json'));
     expect(keys.some((k) => k.includes('/cdn-lfs/'))).toBe(false);
 
     const before = hub.requests.length;
@@ -208,6 +212,54 @@ describe('downloadModel', () => {
     // Exactly one completed event per cached file.
     expect(events.map((e) => e.file)).toEqual(['config.json', 'tokenizer.json', 'model.safetensors']);
     expectWellFormedProgress(events, sizes('test-org/tiny', ['config.json', 'tokenizer.json', 'model.safetensors']));
+  });
+
+  it('a branch that moves: a cached download keeps its own commit whole, and a download in progress never mixes two', async () => {
+    const moving = await startHubServer({ repos: { 'test-org/moving': { 'config.json': JSON.stringify(CONFIG), 'model.safetensors': weights, 'tokenizer.json': JSON.stringify(TOKENIZER) } } });
+    try {
+      const cache = memoryCache();
+      const first = await downloadModel('test-org/moving', { endpoint: moving.url, cache });
+      const newConfig = { ...CONFIG, hidden_size: 128 };
+      const newWeights = bytes(1000);
+      moving.push('test-org/moving', { 'config.json': JSON.stringify(newConfig), 'model.safetensors': newWeights });
+      // Cached: the old commit, all of it, with no request.
+      const before = moving.requests.length;
+      const cached = await downloadModel('test-org/moving', { endpoint: moving.url, cache });
+      expect(moving.requests.length).toBe(before);
+      expect(cached.commit).toBe(first.commit);
+      expect(cached.config).toEqual(CONFIG);
+      expect(equalBytes(cached.weights[0], weights)).toBe(true);
+      // Not cached: the new commit. And if the branch moves again once config.json has arrived,
+      // the rest still comes from the commit that config.json named.
+      const newest = bytes(2000);
+      const fresh = await downloadModel('test-org/moving', {
+        endpoint: moving.url,
+        onProgress: (e) => {
+          if (e.file === 'config.json' && e.loaded === e.total) moving.push('test-org/moving', { 'config.json': JSON.stringify({ ...CONFIG, hidden_size: 256 }), 'model.safetensors': newest });
+        },
+      });
+      expect(fresh.config).toEqual(newConfig);
+      expect(equalBytes(fresh.weights[0], newWeights)).toBe(true);
+      expect(fresh.commit).not.toBe(first.commit);
+    } finally {
+      await moving.close();
+    }
+  });
+
+  it('writes no manifest when a file could not be cached, so a later load never finds half a model', async () => {
+    const stored = memoryCache();
+    const cache = {
+      get: stored.get,
+      put: async (url: string, data: ArrayBuffer) => {
+        if (url.endsWith('model.safetensors')) throw new DOMException('Quota exceeded.', 'QuotaExceededError');
+        await stored.put(url, data);
+      },
+    };
+    await downloadModel('test-org/tiny', { endpoint: hub.url, cache, onWarning: () => {} });
+    expect(stored.keys().some((k) => k.includes('neox-studio-manifest'))).toBe(false);
+    const again = await downloadModel('test-org/tiny', { endpoint: hub.url, cache, onWarning: () => {} });
+    expect(again.fromCache).toBe(false); // asked the Hub again, rather than trusting a partial cache
+    expect(equalBytes(again.weights[0], weights)).toBe(true);
   });
 
   it('returns copies from the cache, so transferring a result cannot corrupt it', async () => {
@@ -352,7 +404,7 @@ describe('downloadModel', () => {
     try {
       const model = await downloadModel('test-org/tiny', { endpoint: pr.url, revision: 'refs/pr/1' });
       expect(model.revision).toBe('refs/pr/1');
-      expect(pr.requests).toContain('/test-org/tiny/resolve/refs%2Fpr%2F1/model.safetensors');
+      expect(pr.requests[0]).toBe('/test-org/tiny/resolve/refs%2Fpr%2F1/config.json'); // the rest at the commit it named
       const fromUrl = await downloadModel('https://huggingface.co/test-org/tiny/tree/refs%2Fpr%2F1', { endpoint: pr.url });
       expect(fromUrl.revision).toBe('refs/pr/1');
     } finally {

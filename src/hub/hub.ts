@@ -18,12 +18,17 @@
  * sharded checkpoint, from the last shard). The last event of the whole download always has
  * overallLoaded === overallTotal.
  *
- * Cache: every file is looked up under its `resolve` URL before any request. Files are written
- * only after the whole download succeeded, so an aborted or failed download leaves the cache as
- * it was. A small manifest (which optional files exist, which weight files) is cached too, so a
- * repeat download needs no network at all instead of re-probing the files that 404.
- * Caveat: a branch such as "main" can move; a cached "main" keeps serving the old files until
- * the cache is cleared. Pin a commit hash as the revision for reproducibility.
+ * One commit: the first answer's `X-Repo-Commit` (config.json's) says which commit the revision
+ * resolved to, and every later file is asked for at that commit, so a branch that moves during
+ * a download cannot mix an old config with new weights. (A server that sends no commit is asked
+ * by revision throughout.)
+ *
+ * Cache: files are cached under their `resolve` URL at that commit, and only after the whole
+ * download succeeded, so an aborted or failed download leaves the cache as it was. A small
+ * manifest, under the revision's URL, says which commit it was, which optional files exist and
+ * which weight files; it is written last and only when every file was stored, so a repeat
+ * download needs no network at all, and never finds half a model. A cached "main" keeps serving
+ * the commit it was downloaded at (consistently) until it is deleted ("Models in this browser").
  */
 import { type FileCache, isQuotaError } from './cache';
 import {
@@ -38,7 +43,7 @@ import {
 import { EXAMPLE_REPO_ID, parseRepoRef } from './repoId';
 
 export { parseRepoId, parseRepoRef, type RepoRef } from './repoId';
-export { cacheStorageCache, memoryCache, type FileCache, type MemoryCache } from './cache';
+export { cacheStorageCache, memoryCache, type FileCache, type ListableCache, type MemoryCache } from './cache';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_REVISION = 'main';
@@ -72,6 +77,8 @@ export interface DownloadOptions {
 export interface DownloadedModel {
   repo: string;
   revision: string;
+  /** The commit the revision resolved to, when the server said (the Hub does). */
+  commit: string | null;
   config: unknown;
   /** Contents of each safetensors file, in the order of `weightFiles`. */
   weights: ArrayBuffer[];
@@ -89,13 +96,20 @@ const WEIGHTS_FILE = 'model.safetensors';
 const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 const OPTIONAL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'] as const;
 const PICKLE_FILES = ['pytorch_model.bin', 'pytorch_model.bin.index.json'];
-const MANIFEST_VERSION = 1;
+/** 2: files keyed by commit, and the manifest names it (version 1 keyed files by revision). */
+const MANIFEST_VERSION = 2;
 
 type OptionalFile = (typeof OPTIONAL_FILES)[number];
 
 /** Which files a completed download consisted of; lets a cached repeat skip all probing. */
-interface Manifest {
+export interface Manifest {
   version: typeof MANIFEST_VERSION;
+  /** Where it came from, for the list of models in this browser. */
+  endpoint: string;
+  repo: string;
+  revision: string;
+  /** The commit the revision resolved to, or null when the server did not say. */
+  commit: string | null;
   weights: string[];
   present: OptionalFile[];
 }
@@ -112,8 +126,12 @@ interface Session {
   progress: OverallProgress;
   warn: (message: string) => void;
   /** Files fetched from the network, written to the cache once everything succeeded. */
-  pending: { file: string; url: string; data: ArrayBuffer }[];
+  pending: { file: string; data: ArrayBuffer }[];
   usedNetwork: boolean;
+  /** The commit the revision resolved to (X-Repo-Commit), once known. */
+  commit: string | null;
+  /** A cache write failed: the manifest is then not written, so no later load finds half a model. */
+  cacheIncomplete: boolean;
 }
 
 /** `${endpoint}/${repo}/resolve/${revision}/${file}`, each part percent-encoded. */
@@ -171,6 +189,8 @@ function openSession(repoInput: string, opts: DownloadOptions): Session {
     },
     pending: [],
     usedNetwork: false,
+    commit: null,
+    cacheIncomplete: false,
   };
 }
 
@@ -191,13 +211,16 @@ function normalizeEndpoint(endpoint: string): string {
 async function run(s: Session): Promise<DownloadedModel> {
   throwIfAborted(s.ctx.signal);
   const manifest = await readManifest(s);
+  if (manifest) s.commit = manifest.commit;
   const config = parseConfig(s, await fetchRequired(s, CONFIG_FILE, false));
   const extras = await fetchOptionalFiles(s, manifest);
   const weights = manifest ? await fetchWeightFiles(s, manifest.weights) : await discoverWeights(s);
-  await commit(s, manifest ? null : { version: MANIFEST_VERSION, weights: weights.files, present: presentFiles(extras) });
+  const written: Manifest = { version: MANIFEST_VERSION, endpoint: s.ctx.endpoint, repo: s.ctx.repo, revision: s.ctx.revision, commit: s.commit, weights: weights.files, present: presentFiles(extras) };
+  await commit(s, manifest ? null : written);
   return {
     repo: s.ctx.repo,
     revision: s.ctx.revision,
+    commit: s.commit,
     config,
     weights: weights.data,
     weightFiles: weights.files,
@@ -331,14 +354,22 @@ async function fetchFile(s: Session, file: string, opts: { optional: boolean; la
     discard(response);
     throw httpError(s.ctx, response, file);
   }
+  s.commit ??= commitOf(response);
   const data = await readBody(s.ctx, response, file, (loaded, total) => s.progress.report(file, loaded, total, opts.last));
   s.progress.complete(data.byteLength);
-  s.pending.push({ file, url, data });
+  s.pending.push({ file, data });
   return data;
 }
 
+/** A commit hash from X-Repo-Commit, or null (absent, or not a hash: it goes into URLs). */
+function commitOf(response: Response): string | null {
+  const commit = response.headers.get('X-Repo-Commit')?.trim() ?? '';
+  return /^[0-9a-f]{7,64}$/i.test(commit) ? commit : null;
+}
+
+/** A file's resolve URL at the commit once known, else at the revision. */
 function fileUrl(s: Session, file: string): string {
-  return hubFileUrl(s.ctx.endpoint, s.ctx.repo, s.ctx.revision, file);
+  return hubFileUrl(s.ctx.endpoint, s.ctx.repo, s.commit ?? s.ctx.revision, file);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +422,7 @@ async function cachePut(s: Session, url: string, data: ArrayBuffer, what: string
   try {
     await s.cache.put(url, data);
   } catch (err) {
+    s.cacheIncomplete = true;
     s.warn(
       isQuotaError(err)
         ? `The model was not saved to the browser cache because site storage is full; it will be downloaded again next time. Free up storage (e.g. clear this site's data) to enable caching.`
@@ -399,29 +431,45 @@ async function cachePut(s: Session, url: string, data: ArrayBuffer, what: string
   }
 }
 
-/** Writes everything fetched from the network, then the manifest (last, so it never lists absent files). */
+/**
+ * Writes everything fetched from the network under its URL at the commit (config.json was asked
+ * for before the commit was known), then the manifest: last, and only when every file was stored.
+ */
 async function commit(s: Session, manifest: Manifest | null): Promise<void> {
-  for (const { file, url, data } of s.pending) await cachePut(s, url, data, file);
-  if (manifest) {
+  for (const { file, data } of s.pending) await cachePut(s, fileUrl(s, file), data, file);
+  if (manifest && !s.cacheIncomplete) {
     await cachePut(s, manifestUrl(s), new TextEncoder().encode(JSON.stringify(manifest)).buffer, 'the download manifest');
   }
 }
 
 async function readManifest(s: Session): Promise<Manifest | null> {
   const data = await cacheGet(s, manifestUrl(s));
-  if (!data) return null;
+  return data ? parseManifest(data) : null;
+}
+
+/** A cached manifest's bytes as a Manifest, or null (another version, or corrupt: that only costs re-probing). */
+export function parseManifest(data: ArrayBuffer): Manifest | null {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(data));
     return isManifest(value) ? value : null;
   } catch {
-    return null; // A corrupt manifest only costs re-probing.
+    return null;
   }
+}
+
+/** The cache keys of every file a manifest lists (config.json, the optional files present, the weights). */
+export function manifestFiles(m: Manifest): string[] {
+  return [CONFIG_FILE, ...m.present, ...m.weights].map((file) => hubFileUrl(m.endpoint, m.repo, m.commit ?? m.revision, file));
 }
 
 function isManifest(value: unknown): value is Manifest {
   return (
     isRecord(value) &&
     value.version === MANIFEST_VERSION &&
+    typeof value.endpoint === 'string' &&
+    typeof value.repo === 'string' &&
+    typeof value.revision === 'string' &&
+    (value.commit === null || (typeof value.commit === 'string' && /^[0-9a-f]{7,64}$/i.test(value.commit))) &&
     Array.isArray(value.weights) &&
     value.weights.length > 0 &&
     value.weights.every((f) => typeof f === 'string' && isSafeShardName(f)) &&
@@ -430,9 +478,12 @@ function isManifest(value: unknown): value is Manifest {
   );
 }
 
+/** The query that marks a manifest's cache key. */
+export const MANIFEST_QUERY = 'neox-studio-manifest';
+
 /** A query string keeps the key distinct from any real file (the Cache API ignores #fragments). */
 function manifestUrl(s: Session): string {
-  return `${hubFileUrl(s.ctx.endpoint, s.ctx.repo, s.ctx.revision, '')}?neox-studio-manifest=${MANIFEST_VERSION}`;
+  return `${hubFileUrl(s.ctx.endpoint, s.ctx.repo, s.ctx.revision, '')}?${MANIFEST_QUERY}=${MANIFEST_VERSION}`;
 }
 
 function describe(err: unknown): string {

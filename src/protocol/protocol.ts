@@ -5,6 +5,7 @@
  * correlated by id; progress and tokens travel as events tagged with the request id;
  * failures come back as their own message. Bump PROTOCOL_VERSION on any change.
  */
+import type { CachedModel } from '../hub/cachedModels';
 import type { NeoXConfig } from '../model/config';
 import type { StopReason } from '../model/generate';
 import type { Segment, TokenizeSettings } from '../data/types';
@@ -55,6 +56,8 @@ export interface ModelInfo {
   fileBytes: number;
   tokenizer: 'model' | 'bundled';
   fromCache: boolean;
+  /** What loaded but deserves a look (NaN or infinite weights), one line each. */
+  warnings: string[];
 }
 
 export interface GenerateParams {
@@ -168,7 +171,19 @@ export type Requests = {
   importAdapter: { params: { runId: string; files: ExportedFile[] }; result: { lora: LoraConfig; bytes: number } };
   /** ARC multiple choice by log-likelihood, one result per model. */
   arc: { params: ArcParams; result: { results: Omit<ArcResult, 'perDoc'>[] } };
+  /** The models kept in this browser's Hub cache, with their sizes (they share the storage quota with checkpoints). */
+  listCachedModels: { params: Record<string, never>; result: { models: CachedModel[]; usage: StorageUsage | null } };
+  /** Removes one cached model (CachedModel.key) from the browser. */
+  deleteCachedModel: { params: { key: string }; result: null };
 };
+
+/** navigator.storage.estimate(): what this origin uses of what it may use. */
+export interface StorageUsage {
+  usage: number;
+  quota: number;
+}
+
+export type { CachedModel };
 export type RequestKind = keyof Requests;
 export type ParamsOf<K extends RequestKind> = Requests[K]['params'];
 export type ResultOf<K extends RequestKind> = Requests[K]['result'];

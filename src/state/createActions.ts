@@ -97,8 +97,23 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       if (job.mine !== epoch) return;
       if (loadAbort === job.controller) loadAbort = null;
       set({ model: { status: 'ready', info } });
+      if (source.kind === 'hub' && get().cachedModels.status !== 'idle') void refreshCachedModels(); // the list, if shown, has one more
     } catch (err) {
       endLoad(job, err);
+    }
+  }
+
+  /** Lists the models in the browser's Hub cache, with their sizes and the site's storage use. */
+  async function refreshCachedModels(): Promise<void> {
+    const e = engine;
+    if (!e) return;
+    const mine = epoch;
+    if (get().cachedModels.status !== 'ready') set({ cachedModels: { status: 'loading' } });
+    try {
+      const r = await e.request('listCachedModels', {});
+      if (mine === epoch) set({ cachedModels: { status: 'ready', models: r.models, usage: r.usage } });
+    } catch (err) {
+      if (mine === epoch) set({ cachedModels: { status: 'failed', message: `The cached models could not be listed: ${messageOf(err)}` } });
     }
   }
 
@@ -193,10 +208,34 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       return startEngine(choice, noteForSwitch(get(), choice));
     },
 
+    /**
+     * A new engine on the same backend, for an engine that stopped answering (the training
+     * watchdog offers it): a run in progress ends as interrupted and resumes from its checkpoint.
+     */
+    restartEngine(): Promise<void> {
+      const had = get().model.status === 'ready' || get().model.status === 'loading';
+      return startEngine(get().backendChoice, had ? 'The engine was restarted: load the model again.' : null);
+    },
+
     /** After a lost GPU device: WASM runs on the CPU, so it cannot be lost the same way. */
     restartOnWasm(): Promise<void> {
       env.onBackendChosen?.('wasm');
       return startEngine('wasm', get().model.status === 'ready' ? 'The engine restarted on WASM after the GPU was lost: load the model again.' : null);
+    },
+
+    refreshCachedModels,
+
+    /** Deletes a model from the browser's Hub cache (it downloads again next time), then lists again. */
+    async deleteCachedModel(key: string): Promise<void> {
+      const e = engine;
+      if (!e) return;
+      try {
+        await e.request('deleteCachedModel', { key });
+      } catch (err) {
+        set({ cachedModels: { status: 'failed', message: `The cached model could not be deleted: ${messageOf(err)}` } });
+        return;
+      }
+      await refreshCachedModels();
     },
 
     setModelForm(patch: Partial<ModelForm>): void {

@@ -1,7 +1,7 @@
 /** What the UI uses from state: the store hook, its selectors, the actions and the few pure helpers it shows. */
 export { actions } from './actions';
 export * from './selectors';
-export { useStudio, type BackendState, type LoadProgress, type ModelState, type RunState, type RunStats } from './store';
+export { useStudio, type BackendState, type CachedModelsState, type LoadProgress, type ModelState, type RunState, type RunStats } from './store';
 export { HUB_PRESETS, RANDOM_PRESETS, approxParamCount, findHubPreset, isRandomPresetName, type HubPreset, type RandomPresetName } from './presets';
 export { BACKEND_CHOICES, isBackendChoice, parseStartOptions } from './urlOptions';
 export type { LocalFileInput } from './createActions';
@@ -21,3 +21,4 @@ export { compareBlocker, modelRows } from './createEvalActions';
 export { modelChoices, type ModelChoice } from './modelChoices';
 export { exportActions, saveRecipe, useExport } from './exportApp';
 export { readPickedFiles, slug } from './createExportActions';
+export type { CachedModel } from '../protocol/protocol';

@@ -70,3 +70,10 @@ export function selectGenerateBlocker(s: StudioState): string | null {
 export const selectElsewhere = (s: TrainState) => s.elsewhere;
 /** Why runs are not being saved in this browser, or null. */
 export const selectRunStorageProblem = (s: TrainState) => s.storageProblem;
+
+/** The "Models in this browser" list's state. */
+export const selectCachedModels = (s: StudioState) => s.cachedModels;
+/** The training watchdog's finding: the live run has been quiet too long, or null. */
+export const selectStalled = (s: TrainState) => s.stalled;
+/** Whether Start ignores a "won't fit" estimate. */
+export const selectTryAnyway = (s: TrainState) => s.tryAnyway;

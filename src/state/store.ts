@@ -4,7 +4,7 @@
  * why not, the GenerateParams) is derived in selectors.ts.
  */
 import { create } from 'zustand';
-import type { BackendChoice, BackendInfo, GenerateResult, ModelInfo, ModelRef, ProgressEvent } from '../protocol/protocol';
+import type { BackendChoice, BackendInfo, CachedModel, GenerateResult, ModelInfo, ModelRef, ProgressEvent, StorageUsage } from '../protocol/protocol';
 import { DEFAULT_BACKEND, DEFAULT_HUB_ENDPOINT, DEFAULT_PROMPT, DEFAULT_REVISION, DEFAULT_SAMPLING, DEFAULT_USE_CACHE } from './defaults';
 import type { LocalPick } from './localFiles';
 import { HUB_PRESETS, type RandomPresetName } from './presets';
@@ -61,7 +61,15 @@ export interface StudioState {
   /** Which weights the playground runs: the loaded model, or a training run's (see modelChoices). */
   generateWith: ModelRef;
   run: RunState;
+  /** The models kept in this browser's Hub cache ("Models in this browser"). */
+  cachedModels: CachedModelsState;
 }
+
+export type CachedModelsState =
+  | { status: 'idle' }
+  | { status: 'loading' }
+  | { status: 'ready'; models: CachedModel[]; usage: StorageUsage | null }
+  | { status: 'failed'; message: string };
 
 export const initialState = (): StudioState => ({
   backendChoice: DEFAULT_BACKEND,
@@ -76,6 +84,7 @@ export const initialState = (): StudioState => ({
   useCache: DEFAULT_USE_CACHE,
   generateWith: { kind: 'base' },
   run: { status: 'idle' },
+  cachedModels: { status: 'idle' },
 });
 
 export const useStudio = create<StudioState>()(initialState);

@@ -1,4 +1,5 @@
 /** Where a model comes from (four ways), how its load is going, and what was loaded. */
+import { CachedModels } from './CachedModels';
 import { HubPresetSource } from './HubPresetSource';
 import { HubRepoSource } from './HubRepoSource';
 import { LoadStatus } from './LoadStatus';
@@ -17,6 +18,7 @@ export function ModelPanel() {
       <HubRepoSource />
       <LocalFilesSource />
       <RandomModelSource />
+      <CachedModels />
     </section>
   );
 }
