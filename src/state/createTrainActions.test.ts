@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createInProcessEngine } from '../client/inProcess';
 import type { EngineApi, EngineEvent, ParamsOf, RequestHooks, RequestKind, ResultOf, TrainData, TrainParams, TrainResult } from '../protocol/protocol';
@@ -357,5 +357,50 @@ describe('two tabs of the studio, and storage that fails', () => {
     await working.actions.remove('r9');
     expect(working.store.getState().runs).toEqual([]);
     expect(working.s.runs).toEqual([]);
+  });
+});
+
+describe('a step that never returns, and a run that will not fit', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  it('the watchdog flags a run quiet for 20 times its usual step time (3 minutes at least), and clears on the next event', async () => {
+    vi.useFakeTimers();
+    try {
+      const fake = new FakeTrainEngine();
+      const { store, env, actions } = setup({ engine: fake });
+      env.watchEveryMs = 1000; // the fake clock (Date.now) moves with the fake timers
+      actions.setDraft(QUICK);
+      void actions.start();
+      await vi.advanceTimersByTimeAsync(0);
+      const id = store.getState().runs[0].id;
+      const step = (n: number) => fake.trains[0].hooks.onTrain?.({ type: 'trainStep', requestId: 1, runId: id, metrics: { step: n, totalSteps: 4, loss: 2, lr: 1e-4, gradNorm: 1, tokens: 10, tokensPerSecond: 5, elapsedMs: n * 20_000, etaMs: 0, epoch: 0.1 } });
+      await vi.advanceTimersByTimeAsync(10_000);
+      step(1); // steps take 20 s: stuck after 400 s of silence
+      await vi.advanceTimersByTimeAsync(300_000);
+      expect(store.getState().stalled).toBeNull(); // 5 minutes: over the 3-minute floor, under 20 steps
+      await vi.advanceTimersByTimeAsync(101_000);
+      expect(store.getState().stalled).toMatchObject({ runId: id, typicalMs: 20_000 });
+      expect(store.getState().stalled!.quietMs).toBeGreaterThan(400_000);
+      step(2);
+      expect(store.getState().stalled).toBeNull();
+      fake.trains[0].fail(new Error('the engine was restarted')); // what Restart the engine does to the request
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.getState().runs[0]).toMatchObject({ status: 'interrupted' });
+      expect(store.getState().runs[0].message).toMatch(/Resume continues from the last checkpoint/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('"won\'t fit" blocks Start until the user ticks Try anyway; a change of settings asks again', async () => {
+    const { store, env, actions } = setup();
+    actions.setDraft(QUICK);
+    store.setState({ estimate: { status: 'ready', value: { memory: { verdict: 'wont-fit', reason: 'about 5.2 GB, over the WASM heap' } } as never } });
+    expect(startBlocker(store.getState(), env)).toBe('The estimate says this run will not fit (about 5.2 GB, over the WASM heap): change the settings, or tick "Try anyway".');
+    actions.setTryAnyway(true);
+    expect(startBlocker(store.getState(), env)).toBeNull();
+    actions.setDraft({ batchSize: 8 });
+    expect(store.getState().tryAnyway).toBe(false);
+    await settle();
   });
 });

@@ -51,7 +51,16 @@ export interface TrainEnv {
   now?: () => number;
   /** Milliseconds between saves of a live run's records. */
   saveEveryMs?: number;
+  /** Milliseconds between the watchdog's looks at a live run (default 5 s). */
+  watchEveryMs?: number;
 }
+
+/**
+ * The watchdog's patience: a run is called stuck after this many times its usual step time, and
+ * never before STALL_MIN_MS (a first step compiles kernels; an eval or a checkpoint sends no step).
+ */
+export const STALL_FACTOR = 20;
+export const STALL_MIN_MS = 3 * 60_000;
 
 /** Where training is blocked, in words for the Start button's tooltip; null when it can start. */
 export function startBlocker(s: TrainState, env: Pick<TrainEnv, 'model' | 'data' | 'engine'>): string | null {
@@ -63,6 +72,9 @@ export function startBlocker(s: TrainState, env: Pick<TrainEnv, 'model' | 'data'
   if (s.runs.some((r) => isLive(r.status))) return 'A run is in progress: pause or stop it first.';
   const errors = Object.values(checkTrainConfig(s.draft));
   if (errors.length) return `Fix the settings: ${errors[0]}`;
+  if (s.estimate.status === 'ready' && s.estimate.value.memory.verdict === 'wont-fit' && !s.tryAnyway) {
+    return `The estimate says this run will not fit (${s.estimate.value.memory.reason}): change the settings, or tick "Try anyway".`;
+  }
   return null;
 }
 
@@ -166,7 +178,32 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
   }
   tabs.listen(onTabMessage);
 
+  /**
+   * A step that never returns (an out-of-memory in threaded WASM can hang one: tfjs-wasm does not
+   * check malloc) sends no error: the page notices the silence and offers to restart the engine.
+   */
+  let lastProgressAt = 0;
+  function startWatchdog(id: string): () => void {
+    lastProgressAt = now();
+    const timer = setInterval(() => {
+      const run = get().runs.find((r) => r.id === id);
+      if (!run || !isLive(run.status)) return;
+      const last = run.steps.at(-1);
+      const typicalMs = last && last.step > 0 && last.elapsedMs > 0 ? last.elapsedMs / last.step : null;
+      const quietMs = now() - lastProgressAt;
+      const stuck = quietMs > Math.max(STALL_MIN_MS, STALL_FACTOR * (typicalMs ?? 0));
+      if (stuck) set({ stalled: { runId: id, quietMs, typicalMs } });
+      else if (get().stalled) set({ stalled: null });
+    }, env.watchEveryMs ?? 5000);
+    return () => {
+      clearInterval(timer);
+      if (get().stalled?.runId === id) set({ stalled: null });
+    };
+  }
+
   function onEvent(id: string, e: TrainEvent): void {
+    lastProgressAt = now();
+    if (get().stalled) set({ stalled: null });
     if (e.type === 'trainStep') patchRun(id, (r) => ({ steps: [...r.steps, e.metrics], totalSteps: e.metrics.totalSteps }));
     else if (e.type === 'trainEval') patchRun(id, (r) => ({ evals: [...r.evals, e.metrics], bestEval: e.best ? e.metrics : r.bestEval }));
     else if (e.type === 'trainSample') patchRun(id, (r) => ({ samples: [...r.samples, { step: e.step, text: e.text }], samplePrompt: e.prompt }));
@@ -186,6 +223,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     const engine = env.engine();
     if (!engine) return training();
     patchRun(run.id, { status: 'running', message: null });
+    const stopWatching = startWatchdog(run.id);
     try {
       const result = await engine.request('train', { runId: run.id, config: run.config, data, resume }, { onTrain: (e) => onEvent(run.id, e) });
       const status: RunStatus = result.reason;
@@ -198,6 +236,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       patchRun(run.id, { status: interrupted ? 'interrupted' : 'failed', message: interrupted ? `${message}. Resume continues from the last checkpoint.` : message });
       if (!interrupted) set({ trainedRunId: run.id });
     } finally {
+      stopWatching();
       await flush().catch(() => {});
       training();
       releaseIfDone(run.id);
@@ -288,14 +327,19 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     },
 
     setDraft(patch: Partial<TrainConfig>): void {
-      set({ draft: { ...get().draft, ...patch }, presetId: null });
+      set({ draft: { ...get().draft, ...patch }, presetId: null, tryAnyway: false });
       saveDraft();
+    },
+
+    /** Start even though the estimate says the run will not fit (until the settings change). */
+    setTryAnyway(on: boolean): void {
+      set({ tryAnyway: on });
     },
 
     applyPreset(id: string): void {
       const p = TRAIN_PRESETS.find((x) => x.id === id);
       if (!p) return;
-      set({ draft: { ...p.config, samplePrompt: get().draft.samplePrompt }, presetId: id });
+      set({ draft: { ...p.config, samplePrompt: get().draft.samplePrompt }, presetId: id, tryAnyway: false });
       saveDraft();
     },
 

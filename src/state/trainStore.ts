@@ -60,6 +60,10 @@ export interface TrainState {
   elsewhere: string[];
   /** Why runs are not being saved (a failed read or write of the browser's storage), or null. */
   storageProblem: string | null;
+  /** Start anyway when the estimate says the run will not fit (reset by any change of the settings). */
+  tryAnyway: boolean;
+  /** The live run has been quiet far longer than its steps take (see the watchdog in createTrainActions). */
+  stalled: { runId: string; quietMs: number; typicalMs: number | null } | null;
 }
 
 export const initialTrainState = (): TrainState => ({
@@ -71,6 +75,8 @@ export const initialTrainState = (): TrainState => ({
   compare: [],
   elsewhere: [],
   storageProblem: null,
+  tryAnyway: false,
+  stalled: null,
 });
 
 export const useTrain = create<TrainState>()(initialTrainState);
@@ -94,7 +100,7 @@ export interface TrainContext {
 
 /** Why this run cannot resume now, or null when Resume works. */
 export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null {
-  if (ctx.elsewhere.includes(run.id)) return `This run is ${run.status} in another tab of the studio: continue it there.`;
+  if (ctx.elsewhere.includes(run.id)) return `This run is ${run.status} in another tab of the studio: ${run.status === 'paused' ? 'resume' : 'pause or stop'} it there.`;
   if (run.status === 'imported') return 'An imported adapter has no training to resume.';
   if (!canResume(run.status)) return run.status === 'finished' || run.status === 'early-stop' ? 'This run is done.' : 'Only a paused, stopped or interrupted run can resume.';
   if (ctx.anyLive) return 'A run is in progress: pause or stop it first.';

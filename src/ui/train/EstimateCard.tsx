@@ -1,7 +1,7 @@
 /** What the settings will cost on this model and device: memory (with a verdict), work per step, steps, time. */
 import { useState } from 'react';
 import type { TrainEstimate } from '../../protocol/protocol';
-import { useTrain } from '../../state';
+import { selectTryAnyway, trainActions, useTrain } from '../../state';
 import { formatBytes, formatCount, formatInt, plural } from '../format';
 import { RecipeButton } from './RecipeButton';
 import { currentRun, predictedTime } from './runView';
@@ -58,6 +58,7 @@ function EstimateBody({ value, inputs }: { value: TrainEstimate; inputs: Estimat
       </div>
       {memory.reason && <p className="estimate-reason">{sentence(memory.reason)}</p>}
       {memory.verdict === 'wont-fit' && <OutgrowNote />}
+      {memory.verdict === 'wont-fit' && <TryAnyway />}
       <MemoryBar memory={memory} />
       <dl className="kv estimate-kv">
         {PARTS.map((p) => (
@@ -127,5 +128,16 @@ function OutgrowNote() {
       <p className="hint">Too big for this browser? Take the same data, template, masking and settings to GPUs:</p>
       <RecipeButton name="recipe" config={draft} busy={null} />
     </div>
+  );
+}
+
+/** Start is blocked while the estimate says "won't fit"; the user can still insist. */
+function TryAnyway() {
+  const on = useTrain(selectTryAnyway);
+  return (
+    <label className="check">
+      <input type="checkbox" data-testid="train-try-anyway" checked={on} onChange={(e) => trainActions.setTryAnyway(e.target.checked)} /> Try anyway: the run may run out of memory (the page then offers
+      to restart the engine, and the run resumes from its last checkpoint)
+    </label>
   );
 }

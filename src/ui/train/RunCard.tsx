@@ -1,5 +1,5 @@
 /** One run at a glance: status, progress, pace, losses, and Pause / Resume / Stop. */
-import { trainActions, type RunRecord } from '../../state';
+import { actions, selectStalled, trainActions, useTrain, type RunRecord } from '../../state';
 import { formatTokensPerSecond } from '../format';
 import { ActionButton } from '../parts/ActionButton';
 import { Alert } from '../parts/Alert';
@@ -19,6 +19,8 @@ const MESSAGE_TITLE: Partial<Record<RunRecord['status'], string>> = {
 
 export function RunCard({ run }: { run: RunRecord }) {
   const ctx = useTrainContext();
+  const watchdog = useTrain(selectStalled);
+  const stalled = watchdog?.runId === run.id ? watchdog : null;
   const last = lastStep(run);
   const progress = stepProgress(run);
   const live = statusTone(run.status) === 'live';
@@ -77,6 +79,18 @@ export function RunCard({ run }: { run: RunRecord }) {
           <small className="hint">Pause keeps the run in memory; Stop ends it with a checkpoint it can resume from.</small>
         )}
       </div>
+      {stalled && (
+        <Alert title="The run may be stuck" tone="warning" testId="run-stalled">
+          <p>
+            No step has finished for {formatDuration(stalled.quietMs)}
+            {stalled.typicalMs ? ` (steps took ${formatDuration(stalled.typicalMs)})` : ''}: the engine may be stuck, most often out of memory. Restarting it
+            ends the run as interrupted; Resume then continues from {run.lastCheckpoint ? `its checkpoint at step ${run.lastCheckpoint.step}` : 'the start (it has no checkpoint yet)'}.
+          </p>
+          <ActionButton blocker={null} variant="danger" data-testid="run-restart-engine" onClick={() => void actions.restartEngine()}>
+            Restart the engine
+          </ActionButton>
+        </Alert>
+      )}
       {run.message && (
         <Alert title={MESSAGE_TITLE[run.status] ?? 'Note'} tone={run.status === 'failed' ? 'error' : 'warning'} testId="run-message">
           <p>{run.message}</p>

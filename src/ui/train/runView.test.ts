@@ -117,7 +117,8 @@ describe('resumeBlocker', () => {
     expect(resumeBlocker(stopped, { ...ctx, model: null })).toMatch(/Load tiny/);
     expect(resumeBlocker(run({ status: 'interrupted' }), ctx)).toMatch(/no checkpoint/);
     expect(resumeBlocker(stopped, { ...ctx, dataProblem: 'Load a dataset.' })).toBe('Load a dataset.');
-    expect(resumeBlocker(stopped, { ...ctx, elsewhere: [stopped.id] })).toMatch(/stopped in another tab of the studio: continue it there/);
+    const paused = run({ status: 'paused' });
+    expect(resumeBlocker(paused, { ...ctx, elsewhere: [paused.id] })).toBe('This run is paused in another tab of the studio: resume it there.');
   });
 });
 
