@@ -10,10 +10,11 @@
  * This file is the only place that runs a transformers.js pipeline (the tokenizer in
  * data/tokenizer.ts only uses its tokenizer classes). It runs in the data worker: defaults
  * there are right as they are (allowLocalModels is false in web workers, so no request goes to
- * the app's own server for /models/…; ONNX Runtime's WASM files come from its CDN, which
- * also needs the internet the first time and is cached alongside the model).
+ * the app's own server for /models/…), except that ONNX Runtime's WASM files come with the app
+ * (onnxAssets.ts) rather than from a CDN.
  */
 import { pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { useBundledOnnxRuntime } from './onnxAssets';
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
 
@@ -56,6 +57,7 @@ const pipelines = new Map<string, Promise<FeatureExtractionPipeline>>();
 function loadPipeline(model: string): Promise<FeatureExtractionPipeline> {
   let loading = pipelines.get(model);
   if (!loading) {
+    useBundledOnnxRuntime();
     // q8 (onnx/model_quantized.onnx, 23 MB for MiniLM) rather than the feature-extraction
     // pipeline's fp32 default (onnx/model.onnx, 90 MB): a quarter of the download for what is an
     // evaluation aid. Pinned, so Node and the browser load the same file and give the same scores.

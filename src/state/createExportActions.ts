@@ -110,13 +110,14 @@ export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'
 
   return {
     /** Exports the chosen model (a run's last or best weights, or the base) as HF files. */
-    async exportModel(choiceId: string, kind: ExportKind, dtype: 'float32' | 'float16', target: ExportTarget): Promise<void> {
+    /** Exports a model or adapter to `target`; true once it is saved (or pushed). */
+    async exportModel(choiceId: string, kind: ExportKind, dtype: 'float32' | 'float16', target: ExportTarget): Promise<boolean> {
       const engine = env.engine();
       const choice = env.choices().find((c) => c.id === choiceId);
       const base = env.model();
-      if (!engine || !choice || !base) return;
+      if (!engine || !choice || !base) return false;
       const name = `${slug(choice.label.replace(/\(.*\)/, ''))}-${kind}${kind === 'adapter' ? '' : `-${dtype}`}`;
-      await run(
+      const done = await run(
         async () => {
           const { files } = await engine.request('exportRun', { ref: choice.ref, kind, dtype, baseModel: base });
           const card = env.card(choice, kind);
@@ -125,6 +126,7 @@ export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'
         },
         ({ files, where }) => `${files.length} files (${(files.reduce((n, f) => n + f.bytes.byteLength, 0) / 1e6).toFixed(1)} MB) saved ${where}.`,
       );
+      return done !== null;
     },
 
     /**

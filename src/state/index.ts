@@ -22,3 +22,5 @@ export { modelChoices, type ModelChoice } from './modelChoices';
 export { exportActions, saveRecipe, useExport } from './exportApp';
 export { readPickedFiles, slug } from './createExportActions';
 export type { CachedModel } from '../protocol/protocol';
+export { keepHubToken, loadHubToken } from './hubToken';
+export type { HubTarget } from './createExportActions';

@@ -71,7 +71,7 @@ export function ExportPanel() {
         </ActionButton>
         {run && <RecipeButton name={run.name} config={run.config} busy={busy} />}
       </div>
-      <HubPush onPush={(hub) => void exportActions.exportModel(choice.id, k, dtype, { hub })} busy={busy} />
+      <HubPush onPush={(hub) => exportActions.exportModel(choice.id, k, dtype, { hub })} busy={busy} />
       <div className="row">
         <label className="btn btn-secondary file-button">
           Import a PEFT adapter…

@@ -1,14 +1,12 @@
 /** Push the export to a Hub repo with the person's token; the token stays in this tab unless they ask to keep it. */
 import { useState } from 'react';
-import type { HubTarget } from '../../state/createExportActions';
+import { keepHubToken, loadHubToken, type HubTarget } from '../../state';
 import { ActionButton } from '../parts/ActionButton';
 
-const KEY = 'neox-studio-hf-token';
-
-export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => void; busy: string | null }) {
+export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => Promise<boolean>; busy: string | null }) {
   const [repo, setRepo] = useState('');
-  const [token, setToken] = useState(() => localStorage.getItem(KEY) ?? '');
-  const [remember, setRemember] = useState(() => localStorage.getItem(KEY) !== null);
+  const [token, setToken] = useState(() => loadHubToken().token);
+  const [remember, setRemember] = useState(() => loadHubToken().remembered);
   const [priv, setPriv] = useState(true);
   const missing = repo.trim() === '' ? 'Type the repo to push to, e.g. your-name/pythia-70m-lamini.' : token.trim() === '' ? 'Paste a write token from huggingface.co/settings/tokens.' : null;
   return (
@@ -37,15 +35,14 @@ export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => void; busy
           blocker={busy ?? missing}
           data-testid="hub-push"
           onClick={() => {
-            if (remember) localStorage.setItem(KEY, token.trim());
-            else localStorage.removeItem(KEY);
-            onPush({ repo: repo.trim(), token: token.trim(), private: priv });
+            const t = token.trim();
+            void onPush({ repo: repo.trim(), token: t, private: priv }).then((pushed) => pushed && keepHubToken(t, remember));
           }}
         >
           Push
         </ActionButton>
       </div>
-      <small className="hint">The files and a model card (data, template, settings, metrics) go straight from this tab to the Hub; the token is sent only there, and kept only if you tick the box.</small>
+      <small className="hint">The files and a model card (data, template, settings, metrics) go straight from this tab to the Hub. The token is sent only there; once a push works it is kept for this tab's session, and in this browser only if you tick the box.</small>
     </details>
   );
 }
