@@ -73,5 +73,10 @@ describe('loading a model whose weights hold NaN', () => {
     expect(info.warnings[0]).toMatch(/model\.safetensors.*gpt_neox\.final_layer_norm\.weight/);
     const clean = await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } });
     expect(clean.warnings).toEqual([]);
+    // The fingerprint: the same files give the same one, other weights another.
+    const again = await engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(d) } });
+    expect(again.fingerprint).toBe(info.fingerprint);
+    expect(clean.fingerprint).not.toBe(info.fingerprint);
+    expect((await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } })).fingerprint).toBe(clean.fingerprint);
   });
 });

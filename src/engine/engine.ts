@@ -6,6 +6,7 @@
 import { initBackend } from '../backend/backend';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
+import { modelFingerprint } from '../model/fingerprint';
 import { parseConfig, type NeoXConfig } from '../model/config';
 import { transposedWeights, type ForwardContext } from '../model/gptNeox';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
@@ -204,6 +205,7 @@ export class Engine {
     const tokenizerFiles = [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])];
     progress('upload', null, 0, null);
     if (source.kind !== 'random') checkCheckpoint(config, shards, shardNames);
+    const fingerprint = await modelFingerprint(source.kind === 'random' ? source.spec : configJson, shards);
     // The old model and any trainer go before the new weights arrive, so the two never share the
     // memory (twice a 410m's 1.6 GB would not fit the WASM heap); every check that can refuse ran above.
     this.unloadModel();
@@ -224,6 +226,7 @@ export class Engine {
       tokenizer: tokenizerJson ? 'model' : 'bundled',
       fromCache,
       warnings: loaded.warnings,
+      fingerprint,
     };
     this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, info };
     return info;

@@ -58,6 +58,8 @@ export interface ModelInfo {
   fromCache: boolean;
   /** What loaded but deserves a look (NaN or infinite weights), one line each. */
   warnings: string[];
+  /** SHA-256 of the config and the weight files (model/fingerprint.ts): a run resumes only on the base it trained. */
+  fingerprint: string;
 }
 
 export interface GenerateParams {

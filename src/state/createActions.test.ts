@@ -50,7 +50,7 @@ class FakeEngine implements EngineApi {
 }
 
 const backendInfo: BackendInfo = { name: 'wasm', reason: 'asked for', adapter: null, limits: null, wasmThreads: 1, crossOriginIsolated: true };
-const modelInfo = { label: 'm', source: 'random', paramCount: 10, deviceBytes: 40, fileBytes: 0, tokenizer: 'bundled', fromCache: false, warnings: [] as string[] } as ModelInfo;
+const modelInfo = { label: 'm', source: 'random', paramCount: 10, deviceBytes: 40, fileBytes: 0, tokenizer: 'bundled', fromCache: false, warnings: [] as string[], fingerprint: 'f' } as ModelInfo;
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('createActions', () => {

@@ -40,6 +40,8 @@ export interface TrainEnv {
   engine: () => EngineApi | null;
   /** The loaded model's label, or null when none is ready. */
   model: () => string | null;
+  /** The loaded model's fingerprint (ModelInfo.fingerprint), or null. */
+  fingerprint?: () => string | null;
   /** The Data tab's dataset, rendered and split; null with a reason when it cannot train. */
   data: () => { name: string; data: TrainData } | { problem: string };
   storage: RunStorage;
@@ -269,6 +271,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       name: sweep ? `Run ${n} (${Math.round(sweep.fraction * 100)}% of the data)` : `Run ${n}`,
       createdAt: now(),
       model: env.model()!,
+      ...(env.fingerprint?.() ? { baseFingerprint: env.fingerprint()! } : {}),
       dataset: { name: d.name, train: data.train.length, test: data.test.length },
       config: get().draft,
       tokenize: d.data.tokenize,
@@ -394,6 +397,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
         dataProblem: 'problem' in d ? d.problem : null,
         anyLive: get().runs.some((r) => isLive(r.status)),
         elsewhere: get().elsewhere,
+        fingerprint: env.fingerprint?.() ?? null,
       });
       if (why || 'problem' in d) {
         if (why && !get().elsewhere.includes(id)) patchRun(id, { message: why });

@@ -18,6 +18,7 @@ export const selectHubMirror = (s: StudioState): string | null => (s.hubEndpoint
 
 export const selectModel = (s: StudioState) => s.model;
 export const selectModelInfo = (s: StudioState): ModelInfo | null => (s.model.status === 'ready' ? s.model.info : null);
+export const selectModelFingerprint = (s: StudioState): string | null => (s.model.status === 'ready' ? s.model.info.fingerprint : null);
 export const selectModelForm = (s: StudioState) => s.modelForm;
 export const selectLocalPick = (s: StudioState) => s.localPick;
 export const selectIsLoading = (s: StudioState) => s.model.status === 'loading';

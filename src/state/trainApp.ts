@@ -51,6 +51,10 @@ export const trainActions = createTrainActions(useTrain, {
     const m = useStudio.getState().model;
     return m.status === 'ready' ? m.info.label : null;
   },
+  fingerprint: () => {
+    const m = useStudio.getState().model;
+    return m.status === 'ready' ? m.info.fingerprint : null;
+  },
   data: trainingData,
   storage: runStorage,
   tabs: appTabs(),

@@ -18,6 +18,8 @@ export interface RunRecord {
   createdAt: number;
   /** The base model, as the model card names it. */
   model: string;
+  /** The base model's fingerprint (ModelInfo.fingerprint): Resume refuses another model of the same name. Absent in older runs. */
+  baseFingerprint?: string;
   dataset: { name: string; train: number; test: number };
   config: TrainConfig;
   tokenize: TokenizeSettings;
@@ -96,6 +98,8 @@ export interface TrainContext {
   anyLive: boolean;
   /** Runs another tab owns (TrainState.elsewhere). */
   elsewhere: readonly string[];
+  /** The loaded model's fingerprint, when known. */
+  fingerprint?: string | null;
 }
 
 /** Why this run cannot resume now, or null when Resume works. */
@@ -107,6 +111,9 @@ export function resumeBlocker(run: RunRecord, ctx: TrainContext): string | null 
   if (!ctx.engineReady) return 'The compute engine is starting.';
   if (!ctx.model) return `Load ${run.model} to resume this run.`;
   if (run.model !== ctx.model) return `This run trained ${run.model}: load that model to resume it.`;
+  if (run.baseFingerprint && ctx.fingerprint && run.baseFingerprint !== ctx.fingerprint) {
+    return `This run trained ${run.model} with weights ${run.baseFingerprint.slice(0, 8)}, but the loaded ${ctx.model} has weights ${ctx.fingerprint.slice(0, 8)} (another revision or file of that name): load the exact base it trained to resume it.`;
+  }
   if (run.status !== 'paused' && !run.lastCheckpoint) return 'This run saved no checkpoint to resume from.';
   return ctx.dataProblem;
 }

@@ -117,6 +117,11 @@ describe('resumeBlocker', () => {
     expect(resumeBlocker(stopped, { ...ctx, model: null })).toMatch(/Load tiny/);
     expect(resumeBlocker(run({ status: 'interrupted' }), ctx)).toMatch(/no checkpoint/);
     expect(resumeBlocker(stopped, { ...ctx, dataProblem: 'Load a dataset.' })).toBe('Load a dataset.');
+    const trained = { ...stopped, baseFingerprint: 'aaaaaaaa11' };
+    expect(resumeBlocker(trained, { ...ctx, fingerprint: 'aaaaaaaa11' })).toBeNull();
+    expect(resumeBlocker(trained, { ...ctx, fingerprint: 'bbbbbbbb22' })).toBe(
+      'This run trained tiny with weights aaaaaaaa, but the loaded tiny has weights bbbbbbbb (another revision or file of that name): load the exact base it trained to resume it.',
+    );
     const paused = run({ status: 'paused' });
     expect(resumeBlocker(paused, { ...ctx, elsewhere: [paused.id] })).toBe('This run is paused in another tab of the studio: resume it there.');
   });

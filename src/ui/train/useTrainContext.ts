@@ -1,7 +1,7 @@
 /** What a run needs from the rest of the page (engine, model, dataset), kept current as they change. */
 import { useMemo } from 'react';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
-import { actions, isLive, selectBackend, selectElsewhere, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
+import { actions, isLive, selectBackend, selectElsewhere, selectModelFingerprint, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
 import { selectDraftBlocker, useDraftErrors } from './draftErrors';
 import type { TrainContext } from './runView';
 
@@ -19,7 +19,8 @@ export function useTrainContext(): TrainContext {
   }, [dataset]);
   const anyLive = useTrain((s) => s.runs.some((r) => isLive(r.status)));
   const elsewhere = useTrain(selectElsewhere);
-  return { engineReady: actions.engine() !== null, model, dataProblem, anyLive, elsewhere };
+  const fingerprint = useStudio(selectModelFingerprint);
+  return { engineReady: actions.engine() !== null, model, dataProblem, anyLive, elsewhere, fingerprint };
 }
 
 /** Why Start is disabled now, or null: the state layer's own check over the context above, then half-typed fields. */
