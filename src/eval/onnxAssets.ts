@@ -9,7 +9,7 @@ import mjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 
 /** Points ONNX Runtime's WASM backend at the app's own copies (browsers only: Node runs onnxruntime-node). */
-export function useBundledOnnxRuntime(): void {
+export function serveOnnxRuntimeFromApp(): void {
   if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) return;
   const w = env.backends.onnx?.wasm as { wasmPaths?: unknown } | undefined;
   if (w) w.wasmPaths = { mjs, wasm };

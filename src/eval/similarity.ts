@@ -14,7 +14,7 @@
  * (onnxAssets.ts) rather than from a CDN.
  */
 import { pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
-import { useBundledOnnxRuntime } from './onnxAssets';
+import { serveOnnxRuntimeFromApp } from './onnxAssets';
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
 
@@ -57,7 +57,7 @@ const pipelines = new Map<string, Promise<FeatureExtractionPipeline>>();
 function loadPipeline(model: string): Promise<FeatureExtractionPipeline> {
   let loading = pipelines.get(model);
   if (!loading) {
-    useBundledOnnxRuntime();
+    serveOnnxRuntimeFromApp();
     // q8 (onnx/model_quantized.onnx, 23 MB for MiniLM) rather than the feature-extraction
     // pipeline's fp32 default (onnx/model.onnx, 90 MB): a quarter of the download for what is an
     // evaluation aid. Pinned, so Node and the browser load the same file and give the same scores.
