@@ -17,7 +17,7 @@
  */
 import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
 import { blockedChunkRows, defaultChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/loss';
-import { BLOCK_LINEARS, countParams, linearShape, type BlockLinear } from '../model/params';
+import { BLOCK_LINEARS, countParams, linearShape, paramSpecs, type BlockLinear } from '../model/params';
 import { formatBytes } from '../ui/format';
 import type { LoraConfig, TrainConfig } from './types';
 
@@ -56,10 +56,27 @@ export interface MemoryEstimate {
   total: number;
   /** The largest single tensor (bytes) — WebGPU refuses buffers above maxStorageBufferBindingSize. */
   largestTensor: number;
+  /**
+   * Page memory a checkpoint takes while it is made (bytes), outside the backend's budget: the
+   * trained tensors and AdamW's m and v read back as arrays, then written into one file's bytes.
+   */
+  checkpoint: number;
   verdict: 'fits' | 'tight' | 'wont-fit';
   /** What limit was compared, in words, and what to change (smaller batch, LoRA, shorter max length, freeze embeddings…). */
   reason: string;
   advice: string[];
+}
+
+/** Header bytes per tensor of a checkpoint file (its name, dtype, shape and offsets as JSON), measured on the studio's names. */
+const HEADER_BYTES_PER_TENSOR = 120;
+
+/**
+ * A checkpoint's page memory: 3 floats per trained parameter (weight, m, v), held as arrays and
+ * again as the file's bytes, with the file's header (3 entries per trained tensor).
+ */
+export function checkpointBytes(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
+  const tensors = train.method === 'lora' ? 2 * config.numLayers * adaptedLinears(config, train.lora.targets).length : paramSpecs(config).length - (train.freezeEmbeddings ? 1 : 0);
+  return 2 * (3 * F32 * trainableParamCount(config, train) + 3 * tensors * HEADER_BYTES_PER_TENSOR);
 }
 
 /** Adapter parameters: r·(in + out) per adapted linear per layer (A is (r, in), B is (out, r)). */
@@ -277,7 +294,7 @@ function bindingAdvice(config: NeoXConfig, train: EstimateTrain, seqLen: number,
 export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`sequence length must be a whole number of at least 1 (got ${seqLen})`);
   if (!Number.isInteger(train.batchSize) || train.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${train.batchSize})`);
-  const b = breakdown(config, train, seqLen);
+  const b = { ...breakdown(config, train, seqLen), checkpoint: checkpointBytes(config, train) };
   const limit = budget(backend);
   const share = b.total / limit.bytes;
   const needs = `needs ~${formatBytes(b.total)} at batch ${train.batchSize} × ${seqLen} tokens, ${Math.round(share * 100)}% of ${limit.what}`;

@@ -73,6 +73,10 @@ function EstimateBody({ value, inputs }: { value: TrainEstimate; inputs: Estimat
           <dt>Largest tensor</dt>
           <dd>{formatBytes(memory.largestTensor)}</dd>
         </div>
+        <div title="Page memory while a checkpoint is made: the trained weights and the optimizer's moments, copied out of the engine and into one file">
+          <dt>Each checkpoint</dt>
+          <dd data-testid="estimate-checkpoint">{formatBytes(memory.checkpoint)}</dd>
+        </div>
         <div>
           <dt>Trainable parameters</dt>
           <dd data-testid="estimate-trainable">{formatCount(value.trainableParams)}</dd>
