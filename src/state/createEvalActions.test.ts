@@ -87,7 +87,7 @@ function setup(opts: { choices?: ModelChoice[]; data?: EvalData | { problem: str
   const store = create<EvalState>()(initialEvalState);
   const engine = new FakeEngine();
   const saves: SavedEval[] = [];
-  const templatedCalls: string[] = [];
+  const templatedCalls: [string, string][] = [];
   const similarityCalls: { outputs: string[]; targets: string[]; result: ReturnType<typeof deferred<Similarity>> }[] = [];
   const batchSamplingCalls: number[] = [];
   const randoms = [...(opts.random ?? [])];
@@ -95,9 +95,9 @@ function setup(opts: { choices?: ModelChoice[]; data?: EvalData | { problem: str
     engine: () => (opts.engine === false ? null : engine),
     choices: () => opts.choices ?? [BASE, RUN],
     data: () => opts.data ?? DATA,
-    templated: (t) => {
-      templatedCalls.push(t);
-      return QA(t);
+    templated: (t, m) => {
+      templatedCalls.push([t, m.id]);
+      return m.id === 'r2' ? `<|user|>${t}<|assistant|>` : QA(t); // r2 trained on another template
     },
     sampling: () => opts.sampling ?? SAMPLING,
     batchSampling: (maxNewTokens) => {
@@ -144,13 +144,29 @@ describe('compareBlocker', () => {
 });
 
 describe('side by side', () => {
+  it('each run is prompted in the template it trained with', async () => {
+    const r2: ModelChoice = { id: 'r2', label: 'Run 2 (chat)', ref: { ...RUN.ref, runId: 'r2' } as ModelChoice['ref'] };
+    const { store, engine, actions } = setup({ choices: [BASE, RUN, r2] });
+    actions.setSelected(['r1', 'r2']);
+    actions.setPrompt('Hi');
+    void actions.runSideBySide();
+    expect((engine.of('generate')[0].params as { prompt: string }).prompt).toBe('### Question:\nHi\n\n### Answer:');
+    engine.of('generate')[0].resolve(gen(' Hello.', 2, 10));
+    await flush();
+    expect((engine.of('generate')[1].params as { prompt: string }).prompt).toBe('<|user|>Hi<|assistant|>');
+    expect(store.getState().sideBySide.sent).toContain('<|user|>Hi<|assistant|>');
+  });
+
   it('streams each model into its own column, one after another, with the same sampling and the templated prompt', async () => {
     const { store, engine, actions, templatedCalls } = setup();
     actions.setSelected(['base', 'r1']);
     actions.setPrompt('What is 2+2?');
     const p = actions.runSideBySide();
 
-    expect(templatedCalls).toEqual(['What is 2+2?']);
+    expect(templatedCalls).toEqual([
+      ['What is 2+2?', 'base'],
+      ['What is 2+2?', 'r1'],
+    ]);
     expect(store.getState().sideBySide.sent).toBe('### Question:\nWhat is 2+2?\n\n### Answer:');
     // Only the first model is asked until it is done: the engine runs one request at a time.
     expect(engine.of('generate')).toHaveLength(1);

@@ -27,8 +27,8 @@ export interface EvalEnv {
   engine: () => EngineApi | null;
   choices: () => ModelChoice[];
   data: () => EvalData | { problem: string };
-  /** A typed prompt in the template the runs trained with. */
-  templated: (text: string) => string;
+  /** A typed prompt in the template `model` trained with (a run's own, else the Data tab's). */
+  templated: (text: string, model: ModelChoice) => string;
   /** The playground's sampling settings, or a reason they are invalid. */
   sampling: () => EvalSampling | { problem: string };
   /** Batch evaluation decodes greedily, so its metrics do not change from one run to the next. */
@@ -142,12 +142,13 @@ export function createEvalActions(store: Pick<StoreApi<EvalState>, 'getState' | 
       const sampling = env.sampling();
       if (!engine || models.length === 0 || 'problem' in sampling) return;
       const sb = get().sideBySide;
-      const prompt = sb.raw ? sb.prompt : env.templated(sb.prompt);
+      // Each model gets the prompt in its own run's template (runs trained on different templates differ).
+      const prompts = models.map((m) => (sb.raw ? sb.prompt : env.templated(sb.prompt, m)));
       const controller = startJob();
       set({
         sideBySide: {
           ...sb,
-          sent: prompt,
+          sent: [...new Set(prompts)].join('\n\n— and, for the runs trained on another template —\n\n'),
           columns: models.map((m) => ({ ...named(m), status: 'waiting', text: '', tokens: 0, tokensPerSecond: null, error: null })),
         },
       });
@@ -160,7 +161,7 @@ export function createEvalActions(store: Pick<StoreApi<EvalState>, 'getState' | 
         try {
           const r = await engine.request(
             'generate',
-            { ...sampling, prompt, useCache: true, model: models[i].ref },
+            { ...sampling, prompt: prompts[i], useCache: true, model: models[i].ref },
             {
               signal: controller.signal,
               onToken: (e) => {

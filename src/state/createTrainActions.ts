@@ -42,8 +42,8 @@ export interface TrainEnv {
   model: () => string | null;
   /** The loaded model's fingerprint (ModelInfo.fingerprint), or null. */
   fingerprint?: () => string | null;
-  /** The Data tab's dataset, rendered and split; null with a reason when it cannot train. */
-  data: () => { name: string; data: TrainData } | { problem: string };
+  /** The Data tab's dataset, rendered and split, with its template; a reason when it cannot train. */
+  data: () => { name: string; data: TrainData; template?: RunRecord['template'] } | { problem: string };
   storage: RunStorage;
   /** The other tabs of the studio (default: none). */
   tabs?: Tabs;
@@ -273,6 +273,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
       model: env.model()!,
       ...(env.fingerprint?.() ? { baseFingerprint: env.fingerprint()! } : {}),
       dataset: { name: d.name, train: data.train.length, test: data.test.length },
+      ...(d.template ? { template: d.template } : {}),
       config: get().draft,
       tokenize: d.data.tokenize,
       status: 'running',

@@ -41,7 +41,9 @@ export const evalActions = createEvalActions(useEval, {
   engine: () => actions.engine(),
   choices: currentChoices,
   data: evalData,
-  templated: (text) => {
+  templated: (text, model) => {
+    const run = model.ref.kind === 'run' ? useTrain.getState().runs.find((r) => model.ref.kind === 'run' && r.id === model.ref.runId) : undefined;
+    if (run?.template) return templatedPrompt(text, run.template.spec, run.template.mapping);
     const d = useDataset.getState().dataset;
     return d ? templatedPrompt(text, d.template, d.mapping) : text;
   },

@@ -33,7 +33,7 @@ const runStorage: RunStorage = {
 };
 
 /** The Data tab's examples, rendered and split, as the engine trains on them. */
-export function trainingData(): { name: string; data: TrainData } | { problem: string } {
+export function trainingData(): { name: string; data: TrainData; template: RunRecord['template'] } | { problem: string } {
   const { dataset, measure } = useDataset.getState();
   if (!dataset) return { problem: 'Load a dataset in the Data tab first.' };
   const view = deriveDataset(dataset, measure);
@@ -42,6 +42,7 @@ export function trainingData(): { name: string; data: TrainData } | { problem: s
   return {
     name: dataset.name,
     data: { train: splitSegments(dataset, view, 'train'), test: splitSegments(dataset, view, 'test'), tokenize: dataset.tokenize },
+    template: { spec: dataset.template, mapping: dataset.mapping },
   };
 }
 

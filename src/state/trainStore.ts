@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import type { TrainEstimate } from '../protocol/protocol';
 import { DEFAULT_TRAIN } from '../train/presets';
 import type { EvalMetrics, StepMetrics, TrainConfig } from '../train/types';
-import type { TokenizeSettings } from '../data/types';
+import type { FieldMapping, TemplateSpec, TokenizeSettings } from '../data/types';
 
 /** 'imported': a PEFT adapter trained elsewhere, listed as a run so it can be compared and exported. */
 export type RunStatus = 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'early-stop' | 'failed' | 'interrupted' | 'imported';
@@ -21,6 +21,8 @@ export interface RunRecord {
   /** The base model's fingerprint (ModelInfo.fingerprint): Resume refuses another model of the same name. Absent in older runs. */
   baseFingerprint?: string;
   dataset: { name: string; train: number; test: number };
+  /** The template and mapping it trained with, so the Evaluate tab prompts it the same way. Absent in older runs. */
+  template?: { spec: TemplateSpec; mapping: FieldMapping | null };
   config: TrainConfig;
   tokenize: TokenizeSettings;
   status: RunStatus;

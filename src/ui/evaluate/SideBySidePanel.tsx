@@ -33,7 +33,7 @@ export function SideBySidePanel() {
           </ActionButton>
         )}
       </div>
-      <p className="hint">Uses the playground’s sampling settings for every model. Unless “as typed” is ticked, the prompt is wrapped in the Data tab’s template, as the runs were trained.</p>
+      <p className="hint">Uses the playground’s sampling settings for every model. Unless “as typed” is ticked, the prompt is wrapped in the template each run trained with (the Data tab’s for the base model and older runs).</p>
       {pickProblem && <p className="field-error">{pickProblem}</p>}
       {sb.picked && (
         <div className="sbs-target" data-testid="sbs-target">
