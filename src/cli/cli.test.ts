@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEngine } from '../client/inProcess';
-import { DEFAULT_GENERATE } from '../engine/generateText';
+import { DEFAULT_GENERATE } from '../eval/generateText';
 import { checkpointBytes } from '../model/checkpoint';
 import { parseConfig } from '../model/config';
 import { paramSpecs } from '../model/params';

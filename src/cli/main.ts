@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_GENERATE, generateText } from '../engine/generateText';
+import { DEFAULT_GENERATE, generateText } from '../eval/generateText';
 import { hiddenStates, lmHead, transposedWeights } from '../model/gptNeox';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';

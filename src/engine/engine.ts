@@ -6,6 +6,7 @@
 import { initBackend } from '../backend/backend';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
+import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
 import { parseConfig, type NeoXConfig } from '../model/config';
 import { transposedWeights, type ForwardContext } from '../model/gptNeox';
@@ -23,10 +24,9 @@ import type {
   ParamsOf,
   RequestKind,
   ResultOf,
-  TinyModelSpec,
 } from '../protocol/protocol';
 import type { JobContext } from '../protocol/rpc';
-import { generateText } from './generateText';
+import { generateText } from '../eval/generateText';
 import { TrainingHost } from './training';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
@@ -53,25 +53,6 @@ interface Loaded {
   /** tokenizer.json (and tokenizer_config.json) as loaded, for exported model folders. */
   tokenizerFiles: ExportedFile[];
   info: ModelInfo;
-}
-
-/** The shape Pythia models share; tiny random models keep it but shrink width and depth. */
-export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
-  return parseConfig({
-    model_type: 'gpt_neox',
-    vocab_size: 50304,
-    hidden_size: spec.hiddenSize,
-    num_hidden_layers: spec.numLayers,
-    num_attention_heads: spec.numHeads,
-    intermediate_size: 4 * spec.hiddenSize,
-    max_position_embeddings: 2048,
-    rotary_pct: 0.25,
-    rotary_emb_base: 10000,
-    layer_norm_eps: 1e-5,
-    use_parallel_residual: true,
-    bos_token_id: 0,
-    eos_token_id: 0,
-  });
 }
 
 /** Requests that only flip a flag or do arithmetic run beside a queued job (pausing a run must not wait for it to end). */

@@ -19,7 +19,7 @@ import { runTraining } from '../train/run';
 import { snapshotFromBytes, snapshotToBytes } from '../train/snapshotBytes';
 import { Trainer } from '../train/trainer';
 import type { TrainConfig } from '../train/types';
-import { DEFAULT_GENERATE, generateText } from './generateText';
+import { DEFAULT_GENERATE, generateText } from '../eval/generateText';
 
 type Hooks = JobContext<EngineEvent>;
 

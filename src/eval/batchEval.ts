@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeSegments } from '../data/encode';
 import type { Tokenizer } from '../data/tokenizer';
 import type { Encoder, TokenizeSettings } from '../data/types';
-import { generateText } from '../engine/generateText';
+import { generateText } from './generateText';
 import type { ForwardContext } from '../model/gptNeox';
 import { batchLoss } from '../model/objective';
 import type { EvalExample, EvalOutput, EvalSampling } from './evalTypes';

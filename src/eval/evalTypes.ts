@@ -1,6 +1,6 @@
 /** What batch evaluation exchanges between page, worker and CLI (types only, no tensors). */
 import type { StopReason } from '../model/generate';
-import type { GenerateParams } from '../protocol/protocol';
+import type { TextGeneration } from './generateText';
 
 export interface EvalExample {
   id: string;
@@ -9,7 +9,7 @@ export interface EvalExample {
 }
 
 /** Sampling for every example; greedy (temperature 0) is the default for evaluation. */
-export type EvalSampling = Omit<GenerateParams, 'prompt' | 'model' | 'useCache'>;
+export type EvalSampling = Omit<TextGeneration, 'prompt' | 'useCache'>;
 
 /** Greedy, so two models (or two runs) are compared on their most likely answer, not on luck. */
 export const DEFAULT_EVAL_SAMPLING: EvalSampling = {

@@ -6,8 +6,9 @@
  * failures come back as their own message. Bump PROTOCOL_VERSION on any change.
  */
 import type { CachedModel } from '../hub/cachedModels';
+import type { GenerateResult, TextGeneration } from '../eval/generateText';
 import type { NeoXConfig } from '../model/config';
-import type { StopReason } from '../model/generate';
+import type { TinyModelSpec } from '../model/tinyConfig';
 import type { Segment, TokenizeSettings } from '../data/types';
 import type { MemoryEstimate } from '../train/estimate';
 import type { RunEnd } from '../train/run';
@@ -33,12 +34,7 @@ export interface BackendInfo {
   crossOriginIsolated: boolean;
 }
 
-export interface TinyModelSpec {
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  seed: number;
-}
+export type { TinyModelSpec };
 
 export type ModelSource =
   | { kind: 'hub'; repo: string; revision?: string; endpoint?: string }
@@ -62,19 +58,12 @@ export interface ModelInfo {
   fingerprint: string;
 }
 
-export interface GenerateParams {
-  prompt: string;
-  maxNewTokens: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  repetitionPenalty: number;
-  seed: number;
-  stopStrings: string[];
-  useCache: boolean;
+export interface GenerateParams extends TextGeneration {
   /** Which weights answer (the base when absent). */
   model?: ModelRef;
 }
+
+export type { GenerateResult };
 
 /**
  * Which weights answer a request: the loaded base model, or a training run on it (its last or best
@@ -110,15 +99,6 @@ export interface ExportedFile {
 export interface ArcParams {
   docs: ArcDoc[];
   models: ModelRef[];
-}
-
-export interface GenerateResult {
-  text: string;
-  tokenIds: number[];
-  reason: StopReason;
-  promptTokens: number;
-  ms: number;
-  tokensPerSecond: number;
 }
 
 /** What a run trains on: the Data tab's rendered examples, tokenized in the worker with the model's tokenizer. */

@@ -7,6 +7,7 @@ import { DEFAULT_HUB_ENDPOINT } from './defaults';
 import { checkSamplingDraft, type DraftField } from './samplingDraft';
 import type { StudioState } from './store';
 import type { TrainState } from './trainStore';
+import { checkTrainConfig } from '../train/presets';
 
 export const selectBackendChoice = (s: StudioState) => s.backendChoice;
 export const selectBackend = (s: StudioState) => s.backend;
@@ -78,3 +79,5 @@ export const selectCachedModels = (s: StudioState) => s.cachedModels;
 export const selectStalled = (s: TrainState) => s.stalled;
 /** Whether Start ignores a "won't fit" estimate. */
 export const selectTryAnyway = (s: TrainState) => s.tryAnyway;
+/** The LoRA target list's error in the draft, or null (checked per draft, so the panel does no work). */
+export const selectLoraTargetsError = (s: TrainState): string | null => checkTrainConfig(s.draft).loraTargets ?? null;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { localPort } from '../client/inProcess';
 import { RpcClient } from '../client/rpcClient';
-import { DataService } from '../data/dataService';
+import { DataService } from '../engine/dataService';
 import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { DATA_PROTOCOL_VERSION, type DataEvent, type DataRequests } from '../protocol/dataProtocol';
 

@@ -10,13 +10,17 @@ import { parseDataset } from '../data/parse';
 import { parseConfig } from '../model/config';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
 import { parsePeftAdapter, targetPatternMatcher } from '../train/importAdapter';
-import { tinyConfig } from '../engine/engine';
+import { tinyConfig } from '../model/tinyConfig';
 import { TINY_SPEC } from './tinyModel';
 
 /** Inputs per property: thousands in all, a few seconds each on two cores. */
 const RUNS = 1500;
-/** Longer than this for one input is a hang (the slowest honest input here takes a few ms). */
-const SLOW_MS = 250;
+/**
+ * Longer than this for one input is a hang: a guard against exponential work (a backtracking
+ * pattern, a quadratic scan), not a speed test. Honest inputs take milliseconds; the margin is for
+ * a loaded CI machine.
+ */
+const SLOW_MS = 2000;
 
 /** Runs f: it may return, or throw a plain Error whose message is one non-empty line. */
 function readOrRefuse(f: () => unknown): void {
@@ -108,7 +112,7 @@ describe('hostile inputs: read, or refused with one line, never a crash or a han
       fc.asyncProperty(text, fc.constantFrom('data.jsonl', 'data.json', 'data.csv', 'data.txt'), async (t, name) => {
         const t0 = performance.now();
         const result = await parseDataset(new File([t], name));
-        expect(performance.now() - t0).toBeLessThan(SLOW_MS * 4);
+        expect(performance.now() - t0).toBeLessThan(SLOW_MS * 5);
         for (const issue of result.issues) expect(issue.message).not.toMatch(/\n/);
         structuredClone(result.rows); // what crossing to the page does: no row is too deep to copy
       }),

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tinyConfig } from '../engine/engine';
+import { tinyConfig } from '../model/tinyConfig';
 import type { NamedFile } from '../engine/modelFiles';
 import { checkpointBytes } from '../model/checkpoint';
 import { toHfConfig, type NeoXConfig } from '../model/config';

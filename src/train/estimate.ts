@@ -18,7 +18,7 @@
 import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
 import { blockedChunkRows, defaultChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/loss';
 import { BLOCK_LINEARS, countParams, linearShape, paramSpecs, type BlockLinear } from '../model/params';
-import { formatBytes } from '../ui/format';
+import { formatBytes } from '../shared/units';
 import type { LoraConfig, TrainConfig } from './types';
 
 const F32 = 4;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BASE_DIR, CASES, hashes, makeExports, PROBE_IDS, readExportFixture, sha256, type CaseName, type ExportFixture, type ExportSet } from '../../scripts/export_fixtures';
+import { BASE_DIR, CASES, hashes, makeExports, PROBE_IDS, readExportFixture, sha256, type CaseName, type ExportFixture, type ExportSet } from '../testing/exportRecipe';
 import { loadModel } from '../model/checkpoint';
 import { hiddenStates, lmHead, type ForwardContext } from '../model/gptNeox';
 import { BLOCK_LINEARS, disposeParams, linearShape, paramSpecs, type Params } from '../model/params';

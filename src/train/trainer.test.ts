@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyConfig } from '../engine/engine';
+import { tinyConfig } from '../model/tinyConfig';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { startTestBackend } from '../testing/fixtures';
 import { laminiTrainData } from '../testing/trainData';

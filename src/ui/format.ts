@@ -1,5 +1,6 @@
 /** Pure number formatting for the UI: counts, bytes, rates. Decimal units, as the Hub shows sizes. */
 import type { GenerateResult } from '../protocol/protocol';
+import { byteUnit, formatBytes } from '../shared/units';
 
 type StopReason = GenerateResult['reason'];
 
@@ -14,21 +15,7 @@ export function formatCount(n: number): string {
   return String(Math.round(n));
 }
 
-const BYTE_UNITS: [number, string][] = [
-  [1e9, 'GB'],
-  [1e6, 'MB'],
-  [1e3, 'kB'],
-];
-
-function byteUnit(bytes: number): [number, string] {
-  return BYTE_UNITS.find(([size]) => Math.abs(bytes) >= size) ?? [1, 'B'];
-}
-
-/** 166e6 → "166.0 MB" (or "166 MB" with digits 0); below 1 kB whole bytes: "512 B". */
-export function formatBytes(bytes: number, digits = 1): string {
-  const [size, unit] = byteUnit(bytes);
-  return size === 1 ? `${Math.round(bytes)} B` : `${fixed(bytes / size, digits)} ${unit}`;
-}
+export { formatBytes } from '../shared/units';
 
 /**
  * Download progress in the total's unit, so the numbers line up while they grow:

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /** Data worker entry: parsing and tokenizing run here so the page stays responsive. */
-import { DataService } from '../data/dataService';
+import { DataService } from '../engine/dataService';
 import { tokenizerFromJson } from '../data/tokenizer';
 import { DATA_PROTOCOL_VERSION, type DataEvent, type DataRequests } from '../protocol/dataProtocol';
 import type { RpcFromWorker, RpcToWorker } from '../protocol/rpc';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN } from '../../train/presets';
-import type { EvalMetrics, StepMetrics } from '../../train/types';
+import { DEFAULT_TRAIN, type EvalMetrics, type StepMetrics } from '../../state/trainOptions';
 import type { RunRecord } from '../../state/trainStore';
 import { sweepPoints } from './sweepView';
 

@@ -1,8 +1,6 @@
 /** Full fine-tune or LoRA, and the settings that only one of them has. */
-import { BLOCK_LINEARS, type BlockLinear } from '../../model/params';
-import { trainActions, useTrain } from '../../state';
-import { checkTrainConfig } from '../../train/presets';
-import type { TrainMethod } from '../../train/types';
+import { selectLoraTargetsError, trainActions, useTrain } from '../../state';
+import { BLOCK_LINEARS, type BlockLinear, type TrainMethod } from '../../state/trainOptions';
 import { NumberGrid } from './NumberField';
 
 const METHODS: { id: TrainMethod; label: string; hint: string }[] = [
@@ -66,7 +64,7 @@ function CheckpointingToggle() {
 
 function LoraSettings() {
   const targets = useTrain((s) => s.draft.lora.targets);
-  const error = useTrain((s) => checkTrainConfig(s.draft).loraTargets ?? null);
+  const error = useTrain(selectLoraTargetsError);
   const toggle = (t: BlockLinear, on: boolean) => {
     const lora = useTrain.getState().draft.lora;
     // Kept in the model's order, so equal choices compare equal between runs.

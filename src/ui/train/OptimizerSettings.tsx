@@ -1,6 +1,6 @@
 /** AdamW's knobs and the learning-rate schedule. */
 import { trainActions, useTrain } from '../../state';
-import type { ScheduleKind } from '../../train/types';
+import type { ScheduleKind } from '../../state/trainOptions';
 import { Field } from '../parts/Field';
 import { NumberField } from './NumberField';
 

@@ -1,6 +1,6 @@
 /** Starting points: picking one replaces the settings below (the sample prompt is kept). */
 import { trainActions, useTrain } from '../../state';
-import { TRAIN_PRESETS } from '../../train/presets';
+import { TRAIN_PRESETS } from '../../state/trainOptions';
 import { Field } from '../parts/Field';
 
 export function PresetPicker({ onApply }: { onApply: () => void }) {

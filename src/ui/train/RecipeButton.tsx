@@ -1,6 +1,6 @@
 /** The recipe for bigger hardware: these settings and this data as a transformers + peft script, an accelerate config and an axolotl YAML. */
 import { saveRecipe } from '../../state';
-import type { TrainConfig } from '../../train/types';
+import type { TrainConfig } from '../../state/trainOptions';
 import { ActionButton } from '../parts/ActionButton';
 
 export function RecipeButton({ name, config, busy, primary = false }: { name: string; config: TrainConfig; busy: string | null; primary?: boolean }) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EvalMetrics, StepMetrics } from '../../train/types';
+import type { EvalMetrics, StepMetrics } from '../../state/trainOptions';
 import { compareChartData, ema, latestPerStep, lossChartData } from './chartData';
 
 const step = (n: number, loss: number, lr = 1e-4): StepMetrics => ({

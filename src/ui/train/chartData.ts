@@ -1,5 +1,5 @@
 /** Pure shaping of a run's metrics for the charts: the smoothed loss, one row per step, run overlays. */
-import type { EvalMetrics, StepMetrics } from '../../train/types';
+import type { EvalMetrics, StepMetrics } from '../../state/trainOptions';
 
 /**
  * Exponential moving average with bias correction (as TensorBoard and Adam do): the running mean

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN, TRAIN_PRESETS } from '../../train/presets';
+import { DEFAULT_TRAIN, TRAIN_PRESETS } from '../../state/trainOptions';
 import { configDiff, flattenConfig } from './configDiff';
 
 describe('flattenConfig', () => {

@@ -1,5 +1,5 @@
 /** Which settings differ between runs: the config flattened to dotted paths, compared value by value. */
-import type { TrainConfig } from '../../train/types';
+import type { TrainConfig } from '../../state/trainOptions';
 
 type Flat = Record<string, string>;
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../state';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
-import { DEFAULT_TRAIN } from '../../train/presets';
-import type { StepMetrics } from '../../train/types';
+import { DEFAULT_TRAIN, type StepMetrics } from '../../state/trainOptions';
 import { canResume, currentRun, resumeBlocker, seqLenBasis, estimateSeqLen, meanStepMs, methodLabel, newestFirst, predictedTime, stepProgress } from './runView';
 
 const step = (n: number, elapsedMs = 500 * n): StepMetrics => ({

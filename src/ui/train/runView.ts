@@ -2,7 +2,7 @@
 // The pure store module, not the state index: that one starts the app's workers on import.
 import { isLive, type RunRecord, type RunStatus } from '../../state/trainStore';
 import type { TokenizeSettings } from '../../data/types';
-import type { StepMetrics, TrainConfig } from '../../train/types';
+import type { StepMetrics, TrainConfig } from '../../state/trainOptions';
 
 
 /** The live run, else the most recently started one; null when there are none. */

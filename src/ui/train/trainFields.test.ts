@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN, checkTrainConfig } from '../../train/presets';
+import { DEFAULT_TRAIN, checkTrainConfig } from '../../state/trainOptions';
 import { NUMBER_FIELDS, fieldError, parseNumber, withText } from './trainFields';
 
 describe('parseNumber', () => {

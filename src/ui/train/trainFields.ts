@@ -3,8 +3,7 @@
  * and explained, and which checkTrainConfig message belongs to it. Text is checked against the
  * whole config (a value is valid or not in context, e.g. LoRA fields only count for LoRA).
  */
-import { checkTrainConfig } from '../../train/presets';
-import type { TrainConfig } from '../../train/types';
+import { checkTrainConfig, type TrainConfig } from '../../state/trainOptions';
 
 export type NumberKey =
   | 'lr'

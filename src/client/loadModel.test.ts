@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInProcessEngine } from '../client/inProcess';
+import { createInProcessEngine } from './inProcess';
 import { checkpointBytes } from '../model/checkpoint';
 import { toHfConfig } from '../model/config';
 import { initRandomData } from '../model/params';
 import { bundledTokenizerJson, filesOfDir, TINY_SPEC, WASM_DIR } from '../testing/tinyModel';
-import { DEFAULT_GENERATE } from './generateText';
-import { tinyConfig } from './engine';
+import { DEFAULT_GENERATE } from '../eval/generateText';
+import { tinyConfig } from '../model/tinyConfig';
 
 let dir: string;
 beforeAll(() => {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureNames, loadFixture, relError, startTestBackend } from '../testing/fixtures';
-import { createLoraParams, loraContext, loraParamNames } from '../train/lora';
-import { loadModel } from './checkpoint';
-import { parseConfig } from './config';
-import type { ForwardContext } from './gptNeox';
-import { lossAndGrads, type TokenBatch } from './objective';
-import { disposeParams, initRandomData, paramsFromData, type Params } from './params';
+import { createLoraParams, loraContext, loraParamNames } from './lora';
+import { loadModel } from '../model/checkpoint';
+import { parseConfig } from '../model/config';
+import type { ForwardContext } from '../model/gptNeox';
+import { lossAndGrads, type TokenBatch } from '../model/objective';
+import { disposeParams, initRandomData, paramsFromData, type Params } from '../model/params';
 
 /** Loss and gradients as plain arrays, both ways, tensors disposed. */
 function run(ctx: ForwardContext, names: string[], b: TokenBatch, checkpoint: boolean): { loss: number; grads: Record<string, Float32Array> } {

@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countWebGPU, type CountedBackend } from '../backend/webgpu/profile';
-import { setFusedKernels } from '../backend/webgpu/register';
-import { parseConfig } from '../model/config';
-import { disposeParams, initRandomData, paramsFromData } from '../model/params';
-import { startWebGPU } from '../testing/webgpu';
-import { DEFAULT_TRAIN } from './presets';
-import { Trainer } from './trainer';
-import type { TrainConfig } from './types';
+import { countWebGPU, type CountedBackend } from './profile';
+import { setFusedKernels } from './register';
+import { parseConfig } from '../../model/config';
+import { disposeParams, initRandomData, paramsFromData } from '../../model/params';
+import { startWebGPU } from '../../testing/webgpu';
+import { DEFAULT_TRAIN } from '../../train/presets';
+import { Trainer } from '../../train/trainer';
+import type { TrainConfig } from '../../train/types';
 
 const config = parseConfig({ model_type: 'gpt_neox', vocab_size: 96, max_position_embeddings: 64, rotary_pct: 0.25, hidden_size: 32, num_hidden_layers: 6, num_attention_heads: 2, intermediate_size: 64 });
 const T = 16;

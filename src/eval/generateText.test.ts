@@ -4,10 +4,10 @@ import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { parseConfig, toHfConfig } from '../model/config';
 import type { ForwardContext } from '../model/gptNeox';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
-import type { GenerateParams } from '../protocol/protocol';
+import type { TextGeneration as GenerateParams } from './generateText';
 import { startTestBackend } from '../testing/fixtures';
 import { bundledTokenizerJson, TINY_SPEC } from '../testing/tinyModel';
-import { tinyConfig } from './engine';
+import { tinyConfig } from '../model/tinyConfig';
 import { DEFAULT_GENERATE, generateText } from './generateText';
 
 const PROMPT = 'The quick brown fox';

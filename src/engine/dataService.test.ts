@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VIEW_DROPPED_TOKENS } from '../protocol/dataProtocol';
 import { inProcessDataClient, pythiaTokenizer } from '../testing/dataTesting';
-import { DEFAULT_TOKENIZE } from './defaults';
-import type { Segment } from './types';
+import { DEFAULT_TOKENIZE } from '../data/defaults';
+import type { Segment } from '../data/types';
 
 const tok = pythiaTokenizer();
 const qa = (q: string, a: string): Segment[] => [

@@ -6,10 +6,10 @@
 import { VIEW_DROPPED_TOKENS, type DataEvent, type DataRequests, type TokenView } from '../protocol/dataProtocol';
 import type { JobContext } from '../protocol/rpc';
 import { semanticSimilarity } from '../eval/similarity';
-import { encodeSegments } from './encode';
-import { parseDataset } from './parse';
-import type { Tokenizer } from './tokenizer';
-import type { Segment, TokenizeSettings } from './types';
+import { encodeSegments } from '../data/encode';
+import { parseDataset } from '../data/parse';
+import type { Tokenizer } from '../data/tokenizer';
+import type { Segment, TokenizeSettings } from '../data/types';
 
 type Ctx = JobContext<DataEvent>;
 

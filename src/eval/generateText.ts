@@ -5,10 +5,32 @@
 import type { Tokenizer } from '../data/tokenizer';
 import { generate } from '../model/generate';
 import type { ForwardContext } from '../model/gptNeox';
-import type { GenerateParams, GenerateResult } from '../protocol/protocol';
+import type { StopReason } from '../model/generate';
 import { TextStream } from './textStream';
 
-export const DEFAULT_GENERATE: GenerateParams = {
+/** One generation's prompt and sampling (the engine's GenerateParams adds which model answers). */
+export interface TextGeneration {
+  prompt: string;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  seed: number;
+  stopStrings: string[];
+  useCache: boolean;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  reason: StopReason;
+  promptTokens: number;
+  ms: number;
+  tokensPerSecond: number;
+}
+
+export const DEFAULT_GENERATE: TextGeneration = {
   prompt: '',
   maxNewTokens: 64,
   temperature: 0, // greedy: the same answer every time, the fairest way to compare models
@@ -20,7 +42,7 @@ export const DEFAULT_GENERATE: GenerateParams = {
   useCache: true,
 };
 
-function validate(p: GenerateParams, maxPositions: number): void {
+function validate(p: TextGeneration, maxPositions: number): void {
   const bad = (what: string) => {
     throw new Error(what);
   };
@@ -35,7 +57,7 @@ function validate(p: GenerateParams, maxPositions: number): void {
 export async function generateText(
   ctx: ForwardContext,
   tokenizer: Tokenizer,
-  p: GenerateParams,
+  p: TextGeneration,
   hooks: { onDelta?: (delta: string, tokenCount: number) => void; signal?: AbortSignal } = {},
 ): Promise<GenerateResult> {
   validate(p, ctx.config.maxPositions);

@@ -1,0 +1,28 @@
+/** A tiny random GPT-NeoX: Pythia's shape (vocabulary, rotary, parallel residual) at a small width and depth. */
+import { parseConfig, type NeoXConfig } from './config';
+
+export interface TinyModelSpec {
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  seed: number;
+}
+
+/** The shape Pythia models share; tiny random models keep it but shrink width and depth. */
+export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
+  return parseConfig({
+    model_type: 'gpt_neox',
+    vocab_size: 50304,
+    hidden_size: spec.hiddenSize,
+    num_hidden_layers: spec.numLayers,
+    num_attention_heads: spec.numHeads,
+    intermediate_size: 4 * spec.hiddenSize,
+    max_position_embeddings: 2048,
+    rotary_pct: 0.25,
+    rotary_emb_base: 10000,
+    layer_norm_eps: 1e-5,
+    use_parallel_residual: true,
+    bos_token_id: 0,
+    eos_token_id: 0,
+  });
+}

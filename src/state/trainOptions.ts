@@ -1,0 +1,9 @@
+/**
+ * What the Train tab's panels need from the training and model layers, passed through state so
+ * that ui/ never imports train/ or model/ (see the layer rule in eslint.config.js). Free of side
+ * effects, unlike the state index (which starts the app's workers), so pure ui modules and their
+ * tests import it directly.
+ */
+export { checkTrainConfig, DEFAULT_TRAIN, TRAIN_PRESETS } from '../train/presets';
+export { BLOCK_LINEARS, type BlockLinear } from '../model/params';
+export type { EvalMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod } from '../train/types';
