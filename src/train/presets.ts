@@ -5,22 +5,30 @@
  */
 import type { TrainConfig } from './types';
 
+/**
+ * Every run setting, its default and what it means, in one place (as nanoGPT's train.py opens):
+ * the Train tab's panels explain them at more length, the presets below start from these.
+ */
 export const DEFAULT_TRAIN: TrainConfig = {
-  method: 'full',
-  freezeEmbeddings: false,
-  lora: { rank: 8, alpha: 16, dropout: 0.05, targets: ['attention.query_key_value'] },
+  // What learns
+  method: 'full', // 'full': every weight (AdamW keeps two more copies of each); 'lora': small adapters beside frozen weights
+  freezeEmbeddings: false, // full only: keep embed_in as it is (about a third of Pythia-70m's parameters)
+  lora: { rank: 8, alpha: 16, dropout: 0.05, targets: ['attention.query_key_value'] }, // PEFT's names and defaults; scale = alpha / rank
+  // Optimizer: torch.optim.AdamW, decay on matrices only, gradients clipped to a global norm (0 = off)
   optimizer: { lr: 1e-4, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 },
-  schedule: { kind: 'cosine', warmupSteps: 3 },
-  batchSize: 4,
-  gradAccum: 1,
-  epochs: 1,
-  maxSteps: 30,
-  seed: 42,
-  evalEvery: 10,
-  sampleEvery: 10,
-  checkpointEvery: 10,
-  earlyStopPatience: 0,
-  samplePrompt: '',
+  schedule: { kind: 'cosine', warmupSteps: 3 }, // constant | linear | cosine, after a linear warmup from 0
+  // How much data per step, and how many steps
+  batchSize: 4, // examples per forward pass
+  gradAccum: 1, // forward passes summed into one optimizer step: effective batch = batchSize × gradAccum
+  epochs: 1, // passes over the train split, when maxSteps is 0
+  maxSteps: 30, // stop after this many optimizer steps (0 = as many as the epochs take)
+  seed: 42, // data order, LoRA initialisation and dropout: the same seed and settings give the same run
+  // What happens along the way (every N steps; 0 = never)
+  evalEvery: 10, // mean loss on the test split
+  sampleEvery: 10, // a greedy answer to the sample prompt
+  checkpointEvery: 10, // weights, optimizer state and data position saved in the browser (always at the end too)
+  earlyStopPatience: 0, // stop when the eval loss has not improved for this many evals (0 = off)
+  samplePrompt: '', // empty: the first test example's prompt
   sampleMaxTokens: 48,
 };
 
