@@ -1,6 +1,7 @@
 /**
- * Workers on the calling thread: the same handler and dispatcher, no Worker. Used by tests and the
- * command line, and as a fallback where workers are unavailable.
+ * Workers on the calling thread: the same handler and dispatcher, no Worker. Used by the unit
+ * tests (testing/), which drive the engine and the data service exactly as the page does but in
+ * Node; the command line calls the engine's parts directly, and the page always uses real workers.
  */
 import { Engine, engineSerial, type EngineEnv } from '../engine/engine';
 import { PROTOCOL_VERSION, type EngineEvent, type Requests } from '../protocol/protocol';

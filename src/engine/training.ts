@@ -12,7 +12,7 @@ import type { ForwardContext } from '../model/gptNeox';
 import type { LiveRun } from './runModels';
 import type { JobContext } from '../protocol/rpc';
 import type { BackendInfo, EngineEvent, TrainData, TrainEstimate, TrainParams, TrainResult } from '../protocol/protocol';
-import { stepsFor } from '../train/batchPlan';
+import { totalSteps } from '../train/batchPlan';
 import { checkpointSaveMessage, type CheckpointStore } from '../train/checkpointStore';
 import { estimateMemory, flopsPerStep, trainableParamCount } from '../train/estimate';
 import { runTraining } from '../train/run';
@@ -114,7 +114,7 @@ export class TrainingHost {
       memory: estimateMemory(c, config, seqLen, { name: backend.name, limits: backend.limits }),
       trainableParams: trainableParamCount(c, config),
       flopsPerStep: flopsPerStep(c, config, tokens, seqLen),
-      totalSteps: config.maxSteps > 0 ? config.maxSteps : stepsFor(trainExamples, config.batchSize, config.gradAccum, config.epochs),
+      totalSteps: totalSteps(config, trainExamples),
     };
   }
 

@@ -26,7 +26,7 @@
  */
 import type { Segment, TemplateSpec, TokenizeSettings } from '../data/types';
 import type { OutFile } from '../train/exportModel';
-import { stepsFor } from '../train/batchPlan';
+import { totalSteps } from '../train/batchPlan';
 import { checkTrainConfig } from '../train/presets';
 import type { TrainConfig } from '../train/types';
 import { peftTargetModules } from '../train/lora';
@@ -192,7 +192,7 @@ export function recipeOf(x: RecipeInput): Recipe {
     training_arguments: args,
     early_stopping_patience: evalOn ? c.earlyStopPatience : 0,
     mixed_precision: 'bf16',
-    studio_optimizer_steps: c.maxSteps > 0 ? c.maxSteps : stepsFor(x.train.length, c.batchSize, c.gradAccum, c.epochs),
+    studio_optimizer_steps: totalSteps(c, x.train.length),
   };
 }
 

@@ -45,8 +45,9 @@ import { EXAMPLE_REPO_ID, parseRepoRef } from './repoId';
 export { parseRepoId, parseRepoRef, type RepoRef } from './repoId';
 export { cacheStorageCache, memoryCache, type FileCache, type ListableCache, type MemoryCache } from './cache';
 
-export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
-export const DEFAULT_REVISION = 'main';
+import { DEFAULT_HUB_ENDPOINT, DEFAULT_REVISION } from './endpoint';
+
+export { DEFAULT_HUB_ENDPOINT, DEFAULT_REVISION };
 
 export interface DownloadProgress {
   /** Path of the file inside the repo, e.g. "model.safetensors". */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relError, startTestBackend } from '../testing/fixtures';
-import { lmLoss, vocabBlocks, type LmLossOptions, type LossTargets } from './loss';
+import { lmLoss, type LmLossOptions, type LossTargets } from './loss';
+import { vocabBlocks } from './lossBlocked';
 
 describe('vocabBlocks', () => {
   it('splits the vocabulary into equal blocks of at most the given size, covering it exactly', () => {

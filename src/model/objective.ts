@@ -3,7 +3,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { block, checkPositions, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './gptNeox';
-import { keepsProbs, lmLoss, nextTokenTargets, VOCAB_BLOCK, type LossTargets } from './loss';
+import { lmLoss, nextTokenTargets, type LossTargets } from './loss';
+import { keepsProbs, VOCAB_BLOCK } from './lossBlocked';
 import type { Params } from './params';
 
 export interface TokenBatch {

@@ -17,7 +17,7 @@ export interface ParamSpec {
   decay: boolean;
 }
 
-/** name → tensor. Weights keep the PyTorch [out, in] layout; matmuls use transposeB. */
+/** name → tensor. Weights keep the PyTorch [out, in] layout; products take their transpose (matmul.ts, or read transposed by the fused WebGPU kernels). */
 export type Params = Record<string, tf.Tensor>;
 
 export const layerPrefix = (i: number): string => `gpt_neox.layers.${i}.`;

@@ -1,14 +1,13 @@
 /**
- * Every default the studio starts with, in one commented block, so a run can be
- * reproduced from this file alone.
+ * The page's own defaults: backend, Hub, playground prompt and sampling. (A run's settings have
+ * theirs in train/presets.ts, DEFAULT_TRAIN; the Data tab's in data/defaults.ts.)
  */
 import type { BackendChoice } from '../protocol/protocol';
 
 export const DEFAULT_BACKEND: BackendChoice = 'auto';
 
 /** The public Hub; `?hub=<url>` points at a mirror instead (tests use a local server). */
-export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
-export const DEFAULT_REVISION = 'main';
+export { DEFAULT_HUB_ENDPOINT, DEFAULT_REVISION } from '../hub/endpoint';
 
 /** The course's Q&A template, so a base model's reply can be compared with a fine-tuned one later. */
 export const DEFAULT_PROMPT = '### Question:\nWhat does this studio do?\n\n### Answer:';

@@ -12,6 +12,7 @@ import { useEval, type SavedEval } from './evalStore';
 import { modelChoices } from './modelChoices';
 import { checkSamplingDraft } from './samplingDraft';
 import { useStudio } from './store';
+import { selectModelLabel } from './selectors';
 import { useTrain } from './trainStore';
 
 const evalDb = createStore('neox-studio-eval', 'eval');
@@ -32,9 +33,8 @@ export function evalData(): EvalData | { problem: string } {
 }
 
 export function currentChoices() {
-  const m = useStudio.getState().model;
   const t = useTrain.getState();
-  return modelChoices(t.runs, m.status === 'ready' ? m.info.label : null, t.trainedRunId);
+  return modelChoices(t.runs, selectModelLabel(useStudio.getState()), t.trainedRunId);
 }
 
 export const evalActions = createEvalActions(useEval, {

@@ -12,15 +12,13 @@ import { downloadText, saveToPickedFolder } from './download';
 import { currentChoices } from './evalApp';
 import { useEval } from './evalStore';
 import { useStudio } from './store';
+import { selectModelLabel } from './selectors';
 import { trainActions, trainingData } from './trainApp';
 import { useTrain, type RunRecord } from './trainStore';
 
 export const useExport = create<ExportState>()(() => ({ status: 'idle', message: null }));
 
-const modelLabel = () => {
-  const m = useStudio.getState().model;
-  return m.status === 'ready' ? m.info.label : null;
-};
+const modelLabel = () => selectModelLabel(useStudio.getState());
 
 const utf8 = (name: string, text: string): ExportedFile => ({ name, bytes: new TextEncoder().encode(text) });
 

@@ -19,6 +19,8 @@ export const selectHubMirror = (s: StudioState): string | null => (s.hubEndpoint
 
 export const selectModel = (s: StudioState) => s.model;
 export const selectModelInfo = (s: StudioState): ModelInfo | null => (s.model.status === 'ready' ? s.model.info : null);
+/** The loaded model's label ("EleutherAI/pythia-70m"), or null while none is ready. */
+export const selectModelLabel = (s: StudioState): string | null => (s.model.status === 'ready' ? s.model.info.label : null);
 export const selectModelFingerprint = (s: StudioState): string | null => (s.model.status === 'ready' ? s.model.info.fingerprint : null);
 export const selectModelForm = (s: StudioState) => s.modelForm;
 export const selectLocalPick = (s: StudioState) => s.localPick;

@@ -1,5 +1,6 @@
 /**
- * The studio's one store. Each slice is a tagged union, so "loading with a result" or
+ * The studio store: backend, model, playground (the dataset, training and evaluation have their
+ * own: datasetStore, trainStore, evalStore). Each slice is a tagged union, so "loading with a result" or
  * "ready with an error" cannot be represented; everything else (what is enabled,
  * why not, the GenerateParams) is derived in selectors.ts.
  */

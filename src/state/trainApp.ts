@@ -6,6 +6,7 @@ import { createTrainActions, type RunStorage } from './createTrainActions';
 import { deriveDataset, splitSegments } from './datasetDerived';
 import { useDataset } from './datasetStore';
 import { useStudio } from './store';
+import { selectModelFingerprint, selectModelLabel } from './selectors';
 import { modelChoices } from './modelChoices';
 import { appTabs } from './tabs';
 import { useTrain, type RunRecord } from './trainStore';
@@ -48,14 +49,8 @@ export function trainingData(): { name: string; data: TrainData; template: RunRe
 
 export const trainActions = createTrainActions(useTrain, {
   engine: () => actions.engine(),
-  model: () => {
-    const m = useStudio.getState().model;
-    return m.status === 'ready' ? m.info.label : null;
-  },
-  fingerprint: () => {
-    const m = useStudio.getState().model;
-    return m.status === 'ready' ? m.info.fingerprint : null;
-  },
+  model: () => selectModelLabel(useStudio.getState()),
+  fingerprint: () => selectModelFingerprint(useStudio.getState()),
   data: trainingData,
   storage: runStorage,
   tabs: appTabs(),
@@ -71,7 +66,6 @@ useStudio.subscribe((s, prev) => {
 useTrain.subscribe((s) => {
   const g = useStudio.getState().generateWith;
   if (g.kind !== 'run') return;
-  const m = useStudio.getState().model;
-  const choices = modelChoices(s.runs, m.status === 'ready' ? m.info.label : null, s.trainedRunId);
+  const choices = modelChoices(s.runs, selectModelLabel(useStudio.getState()), s.trainedRunId);
   if (!choices.some((c) => c.ref.kind === 'run' && c.ref.runId === g.runId && c.ref.checkpoint === g.checkpoint)) useStudio.setState({ generateWith: { kind: 'base' } });
 });

@@ -16,7 +16,7 @@ import { mulberry32 } from '../model/random';
 import { modelFolderFiles, peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
 import { DEFAULT_TRAIN } from '../train/presets';
 import { runTraining } from '../train/run';
-import { Trainer, type TrainData } from '../train/trainer';
+import { Trainer, type EncodedSplits } from '../train/trainer';
 import type { TrainConfig } from '../train/types';
 
 /**
@@ -62,7 +62,7 @@ export const LORA_RUN: TrainConfig = {
 };
 
 /** 24 seeded arithmetic sequences over the 96-token vocabulary, every token after the first a target. */
-export function syntheticData(): TrainData {
+export function syntheticData(): EncodedSplits {
   const rand = mulberry32(7);
   const rows: EncodedExample[] = [];
   for (let i = 0; i < 24; i++) {

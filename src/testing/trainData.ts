@@ -5,11 +5,11 @@ import { detectMapping, mapRows } from '../data/mapping';
 import { splitIds } from '../data/split';
 import { renderSegments } from '../data/templates';
 import type { Row } from '../data/types';
-import type { TrainData } from '../train/trainer';
+import type { EncodedSplits } from '../train/trainer';
 import { pythiaTokenizer, repoFile } from './dataTesting';
 
 /** lamini_docs.jsonl → Q&A template → Pythia tokens; `limit` rows, split 90/10 with seed 42. */
-export function laminiTrainData(opts: { limit?: number; maxLength?: number } = {}): TrainData {
+export function laminiTrainData(opts: { limit?: number; maxLength?: number } = {}): EncodedSplits {
   const rows = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim())

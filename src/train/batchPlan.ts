@@ -89,6 +89,10 @@ export function stepsFor(examples: number, batchSize: number, gradAccum: number,
   return epochs * Math.ceil(batchesPerEpoch(examples, batchSize) / gradAccum);
 }
 
+/** The optimizer steps a run takes: maxSteps when set, else the epochs' worth (stepsFor). */
+export const totalSteps = (c: { maxSteps: number; batchSize: number; gradAccum: number; epochs: number }, examples: number): number =>
+  c.maxSteps > 0 ? c.maxSteps : stepsFor(examples, c.batchSize, c.gradAccum, c.epochs);
+
 /**
  * Where optimizer step `step` (0-based: the number of steps already taken) starts: its epoch,
  * the index of its first micro-batch in epochBatches(…, epoch), and how many micro-batches it

@@ -16,7 +16,8 @@
  * keeps tiny shapes in check); a change to the forward or the loss changes them.
  */
 import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
-import { blockedChunkRows, defaultChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/loss';
+import { defaultChunkRows } from '../model/loss';
+import { blockedChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/lossBlocked';
 import { BLOCK_LINEARS, countParams, linearShape, paramSpecs, type BlockLinear } from '../model/params';
 import { formatBytes } from '../shared/units';
 import type { LoraConfig, TrainConfig } from './types';

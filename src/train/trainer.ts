@@ -17,13 +17,14 @@ import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
 import { disposeParams, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice } from './deviceOptimizer';
-import { epochBatches, positionAt, stepsFor, toBatch, type PlannedBatch } from './batchPlan';
+import { epochBatches, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames } from './lora';
 import { learningRate } from './schedule';
 import type { EvalMetrics, StepMetrics, TrainConfig } from './types';
 
-export interface TrainData {
+/** The train and test splits, tokenized (the protocol's TrainData is the same data before tokenizing). */
+export interface EncodedSplits {
   train: EncodedExample[];
   test: EncodedExample[];
   maxLength: number;
@@ -98,7 +99,7 @@ export class Trainer {
 
   constructor(
     private readonly base: { params: Params; config: NeoXConfig },
-    private readonly data: TrainData,
+    private readonly data: EncodedSplits,
     readonly config: TrainConfig,
     resume?: TrainerSnapshot,
   ) {
@@ -106,8 +107,7 @@ export class Trainer {
     this.names = trainableNames(base.config, config);
     this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
     this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1) : [];
-    const perEpoch = stepsFor(data.train.length, config.batchSize, config.gradAccum, 1);
-    this.totalSteps = config.maxSteps > 0 ? config.maxSteps : perEpoch * config.epochs;
+    this.totalSteps = totalSteps(config, data.train.length);
     this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer);
     if (resume) {
       // slice(): the CPU backend would otherwise keep the caller's array as the tensor's storage.

@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { modelChoices, type ModelChoice } from '../../state/modelChoices';
+import { selectModelLabel } from '../../state/selectors';
 import { useStudio } from '../../state/store';
 import { useTrain } from '../../state/trainStore';
 
@@ -7,6 +8,6 @@ import { useTrain } from '../../state/trainStore';
 export function useModelChoices(): ModelChoice[] {
   const runs = useTrain((s) => s.runs);
   const inMemory = useTrain((s) => s.trainedRunId);
-  const model = useStudio((s) => (s.model.status === 'ready' ? s.model.info.label : null));
+  const model = useStudio(selectModelLabel);
   return useMemo(() => modelChoices(runs, model, inMemory), [runs, model, inMemory]);
 }

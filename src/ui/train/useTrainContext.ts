@@ -1,11 +1,9 @@
 /** What a run needs from the rest of the page (engine, model, dataset), kept current as they change. */
 import { useMemo } from 'react';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
-import { actions, isLive, selectBackend, selectElsewhere, selectModelFingerprint, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
+import { actions, isLive, selectBackend, selectElsewhere, selectModelFingerprint, selectModelLabel, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
 import { selectDraftBlocker, useDraftErrors } from './draftErrors';
 import type { TrainContext } from './runView';
-
-const selectModelLabel = (s: ReturnType<typeof useStudio.getState>) => (s.model.status === 'ready' ? s.model.info.label : null);
 
 export function useTrainContext(): TrainContext {
   useStudio(selectBackend); // the engine is (re)started with the backend: re-read it then
