@@ -6,7 +6,7 @@ import type { BackendInfo, ModelInfo } from '../protocol/protocol';
 import { DEFAULT_HUB_ENDPOINT } from './defaults';
 import { checkSamplingDraft, type DraftField } from './samplingDraft';
 import type { StudioState } from './store';
-import type { TrainState } from './trainStore';
+import { isLive, type TrainState } from './trainStore';
 import { checkTrainConfig } from '../train/presets';
 
 export const selectBackendChoice = (s: StudioState) => s.backendChoice;
@@ -83,3 +83,7 @@ export const selectStalled = (s: TrainState) => s.stalled;
 export const selectTryAnyway = (s: TrainState) => s.tryAnyway;
 /** The LoRA target list's error in the draft, or null (checked per draft, so the panel does no work). */
 export const selectLoraTargetsError = (s: TrainState): string | null => checkTrainConfig(s.draft).loraTargets ?? null;
+/** Whether any run is live (running, pausing or stopping), in this tab or another. */
+export const selectAnyLive = (s: TrainState): boolean => s.runs.some((r) => isLive(r.status));
+/** Examples in one optimizer step: batch size × gradient accumulation. */
+export const selectExamplesPerStep = (s: TrainState): number => s.draft.batchSize * s.draft.gradAccum;

@@ -1,10 +1,10 @@
 /** How many examples make a step, and how many steps make the run. */
-import { useTrain } from '../../state';
+import { selectExamplesPerStep, useTrain } from '../../state';
 import { formatInt, plural } from '../format';
 import { NumberGrid } from './NumberField';
 
 export function BatchSettings() {
-  const perStep = useTrain((s) => s.draft.batchSize * s.draft.gradAccum);
+  const perStep = useTrain(selectExamplesPerStep);
   return (
     <fieldset className="source" data-testid="train-batch">
       <legend>Batch &amp; duration</legend>

@@ -1,7 +1,7 @@
 /** What the settings will cost on this model and device: memory (with a verdict), work per step, steps, time. */
 import { useState } from 'react';
 import type { TrainEstimate } from '../../protocol/protocol';
-import { selectTryAnyway, trainActions, useTrain } from '../../state';
+import { selectExamplesPerStep, selectTryAnyway, trainActions, useTrain } from '../../state';
 import { formatBytes, formatCount, formatInt, plural } from '../format';
 import { RecipeButton } from './RecipeButton';
 import { currentRun, predictedTime } from './runView';
@@ -43,7 +43,7 @@ export function EstimateCard({ inputs }: { inputs: EstimateInputs }) {
 
 function EstimateBody({ value, inputs }: { value: TrainEstimate; inputs: EstimateInputs }) {
   const run = useTrain((s) => currentRun(s.runs));
-  const examplesPerStep = useTrain((s) => s.draft.batchSize * s.draft.gradAccum);
+  const examplesPerStep = useTrain(selectExamplesPerStep);
   const { memory } = value;
   const time = predictedTime(run, { totalSteps: value.totalSteps, examplesPerStep });
   return (

@@ -1,7 +1,7 @@
 /** What a run needs from the rest of the page (engine, model, dataset), kept current as they change. */
 import { useMemo } from 'react';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
-import { actions, isLive, selectBackend, selectElsewhere, selectModelFingerprint, selectModelLabel, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
+import { actions, selectAnyLive, selectBackend, selectElsewhere, selectModelFingerprint, selectModelLabel, startBlocker, trainingData, useDataset, useStudio, useTrain } from '../../state';
 import { selectDraftBlocker, useDraftErrors } from './draftErrors';
 import type { TrainContext } from './runView';
 
@@ -15,7 +15,7 @@ export function useTrainContext(): TrainContext {
     const d = trainingData();
     return 'problem' in d ? d.problem : null;
   }, [dataset]);
-  const anyLive = useTrain((s) => s.runs.some((r) => isLive(r.status)));
+  const anyLive = useTrain(selectAnyLive);
   const elsewhere = useTrain(selectElsewhere);
   const fingerprint = useStudio(selectModelFingerprint);
   return { engineReady: actions.engine() !== null, model, dataProblem, anyLive, elsewhere, fingerprint };
