@@ -1,0 +1,55 @@
+/** The blind arena: a random test prompt to two random models, shown as A and B; the votes make ratings (eval/elo.ts). */
+import { pickPair, type Vote } from '../eval/elo';
+import { failure, named, type EvalContext } from './evalContext';
+import type { ArenaMatch } from './evalStore';
+import type { ModelChoice } from './modelChoices';
+
+export function arenaActions(ctx: EvalContext) {
+  const { env, get, set, patch } = ctx;
+
+  return {
+    /** A random test prompt to two random models of those on offer, shown as A and B. */
+    async nextMatch(): Promise<void> {
+      const engine = env.engine();
+      const choices = env.choices();
+      const d = env.data();
+      const sampling = env.sampling();
+      if (!engine || choices.length < 2 || 'problem' in d || 'problem' in sampling || d.examples.length === 0) return;
+      const [idA, idB] = pickPair(
+        choices.map((c) => c.id),
+        ctx.random,
+      );
+      const a = choices.find((c) => c.id === idA)!;
+      const b = choices.find((c) => c.id === idB)!;
+      const example = d.examples[Math.floor(ctx.random() * d.examples.length)];
+      // A skip (a newer match) or a reset makes this job stale: its answers then go nowhere.
+      const job = ctx.startJob('arena');
+      const match: ArenaMatch = { example, a: named(a), b: named(b), outA: null, outB: null, status: 'generating', error: null };
+      patch('arena', { match });
+      try {
+        const gen = async (c: ModelChoice) => (await engine.request('generate', { ...sampling, prompt: example.prompt, useCache: true, model: c.ref }, { signal: job.signal })).text;
+        const outA = await gen(a);
+        const outB = await gen(b);
+        if (job.isCurrent()) patch('arena', { match: { ...match, outA, outB, status: 'ready' } });
+      } catch (e) {
+        if (job.isCurrent()) patch('arena', { match: { ...match, status: 'failed', error: failure(e) } });
+      } finally {
+        job.end();
+      }
+    },
+
+    /** Records the vote for the match on screen; ratings are rebuilt from the votes (see elo.ts). */
+    vote(winner: Vote['winner']): void {
+      const { match, votes, labels } = get().arena;
+      if (!match || match.status !== 'ready') return;
+      set({ arena: { votes: [...votes, { a: match.a.id, b: match.b.id, winner }], labels: { ...labels, [match.a.id]: match.a.label, [match.b.id]: match.b.label }, match: null } });
+      ctx.save();
+    },
+
+    resetArena(): void {
+      ctx.invalidate('arena');
+      set({ arena: { votes: [], labels: {}, match: null } });
+      ctx.save();
+    },
+  };
+}
