@@ -1,10 +1,13 @@
 /**
  * Matrix products that only ever call tfjs matMul on untransposed operands.
  *
- * Measured on the WASM backend (tfjs 4.22, 1024×512 by 512×2048): a plain matMul runs at
- * ~27 GFLOP/s, with transposeB at ~2.3 and with transposeA at ~0.5, and tfjs's own matMul
- * gradient uses both. Copying the operand with tf.transpose first costs a memory pass,
- * far less than the slow paths, so forward and backward transpose explicitly.
+ * Why: stock tfjs-wasm 4.22 ran transposed products in a naive loop (1024×512 by 512×2048: plain
+ * ~27 GFLOP/s, transposeB ~2.3, transposeA ~0.5). backend/wasmKernels.ts now owns that fix for
+ * every product (it transposes inside the kernel and hands XNNPACK plain matrices), and the two
+ * forms cost the same there: re-measured in Node, WASM on 1 thread, 1024 rows by Pythia-70m's
+ * 512/1536/2048 widths, explicit 20–33 GFLOP/s against transposed flags 21–28, within that run's
+ * noise. The explicit form stays because a frozen weight's Wᵀ is made once and reused by every
+ * decoding step (transposedWeights in gptNeox.ts), which the flags could not do.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
