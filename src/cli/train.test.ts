@@ -1,6 +1,6 @@
 /** `npm run cli -- train`, run as a user runs it, in a child process. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,35 @@ describe('cli train', () => {
     losses(ckpt).forEach((l, i) => expect(l).toBeCloseTo(losses(plain)[i], 4));
     const embed = (d: string) => readSafetensors(readFileSync(path.join(d, 'model.safetensors'))).tensors.get('gpt_neox.embed_in.weight')!.data;
     expect(embed(path.join(dir, 'frozen-ckpt'))).toEqual(embed(model));
+  });
+
+  it('prints the estimate first, and refuses a run it says will not fit unless --force', async () => {
+    const out = path.join(dir, 'estimate');
+    const ok = await cli('train', '--model', model, '--data', data, '--out', out, '--steps', '1', '--batch-size', '2', '--max-length', '32', '--eval-every', '0');
+    expect(ok.code).toBe(0);
+    expect(lines(ok.stdout)[0]).toMatchObject({ estimate_verdict: 'fits' });
+    expect(lines(ok.stdout)[0].estimate_bytes).toBeGreaterThan(0);
+    // 2,048 rows of 1,024 tokens at once: far past the WASM heap.
+    const big = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'big'), '--steps', '1', '--batch-size', '2048', '--max-length', '1024', '--eval-every', '0');
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/^error: the estimate says this run will not fit \(.+\).*; or add --force to try anyway\n$/);
+    expect(existsSync(path.join(dir, 'big'))).toBe(false); // refused before anything was written
+  });
+
+  it('--out is never the model folder, and a folder with files in it only with --force; no partial files are left', async () => {
+    const same = await cli('train', '--model', model, '--data', data, '--out', model, '--steps', '1');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/--out is the --model folder/);
+    const full = path.join(dir, 'nonempty');
+    mkdirSync(full, { recursive: true });
+    writeFileSync(path.join(full, 'notes.txt'), 'keep me');
+    const refused = await cli('train', '--model', model, '--data', data, '--out', full, '--steps', '1', '--batch-size', '2', '--max-length', '32', '--eval-every', '0');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--out .*nonempty is not empty: choose an empty or new folder, or add --force/);
+    const forced = await cli('train', '--model', model, '--data', data, '--out', full, '--steps', '1', '--batch-size', '2', '--max-length', '32', '--eval-every', '0', '--force');
+    expect(forced.code).toBe(0);
+    expect(readdirSync(full)).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json', 'notes.txt'])); // written beside what was there
+    expect(readdirSync(full).some((f) => f.includes('.partial-'))).toBe(false);
   });
 
   it('bad arguments say what to do', async () => {

@@ -3,7 +3,8 @@
  * line per step (and per evaluation) on stdout; the result is a model folder, and for LoRA also
  * the PEFT adapter in DIR/adapter/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { encodeSegments } from '../data/encode';
@@ -14,6 +15,7 @@ import { renderSegments, TEMPLATES } from '../data/templates';
 import type { Segment, TemplateId } from '../data/types';
 import { BLOCK_LINEARS, type BlockLinear } from '../model/params';
 import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
+import { estimateMemory } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
@@ -25,15 +27,16 @@ export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
                       [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing]
                       [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets query_key_value,dense,…]
-                      [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)`;
+                      [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)
+                      [--force]   (write into a non-empty --out, or start a run the estimate says will not fit)`;
 
 /** Flags that take no value: present means on. */
-export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing'];
+export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'force'];
 
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
   'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'lora-rank', 'lora-alpha',
-  'lora-dropout', 'lora-targets', 'dtype',
+  'lora-dropout', 'lora-targets', 'dtype', 'force',
 ];
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
@@ -101,8 +104,30 @@ async function readData(file: string | undefined, template: TemplateId, testFrac
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const round = (x: number, d = 5) => Number(x.toPrecision(d));
 
+/**
+ * --out is checked before any work: never the model folder itself (the run would replace what it
+ * trains from), and a folder with files in it only with --force.
+ */
+function checkOut(out: string | undefined, model: string | undefined, force: boolean): string {
+  if (!out) throw new UsageError('--out DIR is required (where the trained model folder goes)');
+  if (model && path.resolve(out) === path.resolve(model)) throw new UsageError('--out is the --model folder: the trained model would replace the one it trains from; choose another folder');
+  if (existsSync(out) && readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose an empty or new folder, or add --force to write over its files`);
+  return out;
+}
+
+/** Each file under a temporary name, then renamed: an interrupted write leaves no half file under the real name. */
+function writeFiles(dir: string, files: OutFile[]): void {
+  for (const f of files) {
+    const target = path.join(dir, f.name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.partial-${process.pid}`;
+    writeFileSync(tmp, f.bytes);
+    renameSync(tmp, target);
+  }
+}
+
 export async function trainCmd(v: Record<string, string | undefined>): Promise<void> {
-  if (!v.out) throw new UsageError('--out DIR is required (where the trained model folder goes)');
+  const out = checkOut(v.out, v.model, flag(v.force));
   const config = configFrom(v);
   const template = oneOf(v.template, '--template', TEMPLATES.map((t) => t.id).filter((t) => t !== 'custom'), 'qa');
   const maxLength = int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength);
@@ -112,14 +137,22 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength };
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
-  const trainer = new Trainer(model, { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId }, config);
+  const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
+  // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.
+  const seqLen = Math.min(maxLength, Math.max(16, ...splits.train.map((e) => e.ids.length)));
+  const estimate = estimateMemory(model.config, config, seqLen, { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' });
+  print({ estimate_bytes: Math.round(estimate.total), estimate_verdict: estimate.verdict, estimate_reason: estimate.reason });
+  if (estimate.verdict === 'wont-fit' && !flag(v.force)) {
+    throw new Error(`the estimate says this run will not fit (${estimate.reason})${estimate.advice.length ? `: ${estimate.advice[0]}` : ''}; or add --force to try anyway`);
+  }
+  const trainer = new Trainer(model, splits, config);
   try {
     await runTraining(trainer, {
       onStep: (m) => print({ step: m.step, loss: round(m.loss), lr: round(m.lr, 4), grad_norm: round(m.gradNorm, 4), epoch: round(m.epoch, 3), tokens_per_s: round(m.tokensPerSecond, 4) }),
       onEval: (m) => print({ step: m.step, eval_loss: round(m.loss), perplexity: round(m.perplexity) }),
     });
     const ctx = trainer.context();
-    const dir = v.out;
+    const dir = out;
     const tokenizerFiles: OutFile[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
       .filter((n) => existsSync(path.join(v.model!, n)))
       .map((name) => ({ name, bytes: readFileSync(path.join(v.model!, name)) }));
@@ -128,8 +161,7 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
     if (lora) {
       for (const f of await peftAdapterFiles(trainer.trainedTensors(), lora, path.basename(path.resolve(v.model!)))) files.push({ name: `adapter/${f.name}`, bytes: f.bytes });
     }
-    mkdirSync(config.method === 'lora' ? path.join(dir, 'adapter') : dir, { recursive: true });
-    for (const f of files) writeFileSync(path.join(dir, f.name), f.bytes);
+    writeFiles(dir, files);
   } finally {
     trainer.dispose();
   }
