@@ -5,6 +5,7 @@
  */
 import { initBackend } from '../backend/backend';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
+import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
@@ -110,7 +111,10 @@ export class Engine {
         return null;
       },
     };
-    return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks);
+    // Any job can meet the end of the backend's memory: one message says so (backend/outOfMemory.ts).
+    return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks).catch((e: unknown) => {
+      throw outOfMemory(e, this.backend?.name ?? null) ?? e;
+    });
   }
 
   async init(choice: ParamsOf<'init'>['backend']): Promise<BackendInfo> {

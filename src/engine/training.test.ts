@@ -143,6 +143,20 @@ describe('training through the engine', () => {
     }
   });
 
+  it('a WASM abort mid-run becomes one "out of memory" message that says what to change; other errors pass as they are', async () => {
+    const e = await engineWithModel(memoryCheckpointStore());
+    const abort = vi.spyOn(Trainer.prototype, 'queueStep').mockRejectedValueOnce(new WebAssembly.RuntimeError('memory access out of bounds'));
+    try {
+      await expect(e.request('train', { runId: 'oom', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false })).rejects.toThrow(
+        /^out of memory: the WASM backend's 4 GiB heap ran out \(memory access out of bounds\)\. Train with LoRA, turn on activation checkpointing, or lower the batch size or max length .*, or use WebGPU; the engine restarts, and a run resumes from its last checkpoint$/,
+      );
+      abort.mockRejectedValueOnce(new Error('the train split is empty: add examples'));
+      await expect(e.request('train', { runId: 'other', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false })).rejects.toThrow(/^the train split is empty: add examples$/);
+    } finally {
+      abort.mockRestore();
+    }
+  });
+
   it('estimates memory and steps for the loaded model', async () => {
     const e = await engineWithModel(memoryCheckpointStore());
     const est = await e.request('estimateTraining', { config: config({ maxSteps: 0, epochs: 2 }), trainExamples: 40, seqLen: 64 });

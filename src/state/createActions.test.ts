@@ -104,6 +104,19 @@ describe('createActions', () => {
     expect(store.getState().model).toEqual({ status: 'failed', message: 'repo not found: check the id' });
   });
 
+  it('an engine that ran out of memory is replaced: the request fails with its message, a new engine starts on the same backend', async () => {
+    await ready();
+    const p = actions.generate();
+    engines[0].last('generate').reject(new Error("out of memory: the WASM backend's 4 GiB heap ran out (Aborted(OOM))."));
+    await p;
+    await Promise.resolve();
+    expect(engines[0].terminated).toBe(true);
+    expect(engines).toHaveLength(2);
+    expect(engines[1].last('init').params).toEqual({ backend: 'wasm' });
+    expect(store.getState().model).toEqual({ status: 'none', note: expect.stringMatching(/ran out of memory and restarted: load the model again/) });
+    expect(store.getState().run).toEqual({ status: 'idle' }); // the playground starts over with the new engine; the note says why
+  });
+
   it('cancels a load', async () => {
     const p = actions.loadHubPreset();
     actions.cancelLoad();

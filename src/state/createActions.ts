@@ -28,6 +28,26 @@ export interface LocalFileInput {
   file: File;
 }
 
+/** The engine's "out of memory:" errors (backend/outOfMemory.ts), as they cross the worker boundary. */
+const OUT_OF_MEMORY = /^out of memory:/;
+
+/** An EngineApi that calls `restart` once, after the first request that failed for want of memory. */
+function restartAfterOutOfMemory(e: EngineApi, restart: () => void): EngineApi {
+  let restarted = false;
+  return {
+    request: (kind, params, hooks) =>
+      e.request(kind, params, hooks).catch((err: unknown) => {
+        if (!restarted && OUT_OF_MEMORY.test((err as Error)?.message ?? '')) {
+          restarted = true;
+          queueMicrotask(restart); // after this rejection reaches its caller (a run then ends as interrupted)
+        }
+        throw err;
+      }),
+    onEvent: (l) => e.onEvent(l),
+    terminate: () => e.terminate(),
+  };
+}
+
 export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 'setState'>, env: ActionEnv) {
   const now = env.now ?? (() => performance.now());
   const set = store.setState;
@@ -51,7 +71,11 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
     engine = null;
     set({ backendChoice: choice, backend: { status: 'starting' }, deviceLost: null, model: { status: 'none', note: modelNote }, run: { status: 'idle' } });
     try {
-      const e = env.createEngine();
+      // An engine that ran out of memory is not trusted again (a WASM abort leaves its module
+      // broken): the request fails with the engine's message, and a fresh engine starts.
+      const e = restartAfterOutOfMemory(env.createEngine(), () => {
+        if (mine === epoch) void startEngine(choice, 'The engine ran out of memory and restarted: load the model again (the Train tab\'s estimate says what fits).');
+      });
       engine = e;
       unsubscribe = e.onEvent((ev) => {
         if (mine === epoch && ev.type === 'deviceLost') set({ deviceLost: ev.message });

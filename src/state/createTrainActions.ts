@@ -234,7 +234,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     } catch (e) {
       const message = e instanceof CancelledError ? 'Cancelled.' : (e as Error).message;
       // A restarted engine or a lost device ends the run mid-way: it can resume from its checkpoint.
-      const interrupted = /engine was restarted|crashed|device/i.test(message);
+      const interrupted = /engine was restarted|crashed|device|^out of memory:/i.test(message);
       patchRun(run.id, { status: interrupted ? 'interrupted' : 'failed', message: interrupted ? `${message}. Resume continues from the last checkpoint.` : message });
       if (!interrupted) set({ trainedRunId: run.id });
     } finally {
