@@ -127,11 +127,12 @@ function writeFiles(dir: string, files: OutFile[]): void {
 }
 
 export async function trainCmd(v: Record<string, string | undefined>): Promise<void> {
-  const out = checkOut(v.out, v.model, flag(v.force));
+  if (!v.out) throw new UsageError('--out DIR is required (where the trained model folder goes)');
   const config = configFrom(v);
   const template = oneOf(v.template, '--template', TEMPLATES.map((t) => t.id).filter((t) => t !== 'custom'), 'qa');
   const maxLength = int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength);
   const dtype = oneOf(v.dtype, '--dtype', ['float32', 'float16'] as const, 'float32');
+  const out = checkOut(v.out, v.model, flag(v.force)); // after the flags, so a mistyped flag is named first
   const model = readModelDir(v.model);
   const tokenizer = readTokenizer(v.model!);
   const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
