@@ -7,6 +7,12 @@
  */
 const SIGNS = /Aborted\(|memory access out of bounds|Cannot enlarge memory|out of memory|Array buffer allocation failed|Invalid typed array length/i;
 
+/** How the message starts, as it reaches the page (errors cross the worker boundary as text). */
+const PREFIX = 'out of memory: ';
+
+/** Whether an error (from the engine, through the worker) is an OutOfMemoryError's. */
+export const isOutOfMemory = (e: unknown): boolean => ((e as Error)?.message ?? '').startsWith(PREFIX);
+
 export class OutOfMemoryError extends Error {
   constructor(what: string, cause: unknown) {
     super(what, { cause });
@@ -20,7 +26,7 @@ export function outOfMemory(e: unknown, backend: string | null): OutOfMemoryErro
   if (!SIGNS.test(message)) return null;
   const heap = backend === 'wasm' ? "the WASM backend's 4 GiB heap" : backend === 'webgpu' ? "the GPU's memory" : 'memory';
   return new OutOfMemoryError(
-    `out of memory: ${heap} ran out (${message.split('\n')[0].slice(0, 120)}). Train with LoRA, turn on activation checkpointing, or lower the batch size or max length (the Train tab's estimate says what fits)${backend === 'wasm' ? ', or use WebGPU' : ''}; the engine restarts, and a run resumes from its last checkpoint`,
+    `${PREFIX}${heap} ran out (${message.split('\n')[0].slice(0, 120)}). Train with LoRA, turn on activation checkpointing, or lower the batch size or max length (the Train tab's estimate says what fits)${backend === 'wasm' ? ', or use WebGPU' : ''}; the engine restarts, and a run resumes from its last checkpoint`,
     e,
   );
 }

@@ -19,7 +19,7 @@ export async function arcCmd(v: Record<string, string | undefined>): Promise<voi
   // Skipping a doc changes what the accuracy means: refuse rather than score a different set.
   if (problems.length) throw new Error(`${v.data}: ${problems.length} bad line(s), the first ${problems[0]}: fix or remove them`);
   const model = readModelDir(v.model);
-  const tokenizer = readTokenizer(v.model!);
+  const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const r = await evaluateArc(model, tokenizer, docs, { limit });
   process.stdout.write(`${JSON.stringify({ acc: r.acc, acc_norm: r.acc_norm, n: r.n })}\n`);
 }

@@ -8,7 +8,6 @@ import { installDawnGpu } from '../backend/dawnNode';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
-import { parseConfig } from '../model/config';
 import type { BackendChoice } from '../protocol/protocol';
 
 /** A mistake in the command line itself: exit code 2, and a pointer to the usage. */
@@ -61,14 +60,13 @@ export function num(value: string | undefined, flag: string, fallback: number): 
 }
 
 
-/** DIR/tokenizer.json (and tokenizer_config.json when present): the model's own tokenizer. */
-export function readTokenizer(dir: string): Tokenizer {
+/** DIR/tokenizer.json (and tokenizer_config.json when present): the model's own tokenizer, checked against its vocabSize. */
+export function readTokenizer(dir: string, vocabSize: number): Tokenizer {
   const tokPath = path.join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new Error(`${dir} has no tokenizer.json: copy the model's tokenizer.json into the folder`);
   const cfgPath = path.join(dir, 'tokenizer_config.json');
   const json: unknown = JSON.parse(readFileSync(tokPath, 'utf8'));
   // An id past the embedding's rows would read zeros (WebGPU) or garbage: refuse the pair, as the studio does.
-  const modelConfig = path.join(dir, 'config.json');
-  if (existsSync(modelConfig)) checkTokenizerFitsModel(json, parseConfig(JSON.parse(readFileSync(modelConfig, 'utf8'))).vocabSize, 'model');
+  checkTokenizerFitsModel(json, vocabSize, 'model');
   return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
 }

@@ -57,7 +57,7 @@ export async function evalCmd(v: Record<string, string | undefined>): Promise<vo
   if (maxNewTokens < 1) throw new UsageError(`--max-new-tokens must be at least 1, got "${v['max-new-tokens']}"`);
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength: int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength) };
   const model = readModelDir(v.model);
-  const tokenizer = readTokenizer(v.model!);
+  const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const all = await readExamples(v.data, template as TemplateId);
   // Canned refusals are found in the whole file: a --limit sample may hold too few of each.
   const guardrails = guardrailAnswersOf(all.map((e) => e.target));

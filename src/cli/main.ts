@@ -70,7 +70,7 @@ async function forward(v: Record<string, string | undefined>): Promise<void> {
 async function generateCmd(v: Record<string, string | undefined>): Promise<void> {
   if (v.prompt === undefined) throw new UsageError('--prompt TEXT is required');
   const model = readModelDir(v.model);
-  const tokenizer = readTokenizer(v.model!);
+  const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const d = DEFAULT_GENERATE;
   await generateText(
     { ...model, transposed: transposedWeights(model.params) },

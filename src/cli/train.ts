@@ -134,7 +134,7 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const dtype = oneOf(v.dtype, '--dtype', ['float32', 'float16'] as const, 'float32');
   const out = checkOut(v.out, v.model, flag(v.force)); // after the flags, so a mistyped flag is named first
   const model = readModelDir(v.model);
-  const tokenizer = readTokenizer(v.model!);
+  const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength };
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));

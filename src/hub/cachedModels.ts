@@ -5,7 +5,7 @@
  * a download whose cache write failed part-way) are one more entry, "other cached files".
  */
 import type { ListableCache } from './cache';
-import { MANIFEST_QUERY, manifestFiles, parseManifest } from './hub';
+import { MANIFEST_QUERY, manifestFiles, parseManifest, type Manifest } from './hub';
 
 export interface CachedModel {
   /** What deleteCachedModel takes: the manifest's cache key, or OTHER_FILES. */
@@ -22,21 +22,28 @@ export interface CachedModel {
 
 export const OTHER_FILES = 'other-files';
 
+/** Every valid manifest in the cache, with the cache keys of the files it lists (read once per call). */
+async function manifests(cache: ListableCache, entries: { url: string }[]): Promise<{ key: string; manifest: Manifest; files: string[] }[]> {
+  const out: { key: string; manifest: Manifest; files: string[] }[] = [];
+  for (const e of entries) {
+    if (!e.url.includes(`?${MANIFEST_QUERY}=`)) continue;
+    const data = await cache.get(e.url);
+    const manifest = data && parseManifest(data);
+    if (manifest) out.push({ key: e.url, manifest, files: manifestFiles(manifest) });
+  }
+  return out;
+}
+
 /** Every cached model (largest first), then the files none of them lists. */
 export async function listCachedModels(cache: ListableCache): Promise<CachedModel[]> {
   const entries = await cache.entries();
   const size = new Map(entries.map((e) => [e.url, e.bytes]));
   const listed = new Set<string>();
   const models: CachedModel[] = [];
-  for (const e of entries) {
-    if (!e.url.includes(`?${MANIFEST_QUERY}=`)) continue;
-    const data = await cache.get(e.url);
-    const m = data && parseManifest(data);
-    if (!m) continue;
-    listed.add(e.url);
-    const files = manifestFiles(m).filter((u) => size.has(u));
-    files.forEach((u) => listed.add(u));
-    models.push({ key: e.url, repo: m.repo, revision: m.revision, commit: m.commit, endpoint: m.endpoint, files: files.length, bytes: files.reduce((n, u) => n + size.get(u)!, e.bytes) });
+  for (const { key, manifest: m, files: all } of await manifests(cache, entries)) {
+    const files = all.filter((u) => size.has(u));
+    [key, ...files].forEach((u) => listed.add(u));
+    models.push({ key, repo: m.repo, revision: m.revision, commit: m.commit, endpoint: m.endpoint, files: files.length, bytes: files.reduce((n, u) => n + size.get(u)!, size.get(key) ?? 0) });
   }
   models.sort((a, b) => b.bytes - a.bytes);
   const other = entries.filter((e) => !listed.has(e.url));
@@ -46,32 +53,21 @@ export async function listCachedModels(cache: ListableCache): Promise<CachedMode
 
 /**
  * Deletes a cached model: its manifest first (so a half-deleted model is never loaded as whole),
- * then its files, except those another manifest also lists (two revisions at one commit).
+ * then its files, except those another manifest also lists (two revisions at one commit). With
+ * OTHER_FILES, every entry no valid manifest lists (an older studio's keys and manifests included).
  */
 export async function deleteCachedModel(cache: ListableCache, key: string): Promise<void> {
-  const models = await listCachedModels(cache);
-  const target = models.find((m) => m.key === key);
-  if (!target) return;
   const entries = await cache.entries();
+  const all = await manifests(cache, entries);
+  const kept = (except: string | null) => new Set(all.filter((m) => m.key !== except).flatMap((m) => [m.key, ...m.files]));
   if (key === OTHER_FILES) {
-    const keep = new Set<string>();
-    for (const m of models) {
-      if (m.key === OTHER_FILES) continue;
-      keep.add(m.key);
-      for (const u of await filesOf(cache, m.key)) keep.add(u);
-    }
-    for (const e of entries) if (!keep.has(e.url)) await cache.delete(e.url); // older manifests included
+    const keep = kept(null);
+    for (const e of entries) if (!keep.has(e.url)) await cache.delete(e.url);
     return;
   }
-  const mine = await filesOf(cache, key);
-  const shared = new Set<string>();
-  for (const m of models) if (m.key !== key && m.key !== OTHER_FILES) for (const u of await filesOf(cache, m.key)) shared.add(u);
+  const target = all.find((m) => m.key === key);
+  if (!target) return;
+  const shared = kept(key);
   await cache.delete(key);
-  for (const u of mine) if (!shared.has(u)) await cache.delete(u);
-}
-
-async function filesOf(cache: ListableCache, manifestKey: string): Promise<string[]> {
-  const data = await cache.get(manifestKey);
-  const m = data && parseManifest(data);
-  return m ? manifestFiles(m) : [];
+  for (const u of target.files) if (!shared.has(u)) await cache.delete(u);
 }

@@ -7,6 +7,7 @@
  * Built from a factory so tests can drive it with a fake engine (see actions.ts for the app's wiring).
  */
 import type { BackendChoice, EngineApi, ModelRef, ModelSource, ProgressEvent } from '../protocol/protocol';
+import { isOutOfMemory } from '../backend/outOfMemory';
 import { checkLocalFiles } from './localFiles';
 import { findHubPreset, RANDOM_PRESETS } from './presets';
 import { checkSamplingDraft, type SamplingDraft } from './samplingDraft';
@@ -28,16 +29,13 @@ export interface LocalFileInput {
   file: File;
 }
 
-/** The engine's "out of memory:" errors (backend/outOfMemory.ts), as they cross the worker boundary. */
-const OUT_OF_MEMORY = /^out of memory:/;
-
 /** An EngineApi that calls `restart` once, after the first request that failed for want of memory. */
 function restartAfterOutOfMemory(e: EngineApi, restart: () => void): EngineApi {
   let restarted = false;
   return {
     request: (kind, params, hooks) =>
       e.request(kind, params, hooks).catch((err: unknown) => {
-        if (!restarted && OUT_OF_MEMORY.test((err as Error)?.message ?? '')) {
+        if (!restarted && isOutOfMemory(err)) {
           restarted = true;
           queueMicrotask(restart); // after this rejection reaches its caller (a run then ends as interrupted)
         }

@@ -5,7 +5,8 @@ import { inProcessDataClient, repoFile } from '../testing/dataTesting';
 import { createDatasetActions, SAMPLE_NAME, type DatasetActions } from './createDatasetActions';
 import { deriveDataset, selectVisibleRows } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
-import { memoryTabs, type Tabs } from './tabs';
+import { memoryTabs } from '../testing/memoryTabs';
+import type { Tabs } from './tabs';
 import { initialDatasetState, type Dataset, type DatasetState, type RowFilter } from './datasetStore';
 
 const LAMINI = readFileSync(repoFile('fixtures/data/course/lamini_docs.jsonl'));

@@ -6,7 +6,8 @@ import { DEFAULT_TRAIN } from '../train/presets';
 import type { TrainConfig } from '../train/types';
 import { bundledTokenizerJson, WASM_DIR } from '../testing/tinyModel';
 import { createTrainActions, startBlocker, type RunStorage, type TrainEnv } from './createTrainActions';
-import { memoryTabs, type Tabs } from './tabs';
+import { memoryTabs } from '../testing/memoryTabs';
+import type { Tabs } from './tabs';
 import { initialTrainState, sweepCount, type RunRecord, type TrainState } from './trainStore';
 
 const seg = (q: string, a: string) => [

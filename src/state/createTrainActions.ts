@@ -6,6 +6,7 @@
  * resumes from its last checkpoint.
  */
 import type { StoreApi } from 'zustand';
+import { isOutOfMemory } from '../backend/outOfMemory';
 import type { EngineApi, TrainData, TrainEvent } from '../protocol/protocol';
 import { CancelledError } from '../protocol/protocol';
 import { TRAIN_PRESETS, checkTrainConfig } from '../train/presets';
@@ -234,7 +235,7 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     } catch (e) {
       const message = e instanceof CancelledError ? 'Cancelled.' : (e as Error).message;
       // A restarted engine or a lost device ends the run mid-way: it can resume from its checkpoint.
-      const interrupted = /engine was restarted|crashed|device|^out of memory:/i.test(message);
+      const interrupted = isOutOfMemory(e) || /engine was restarted|crashed|device/i.test(message);
       patchRun(run.id, { status: interrupted ? 'interrupted' : 'failed', message: interrupted ? `${message}. Resume continues from the last checkpoint.` : message });
       if (!interrupted) set({ trainedRunId: run.id });
     } finally {

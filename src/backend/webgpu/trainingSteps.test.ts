@@ -11,7 +11,7 @@ import { parseConfig } from '../../model/config';
 import { disposeParams, initRandomData, paramsFromData } from '../../model/params';
 import { startWebGPU } from '../../testing/webgpu';
 import { DEFAULT_TRAIN } from '../../train/presets';
-import { Trainer } from '../../train/trainer';
+import { Trainer, type TrainerSnapshot } from '../../train/trainer';
 import type { TrainConfig } from '../../train/types';
 
 const config = parseConfig({ model_type: 'gpt_neox', vocab_size: 96, max_position_embeddings: 64, rotary_pct: 0.25, hidden_size: 32, num_hidden_layers: 6, num_attention_heads: 2, intermediate_size: 64 });
@@ -47,6 +47,17 @@ async function threeSteps(fused: boolean, c: TrainConfig): Promise<{ losses: num
 }
 
 beforeAll(() => startWebGPU());
+
+/** A NaN step changed nothing: the step counts, every trained weight and both moments are as before it. */
+function expectUnchanged(after: TrainerSnapshot, before: TrainerSnapshot): void {
+  expect(after.state.step).toBe(before.state.step);
+  expect(after.optimizer.step).toBe(before.optimizer.step);
+  for (const n of Object.keys(before.trainable)) expect(after.trainable[n].data, n).toEqual(before.trainable[n].data);
+  for (const n of Object.keys(before.optimizer.m)) {
+    expect(after.optimizer.m[n], n).toEqual(before.optimizer.m[n]);
+    expect(after.optimizer.v[n], n).toEqual(before.optimizer.v[n]);
+  }
+}
 
 describe('training steps on WebGPU: fused kernels against the stock path', () => {
   it.each(runs)('%s: 3 steps give the same losses, norms and weights within 1e-4', async (_, c) => {
@@ -102,13 +113,7 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
     trainer.trainedTensors()[name].dispose();
     trainer.trainedTensors()[name] = good;
     const after = await trainer.snapshot();
-    expect(after.state.step).toBe(before.state.step);
-    expect(after.optimizer.step).toBe(before.optimizer.step);
-    for (const n of Object.keys(before.trainable)) expect(after.trainable[n].data).toEqual(before.trainable[n].data);
-    for (const n of Object.keys(before.optimizer.m)) {
-      expect(after.optimizer.m[n]).toEqual(before.optimizer.m[n]);
-      expect(after.optimizer.v[n]).toEqual(before.optimizer.v[n]);
-    }
+    expectUnchanged(after, before);
     trainer.dispose();
     disposeParams(model.params);
   });
@@ -151,13 +156,7 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
     trainer.trainedTensors()[name] = good;
     await expect(trainer.queueStep()).rejects.toThrow(/NaN or infinite at step 2/); // step 3 queued, then step 2 read
     const after = await trainer.snapshot();
-    expect(after.state.step).toBe(before.state.step);
-    expect(after.optimizer.step).toBe(before.optimizer.step);
-    for (const n of Object.keys(before.trainable)) expect(after.trainable[n].data, n).toEqual(before.trainable[n].data);
-    for (const n of Object.keys(before.optimizer.m)) {
-      expect(after.optimizer.m[n]).toEqual(before.optimizer.m[n]);
-      expect(after.optimizer.v[n]).toEqual(before.optimizer.v[n]);
-    }
+    expectUnchanged(after, before);
     expect(after.state.history.steps.length).toBe(1);
     trainer.dispose();
     disposeParams(model.params);

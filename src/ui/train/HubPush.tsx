@@ -5,8 +5,9 @@ import { ActionButton } from '../parts/ActionButton';
 
 export function HubPush({ onPush, busy }: { onPush: (t: HubTarget) => Promise<boolean>; busy: string | null }) {
   const [repo, setRepo] = useState('');
-  const [token, setToken] = useState(() => loadHubToken().token);
-  const [remember, setRemember] = useState(() => loadHubToken().remembered);
+  const [saved] = useState(loadHubToken);
+  const [token, setToken] = useState(saved.token);
+  const [remember, setRemember] = useState(saved.remembered);
   const [priv, setPriv] = useState(true);
   const missing = repo.trim() === '' ? 'Type the repo to push to, e.g. your-name/pythia-70m-lamini.' : token.trim() === '' ? 'Paste a write token from huggingface.co/settings/tokens.' : null;
   return (
