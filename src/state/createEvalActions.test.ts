@@ -99,6 +99,7 @@ function setup(opts: { choices?: ModelChoice[]; data?: EvalData | { problem: str
       templatedCalls.push([t, m.id]);
       return m.id === 'r2' ? `<|user|>${t}<|assistant|>` : QA(t); // r2 trained on another template
     },
+    exampleFor: (x, m) => (m.id === 'r2' ? { ...x, prompt: `<|user|>${x.prompt}<|assistant|>`, target: `${x.target}<|end|>` } : x),
     sampling: () => opts.sampling ?? SAMPLING,
     batchSampling: (maxNewTokens) => {
       batchSamplingCalls.push(maxNewTokens);
@@ -357,6 +358,39 @@ describe('batch evaluation', () => {
     expect(saves.at(-1)!.batch.similarity).toEqual(sim);
   });
 
+  it('asks each run in the template it trained with: runs sharing a template share a request, outputs land in their own column', async () => {
+    const r2: ModelChoice = { id: 'r2', label: 'Run 2 (chat)', ref: { ...RUN.ref, runId: 'r2' } as ModelChoice['ref'] };
+    const { store, engine, actions, similarityCalls } = setup({ choices: [BASE, r2, RUN] });
+    actions.setSelected(['base', 'r2', 'r1']);
+    const p = actions.runBatch(1, 16);
+    const first = engine.of('evaluate')[0];
+    expect((first.params as ParamsOf<'evaluate'>).models).toEqual([BASE.ref, RUN.ref]);
+    expect((first.params as ParamsOf<'evaluate'>).examples).toEqual(EXAMPLES.slice(0, 1));
+    first.hooks.onEval!({ type: 'evalRow', requestId: 1, model: 1, index: 0, output: out(' One (r1).') });
+    first.hooks.onEval!({ type: 'evalRow', requestId: 1, model: 0, index: 0, output: out(' One (base).') });
+    first.resolve({ outputs: [] });
+    await flush();
+    const second = engine.of('evaluate')[1];
+    expect((second.params as ParamsOf<'evaluate'>).models).toEqual([r2.ref]);
+    expect((second.params as ParamsOf<'evaluate'>).examples).toEqual([{ ...EXAMPLES[0], prompt: `<|user|>${EXAMPLES[0].prompt}<|assistant|>`, target: ' One is a number.<|end|>' }]);
+    second.hooks.onEval!({ type: 'evalRow', requestId: 2, model: 0, index: 0, output: out(' One (r2).') });
+    second.resolve({ outputs: [] });
+    await flush();
+    // Columns stay in the order chosen; the table shows the Data tab's prompt.
+    expect(store.getState().batch.outputs).toEqual([[out(' One (base).')], [out(' One (r2).')], [out(' One (r1).')]]);
+    expect(store.getState().batch.examples).toEqual(EXAMPLES.slice(0, 1));
+    expect(store.getState().batch.status).toBe('done');
+    // Similarity compares each model with the target as it trained on it.
+    similarityCalls[0].result.resolve({ available: true, model: 'mini', scores: [1] });
+    await flush();
+    expect(similarityCalls[1].targets).toEqual([' One is a number.<|end|>']);
+    similarityCalls[1].result.resolve({ available: true, model: 'mini', scores: [1] });
+    await flush();
+    expect(similarityCalls[2].targets).toEqual([' One is a number.']);
+    similarityCalls[2].result.resolve({ available: true, model: 'mini', scores: [1] });
+    await p;
+  });
+
   it('a limit of null evaluates the whole test split', async () => {
     const { engine, actions, similarityCalls } = setup();
     actions.setSelected(['base']);
@@ -458,6 +492,19 @@ describe('batch evaluation', () => {
 });
 
 describe('arena', () => {
+  it('asks each model in the template it trained with', async () => {
+    const r2: ModelChoice = { id: 'r2', label: 'Run 2 (chat)', ref: { ...RUN.ref, runId: 'r2' } as ModelChoice['ref'] };
+    // pickPair: i = floor(0.6 × 2) = 1 (r2), j = floor(0.1 × 1) = 0 (base); example 0.
+    const { engine, actions } = setup({ choices: [BASE, r2], random: [0.6, 0.1, 0] });
+    const p = actions.nextMatch();
+    expect((engine.of('generate')[0].params as ParamsOf<'generate'>).prompt).toBe(`<|user|>${EXAMPLES[0].prompt}<|assistant|>`);
+    engine.of('generate')[0].resolve(gen(' One.', 1));
+    await flush();
+    expect((engine.of('generate')[1].params as ParamsOf<'generate'>).prompt).toBe(EXAMPLES[0].prompt);
+    engine.of('generate')[1].resolve(gen(' One.', 1));
+    await p;
+  });
+
   it('nextMatch asks two random models the same random test prompt; vote records it with labels and clears the match', async () => {
     // pickPair: i = floor(0.9 × 3) = 2 (r1:best), j = floor(0.1 × 2) = 0 (base); example floor(0.5 × 3) = 1.
     const { store, engine, actions, saves } = setup({ choices: [BASE, RUN, BEST], random: [0.9, 0.1, 0.5] });

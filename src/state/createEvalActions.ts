@@ -30,6 +30,8 @@ export interface EvalEnv {
   data: () => EvalData | { problem: string };
   /** A typed prompt in the template `model` trained with (a run's own, else the Data tab's). */
   templated: (text: string, model: ModelChoice) => string;
+  /** A test example (from data()) rendered in the template `model` trained with; unchanged where that is the Data tab's. */
+  exampleFor: (example: EvalExample, model: ModelChoice) => EvalExample;
   /** The playground's sampling settings, or a reason they are invalid. */
   sampling: () => EvalSampling | { problem: string };
   /** Batch evaluation decodes greedily, so its metrics do not change from one run to the next. */

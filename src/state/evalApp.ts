@@ -1,7 +1,9 @@
 /** The app's evaluation actions: the studio's engine, the Data tab's test split, results kept in IndexedDB. */
 import { createStore, get, set } from 'idb-keyval';
+import type { EvalExample } from '../eval/evalTypes';
 import { templatedPrompt } from '../eval/templatedPrompt';
 import { evalExampleOf, guardrailAnswersOf } from '../eval/report';
+import { exampleInTemplate } from './evalExampleInTemplate';
 import { DEFAULT_EVAL_SAMPLING } from '../eval/evalTypes';
 import { actions } from './actions';
 import { createEvalActions, type EvalData } from './createEvalActions';
@@ -9,7 +11,7 @@ import { dataClient } from './datasetApp';
 import { deriveDataset, selectRowIndex, splitSegments } from './datasetDerived';
 import { useDataset } from './datasetStore';
 import { useEval, type SavedEval } from './evalStore';
-import { modelChoices } from './modelChoices';
+import { modelChoices, type ModelChoice } from './modelChoices';
 import { checkSamplingDraft } from './samplingDraft';
 import { useStudio } from './store';
 import { selectModelLabel } from './selectors';
@@ -32,6 +34,16 @@ export function evalData(): EvalData | { problem: string } {
   return { examples, tokenize: dataset.tokenize, guardrails: guardrailAnswersOf(targets) };
 }
 
+/** The run `model` names, if it is one. */
+const runOf = (model: ModelChoice) => (model.ref.kind === 'run' ? useTrain.getState().runs.find((r) => model.ref.kind === 'run' && r.id === model.ref.runId) : undefined);
+
+/** A test example in the template `model` trained with (see exampleInTemplate). */
+export function exampleFor(example: EvalExample, model: ModelChoice): EvalExample {
+  const dataset = useDataset.getState().dataset;
+  const own = runOf(model)?.template;
+  return dataset && own ? exampleInTemplate(example, dataset, own) : example;
+}
+
 export function currentChoices() {
   const t = useTrain.getState();
   return modelChoices(t.runs, selectModelLabel(useStudio.getState()), t.trainedRunId);
@@ -41,8 +53,9 @@ export const evalActions = createEvalActions(useEval, {
   engine: () => actions.engine(),
   choices: currentChoices,
   data: evalData,
+  exampleFor,
   templated: (text, model) => {
-    const run = model.ref.kind === 'run' ? useTrain.getState().runs.find((r) => model.ref.kind === 'run' && r.id === model.ref.runId) : undefined;
+    const run = runOf(model);
     if (run?.template) return templatedPrompt(text, run.template.spec, run.template.mapping);
     const d = useDataset.getState().dataset;
     return d ? templatedPrompt(text, d.template, d.mapping) : text;

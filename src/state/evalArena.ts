@@ -8,7 +8,7 @@ export function arenaActions(ctx: EvalContext) {
   const { env, get, set, patch } = ctx;
 
   return {
-    /** A random test prompt to two random models of those on offer, shown as A and B. */
+    /** A random test prompt to two random models of those on offer (each in its own run's template), shown as A and B. */
     async nextMatch(): Promise<void> {
       const engine = env.engine();
       const choices = env.choices();
@@ -27,7 +27,7 @@ export function arenaActions(ctx: EvalContext) {
       const match: ArenaMatch = { example, a: named(a), b: named(b), outA: null, outB: null, status: 'generating', error: null };
       patch('arena', { match });
       try {
-        const gen = async (c: ModelChoice) => (await engine.request('generate', { ...sampling, prompt: example.prompt, useCache: true, model: c.ref }, { signal: job.signal })).text;
+        const gen = async (c: ModelChoice) => (await engine.request('generate', { ...sampling, prompt: env.exampleFor(example, c).prompt, useCache: true, model: c.ref }, { signal: job.signal })).text;
         const outA = await gen(a);
         const outB = await gen(b);
         if (job.isCurrent()) patch('arena', { match: { ...match, outA, outB, status: 'ready' } });

@@ -1,4 +1,4 @@
-/** Batch evaluation: every chosen model on the test split, the outputs, their similarity to the targets, and the person's ratings. */
+/** Batch evaluation: every chosen model on the test split (in its own run's template), the outputs, their similarity to the targets, and the person's ratings. */
 import { CancelledError } from '../protocol/protocol';
 import { failure, named, type EvalContext } from './evalContext';
 import { emptyBatch, type EvalState, type RowRating } from './evalStore';
@@ -24,24 +24,37 @@ export function batchActions(ctx: EvalContext) {
         ratings: {},
       });
       try {
-        await engine.request(
-          'evaluate',
-          { examples, models: models.map((m) => m.ref), sampling, tokenize: d.tokenize },
-          {
-            signal: job.signal,
-            onEval: (e) => {
-              if (e.type !== 'evalRow' || !job.isCurrent()) return;
-              patch('batch', { outputs: get().batch.outputs.map((row, m) => (m === e.model ? row.map((o, i) => (i === e.index ? e.output : o)) : row)) });
+        // Each model is asked in the template it trained with: models that share one share a request.
+        const groups = new Map<string, { examples: typeof examples; models: number[] }>();
+        models.forEach((m, i) => {
+          const own = examples.map((x) => env.exampleFor(x, m));
+          const key = JSON.stringify(own);
+          const g = groups.get(key) ?? { examples: own, models: [] };
+          g.models.push(i);
+          groups.set(key, g);
+        });
+        for (const g of groups.values()) {
+          await engine.request(
+            'evaluate',
+            { examples: g.examples, models: g.models.map((i) => models[i].ref), sampling, tokenize: d.tokenize },
+            {
+              signal: job.signal,
+              onEval: (e) => {
+                if (e.type !== 'evalRow' || !job.isCurrent()) return;
+                const model = g.models[e.model];
+                patch('batch', { outputs: get().batch.outputs.map((row, m) => (m === model ? row.map((o, i) => (i === e.index ? e.output : o)) : row)) });
+              },
             },
-          },
-        );
+          );
+          if (!job.isCurrent()) return;
+        }
         if (!job.isCurrent()) return;
         patch('batch', { status: 'done', finishedAt: Date.now() });
         ctx.save();
         // Similarity needs an embedding model from the Hub: measured after, and shown as unavailable offline.
-        const targets = examples.map((x) => x.target);
         const similarity: EvalState['batch']['similarity'] = [];
-        for (const outs of get().batch.outputs) {
+        for (const [m, outs] of get().batch.outputs.entries()) {
+          const targets = examples.map((x) => env.exampleFor(x, models[m]).target);
           similarity.push(await env.similarity(outs.map((o) => o?.text ?? ''), targets, job.signal));
           if (!job.isCurrent()) return;
           patch('batch', { similarity: [...similarity, ...get().batch.similarity.slice(similarity.length)] });
