@@ -34,7 +34,8 @@ describe('loading a model with a tokenizer whose ids pass its embedding rows', (
   });
 
   it('refuses it, naming the file and vocab_size, and leaves the loaded model in place', async () => {
-    await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } });
+    expect(await engine.request('loadedModel', {})).toBeNull();
+    const loaded = await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } });
     // 25 added tokens past 50,254 pieces: 50,280 ids in all (the old count of tokens passed this), but one of them is 50,300.
     const pythia = bundledTokenizerJson() as { added_tokens: { id: number }[] };
     const extra = { ...pythia, added_tokens: [...pythia.added_tokens, { id: 50300, content: '<|extra|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] };
@@ -44,6 +45,8 @@ describe('loading a model with a tokenizer whose ids pass its embedding rows', (
     await expect(engine.request('loadModel', { source: modelDir('bundled', 50000, null) })).rejects.toThrow(
       /^the bundled Pythia tokenizer\.json has ids up to 50,276 but the model's embedding has 50,000 rows .*: add the tokenizer\.json that came with this model$/,
     );
+    // The page asks which model is still there, and keeps showing it.
+    expect(await engine.request('loadedModel', {})).toEqual(loaded);
     const r = await engine.request('generate', { ...DEFAULT_GENERATE, prompt: 'Hello', maxNewTokens: 3 });
     expect(r.tokenIds).toHaveLength(3);
   });

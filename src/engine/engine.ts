@@ -90,6 +90,7 @@ export class Engine {
         return null;
       },
       evaluate: (p, h) => this.evaluate(p, h),
+      loadedModel: async () => this.model?.info ?? null,
       exportRun: async (p) => {
         const { tokenizerFiles } = this.requireModel();
         const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles));

@@ -138,6 +138,8 @@ export interface TrainEstimate {
 export type Requests = {
   init: { params: { backend: BackendChoice }; result: BackendInfo };
   loadModel: { params: { source: ModelSource }; result: ModelInfo };
+  /** The model the engine holds now: after a refused or cancelled load, still the one before it (checks run before it is freed). */
+  loadedModel: { params: Record<string, never>; result: ModelInfo | null };
   generate: { params: GenerateParams; result: GenerateResult };
   train: { params: TrainParams; result: TrainResult };
   /** Answered at once, even while `train` runs: the run pauses or stops at its next step boundary. */

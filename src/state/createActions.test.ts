@@ -100,8 +100,36 @@ describe('createActions', () => {
     call.hooks.onProgress!({ type: 'progress', requestId: 1, stage: 'download', file: 'config.json', loaded: 5, total: 10 });
     expect(store.getState().model).toMatchObject({ status: 'loading', progress: { loaded: 5, total: 10, file: 'config.json' } });
     call.reject(new Error('repo not found: check the id'));
+    await flush();
+    engines[0].last('loadedModel').resolve(null); // nothing was loaded before
     await p;
     expect(store.getState().model).toEqual({ status: 'failed', message: 'repo not found: check the id' });
+  });
+
+  it('a refused or cancelled load leaves the model the engine still holds on the page, with what happened', async () => {
+    await ready();
+    store.setState({ modelForm: { ...store.getState().modelForm, repo: 'EleutherAI/pythia-160m', revision: '' } });
+    const p = actions.loadHubRepo();
+    engines[0].last('loadModel').reject(new Error('config.json: num_hidden_layers is 1000000000'));
+    await flush();
+    engines[0].last('loadedModel').resolve(modelInfo);
+    await p;
+    expect(store.getState().model).toEqual({ status: 'ready', info: modelInfo, refused: 'EleutherAI/pythia-160m@main did not load: config.json: num_hidden_layers is 1000000000' });
+
+    const q = actions.loadHubPreset();
+    actions.cancelLoad();
+    await flush();
+    engines[0].last('loadedModel').resolve(modelInfo);
+    await q;
+    expect(store.getState().model).toMatchObject({ status: 'ready', info: modelInfo, refused: expect.stringMatching(/^Loading .* was cancelled\.$/) });
+
+    // A load that failed after the old model was freed (the engine holds none) is a failure.
+    const r = actions.loadHubRepo();
+    engines[0].last('loadModel').reject(new Error('out of device memory'));
+    await flush();
+    engines[0].last('loadedModel').resolve(null);
+    await r;
+    expect(store.getState().model).toEqual({ status: 'failed', message: 'out of device memory' });
   });
 
   it('an engine that ran out of memory is replaced: the request fails with its message, a new engine starts on the same backend', async () => {
@@ -120,6 +148,8 @@ describe('createActions', () => {
   it('cancels a load', async () => {
     const p = actions.loadHubPreset();
     actions.cancelLoad();
+    await flush();
+    engines[0].last('loadedModel').resolve(null);
     await p;
     expect(store.getState().model).toEqual({ status: 'none', note: 'Loading was cancelled.' });
   });

@@ -102,11 +102,20 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
   type LoadJob = ReturnType<typeof beginLoad>;
   const isCurrent = (job: LoadJob) => job.mine === epoch && loadAbort === job.controller && !job.controller.signal.aborted;
 
-  /** Ends a load that failed or was cancelled before or during the engine request. */
-  function endLoad(job: LoadJob, err: unknown, prefix = ''): void {
+  /**
+   * Ends a load that failed or was cancelled before or during the engine request. The engine frees
+   * the old model only after every check that can refuse the new one, so where it still holds one,
+   * that model stays on the page (ready), with what happened to the new one.
+   */
+  async function endLoad(job: LoadJob, err: unknown, prefix = ''): Promise<void> {
     if (job.mine !== epoch) return;
     if (loadAbort === job.controller) loadAbort = null;
-    set({ model: job.controller.signal.aborted ? { status: 'none', note: 'Loading was cancelled.' } : { status: 'failed', message: prefix + messageOf(err) } });
+    const cancelled = job.controller.signal.aborted;
+    const message = cancelled ? 'Loading was cancelled.' : prefix + messageOf(err);
+    const still = await engine?.request('loadedModel', {}).catch(() => null);
+    if (job.mine !== epoch || loadAbort !== null) return; // the engine restarted, or another load began
+    if (still) set({ model: { status: 'ready', info: still, refused: cancelled ? `Loading ${job.label} was cancelled.` : `${job.label} did not load: ${message}` } });
+    else set({ model: cancelled ? { status: 'none', note: message } : { status: 'failed', message } });
   }
 
   async function requestLoad(e: EngineApi, source: ModelSource, job: LoadJob): Promise<void> {
@@ -121,7 +130,7 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       set({ model: { status: 'ready', info } });
       if (source.kind === 'hub' && get().cachedModels.status !== 'idle') void refreshCachedModels(); // the list, if shown, has one more
     } catch (err) {
-      endLoad(job, err);
+      await endLoad(job, err);
     }
   }
 
@@ -171,7 +180,7 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       }
       if (!isCurrent(job)) throw new Error('cancelled');
     } catch (err) {
-      endLoad(job, err, 'Could not read the files: pick them again. ');
+      await endLoad(job, err, 'Could not read the files: pick them again. ');
       return;
     }
     await requestLoad(e, { kind: 'files', files }, job);

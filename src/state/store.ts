@@ -22,7 +22,8 @@ export type ModelState =
   /** `note` says why nothing is loaded when that is news (a cancelled load, a backend switch). */
   | { status: 'none'; note: string | null }
   | { status: 'loading'; label: string; progress: LoadProgress | null }
-  | { status: 'ready'; info: ModelInfo }
+  /** `refused`: a newer load failed or was cancelled, and this model (loaded before it) is still the one in use. */
+  | { status: 'ready'; info: ModelInfo; refused?: string }
   | { status: 'failed'; message: string };
 
 export interface RunStats {

@@ -31,6 +31,11 @@ export function LoadStatus() {
           <p className="status-line status-ready" data-testid="model-status">
             Ready
           </p>
+          {model.refused && (
+            <p className="note" data-testid="model-refused">
+              {model.refused} The model below is still loaded.
+            </p>
+          )}
         </div>
       );
     case 'failed':
