@@ -1,3 +1,4 @@
+import { zipSync } from 'fflate';
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
@@ -123,6 +124,15 @@ describe('export actions', () => {
     expect(t.calls).toEqual([]);
     expect(t.added).toEqual([]);
     expect(t.reports.at(-1)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^adapter\.zip looks like a zip but cannot be opened/) });
+  });
+
+  it('a deflated adapter of a few MB (inflated in fflate’s worker) comes back byte for byte', async () => {
+    const weights = new Uint8Array(3 * 2 ** 20).map((_, i) => (i * 7) % 13); // compressible, so deflated
+    const zipped = zipSync({ 'a/adapter_config.json': FILES[0].bytes, 'a/adapter_model.safetensors': weights }, { level: 6 });
+    expect(zipped.byteLength).toBeLessThan(weights.byteLength / 4);
+    const read = await readPickedFiles([new File([zipped], 'adapter.zip')]);
+    expect(read.map((f) => f.name)).toEqual(['a/adapter_config.json', 'a/adapter_model.safetensors']);
+    expect(read[1].bytes).toEqual(weights);
   });
 
   it('a zip whose adapter file would inflate past its cap is refused before inflating it', async () => {

@@ -4,7 +4,7 @@
  * adapter trained elsewhere, imported as a run of the loaded base.
  */
 import type { StoreApi } from 'zustand';
-import { unzipSync, zipSync } from 'fflate';
+import { unzip, zipSync, type UnzipFileFilter } from 'fflate';
 import type { EngineApi, ExportedFile, ExportKind } from '../protocol/protocol';
 import { DEFAULT_TRAIN } from '../train/presets';
 import type { ModelChoice } from './modelChoices';
@@ -56,6 +56,14 @@ export function zipFiles(files: ExportedFile[]): Uint8Array<ArrayBuffer> {
 const ADAPTER_FILES: Record<string, number> = { 'adapter_config.json': 2 ** 20, 'adapter_model.safetensors': 2 ** 31 };
 
 /**
+ * fflate's asynchronous unzip: an entry of 512 KB or more (an adapter's weights) inflates in a
+ * worker of its own, so a large adapter does not freeze the page; the small JSON files inflate here.
+ */
+function unzipped(bytes: Uint8Array, filter: UnzipFileFilter): Promise<Record<string, Uint8Array>> {
+  return new Promise((resolve, reject) => unzip(bytes, { filter }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/**
  * Picked files as the engine takes them: a zip is opened (by its "PK\3\4" signature, whatever its
  * name), so an adapter folder zipped elsewhere imports as it is. Only the adapter's two files are
  * inflated, each under a size cap checked before inflating (a zip bomb stops there), with their
@@ -72,13 +80,11 @@ export async function readPickedFiles(list: readonly File[]): Promise<ExportedFi
     let oversized: string | null = null;
     let entries: Record<string, Uint8Array>;
     try {
-      entries = unzipSync(bytes, {
-        filter: (e) => {
-          const cap = ADAPTER_FILES[e.name.slice(e.name.lastIndexOf('/') + 1)];
-          if (cap === undefined) return false;
-          if (e.originalSize > cap) oversized ??= `${e.name} would inflate to ${e.originalSize.toLocaleString('en-US')} bytes, more than an adapter's ${cap.toLocaleString('en-US')}`;
-          return e.originalSize <= cap;
-        },
+      entries = await unzipped(bytes, (e) => {
+        const cap = ADAPTER_FILES[e.name.slice(e.name.lastIndexOf('/') + 1)];
+        if (cap === undefined) return false;
+        if (e.originalSize > cap) oversized ??= `${e.name} would inflate to ${e.originalSize.toLocaleString('en-US')} bytes, more than an adapter's ${cap.toLocaleString('en-US')}`;
+        return e.originalSize <= cap;
       });
     } catch (e) {
       throw new Error(`${f.name} looks like a zip but cannot be opened (${(e as Error).message}): zip the adapter folder again, or pick its files`, { cause: e });
