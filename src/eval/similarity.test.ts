@@ -185,6 +185,13 @@ describe('transformersEmbedder without the Hub', () => {
           'tokenizer_config.json': JSON.stringify({}),
           'onnx/model_quantized.onnx': 'this is not an onnx file',
         },
+        // The default model's name with other weights: the pin refuses them.
+        'Xenova/all-MiniLM-L6-v2': {
+          'config.json': JSON.stringify({ model_type: 'bert', hidden_size: 8 }),
+          'tokenizer.json': JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab: { '[UNK]': 0 }, unk_token: '[UNK]' } }),
+          'tokenizer_config.json': JSON.stringify({}),
+          'onnx/model_quantized.onnx': 'other weights',
+        },
       },
     });
     // A port that was just free: connecting to it is refused at once.
@@ -263,6 +270,17 @@ describe('transformersEmbedder without the Hub', () => {
     env.allowLocalModels = true;
     const result = await semanticSimilarity(['a'], ['b'], { model: 'test-org/not-cached' });
     expect(result).toMatchObject({ available: false, reason: expect.stringMatching(/is not cached here and downloads are switched off .*needs an internet connection the first time/) });
+  });
+
+  it('refuses the default model’s weights when they are not the pinned file', async () => {
+    offline(`${hub.url}/`);
+    const result = await semanticSimilarity(['a'], ['b']);
+    expect(result).toEqual({
+      available: false,
+      model: DEFAULT_EMBEDDING_MODEL,
+      reason: expect.stringMatching(/^the embedding model changed on the Hub: Xenova\/all-MiniLM-L6-v2's onnx\/model_quantized\.onnx is 13 bytes, not the 22,972,370 the studio pins/),
+    });
+    expect(hub.requests).toContain('/Xenova/all-MiniLM-L6-v2/resolve/main/onnx/model_quantized.onnx');
   });
 
   it('reports a model whose weights cannot be loaded, after fetching the quantized ONNX file', async () => {

@@ -13,8 +13,9 @@
  * the app's own server for /models/…), except that ONNX Runtime's WASM files come with the app
  * (onnxAssets.ts) rather than from a CDN.
  */
-import { pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import { serveOnnxRuntimeFromApp } from './onnxAssets';
+import { PinMismatchError, pinnedFetch } from './pinnedFiles';
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
 
@@ -58,6 +59,7 @@ function loadPipeline(model: string): Promise<FeatureExtractionPipeline> {
   let loading = pipelines.get(model);
   if (!loading) {
     serveOnnxRuntimeFromApp();
+    checkPinnedDownloads();
     // q8 (onnx/model_quantized.onnx, 23 MB for MiniLM) rather than the feature-extraction
     // pipeline's fp32 default (onnx/model.onnx, 90 MB): a quarter of the download for what is an
     // evaluation aid. Pinned, so Node and the browser load the same file and give the same scores.
@@ -70,8 +72,19 @@ function loadPipeline(model: string): Promise<FeatureExtractionPipeline> {
   return loading;
 }
 
+const PINNED = Symbol('pinned');
+
+/** Every download transformers.js makes goes through pinnedFetch (once; a fetch set later is wrapped too). */
+function checkPinnedDownloads(): void {
+  const current = env.fetch as typeof env.fetch & { [PINNED]?: true };
+  if (current[PINNED]) return;
+  const wrapped = Object.assign(pinnedFetch(current), { [PINNED]: true as const });
+  env.fetch = wrapped;
+}
+
 /** Turns what transformers.js throws while loading into a one-line message that says what to do. */
 function loadError(model: string, err: unknown): Error {
+  if (err instanceof PinMismatchError) return new Error(`the embedding model changed on the Hub: ${err.message}`, { cause: err });
   const detail = describe(err);
   const firstTime = 'semantic similarity needs an internet connection the first time (the model is cached after that)';
   // fetch reports DNS failures, refused connections, offline mode and CORS blocks as TypeError.
