@@ -9,7 +9,7 @@ import '#tf-gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { matmulGflops } from './matmulSpeed';
-import { registerWasmKernelFixes } from './wasmKernels';
+import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
 import { setFusedKernels } from './webgpu/register';
 import { registerWebGPUKernelFixes } from './webgpu/addN';
 
@@ -179,4 +179,29 @@ export async function initBackend(choice: BackendChoice, env: BackendEnv): Promi
     why = `${name} unavailable: ${r}`;
   }
   throw new Error('no TensorFlow.js backend could start');
+}
+
+/**
+ * The WASM backend's heap size in bytes, or null on another backend. A WASM memory never shrinks,
+ * so this is the high-water mark of everything the backend held at once (tensors, XNNPACK's packed
+ * weights, the allocator's fragments): the number the 4 GiB limit applies to.
+ */
+export function wasmHeapBytes(): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? heap.buffer.byteLength : null;
+}
+
+/**
+ * Runs a training job with the products it makes leaving no packed weight copies behind on WASM
+ * (see keepPackedOperands in wasmKernels.ts): a weight's packed copy speeds decoding, but a
+ * training step reads each weight once per pass, and the copies would double the weights' memory.
+ */
+export async function whileTraining<T>(job: () => Promise<T>): Promise<T> {
+  setKeepPackedOperands(false);
+  try {
+    return await job();
+  } finally {
+    setKeepPackedOperands(true);
+  }
 }

@@ -111,6 +111,41 @@ export const XNN_MIN_MACS = 1 << 16;
  * which has no per-call setup (decoding's (1 × S) attention rows).
  */
 function batchMatMul(original: tf.KernelFunc, transposeKernel: tf.KernelFunc): tf.KernelFunc {
+  const run = products(original, transposeKernel);
+  return (args) => (keepPackedOperands ? run(args) : withFreshRightOperand(args, run));
+}
+
+/**
+ * XNNPACK keeps a packed copy of a product's right operand for as long as that tensor lives (tfjs
+ * caches the operator by the operand's id). That is what makes decoding fast (a weight is packed
+ * once, then read for every token), but in training it is a second copy of every weight the
+ * backward multiplies by (dx = dy·W): measured on random Pythia-410m weights, LoRA at 4×128 with
+ * checkpointing peaked at a 4.04 GB heap, W's 1.6 GB plus 1.4 GB of packed copies that never went.
+ * Off, every product's right operand is copied into a temporary first, so its packed copy goes
+ * with the temporary: one copy of K×N floats per product, next to the M·K·N multiply-adds of a
+ * training batch's rows (M = 512 at 4×128).
+ */
+let keepPackedOperands = true;
+
+/** Whether products may leave XNNPACK's packed copies of their right operands behind (see keepPackedOperands). */
+export function setKeepPackedOperands(on: boolean): void {
+  keepPackedOperands = on;
+}
+
+function withFreshRightOperand(args: Parameters<tf.KernelFunc>[0], kernel: tf.KernelFunc): ReturnType<tf.KernelFunc> {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const backend = args.backend as unknown as WasmBackendLike;
+  if (b.dtype !== 'float32' || tf.util.sizeFromShape(b.shape) * (a.shape[a.shape.length - 2] ?? 1) < XNN_MIN_MACS) return kernel(args);
+  const copy = backend.makeOutput(b.shape, b.dtype); // may grow the heap: make the views after it
+  backend.typedArrayFromHeap(copy).set(backend.typedArrayFromHeap(b));
+  try {
+    return kernel({ ...args, inputs: { a, b: copy } });
+  } finally {
+    backend.disposeData(copy.dataId);
+  }
+}
+
+function products(original: tf.KernelFunc, transposeKernel: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };

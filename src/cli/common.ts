@@ -8,6 +8,9 @@ import { installDawnGpu } from '../backend/dawnNode';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
+import { decodingLayout, toDecoding } from '../model/decodeLayout';
+import { fusedKernelsOn } from '../model/fused';
+import type { ForwardContext } from '../model/gptNeox';
 import type { BackendChoice } from '../protocol/protocol';
 
 /** A mistake in the command line itself: exit code 2, and a pointer to the usage. */
@@ -26,6 +29,12 @@ export async function startBackend(choice: string | undefined): Promise<void> {
   const require = createRequire(import.meta.url);
   const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
   await initBackend(name, { wasmPaths: wasmDir });
+}
+
+/** A loaded model laid out for decoding on the running backend (model/decodeLayout.ts: Wᵀ copies where they fit). */
+export function decodingModel(model: LoadedModel): ForwardContext {
+  const ctx: ForwardContext = { params: model.params, config: model.config };
+  return toDecoding(ctx, decodingLayout(model.config, tf.getBackend(), fusedKernelsOn()));
 }
 
 /** config.json + safetensors from DIR (the only files forward needs). */

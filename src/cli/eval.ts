@@ -12,8 +12,7 @@ import { renderSegments, TEMPLATES } from '../data/templates';
 import type { TemplateId } from '../data/types';
 import { DEFAULT_EVAL_SAMPLING, evaluateExamples, type EvalExample } from '../eval/batchEval';
 import { evalExampleOf, guardrailAnswersOf, reportJsonl, summarize } from '../eval/report';
-import { transposedWeights } from '../model/gptNeox';
-import { int, readModelDir, readTokenizer, UsageError } from './common';
+import { decodingModel, int, readModelDir, readTokenizer, UsageError } from './common';
 
 export const EVAL_USAGE = `  npm run cli -- eval --model DIR --data FILE [--template plain|qa|alpaca|llama2] [--limit N] [--out FILE.jsonl]
                      [--max-new-tokens N] [--max-length L]`;
@@ -62,7 +61,7 @@ export async function evalCmd(v: Record<string, string | undefined>): Promise<vo
   // Canned refusals are found in the whole file: a --limit sample may hold too few of each.
   const guardrails = guardrailAnswersOf(all.map((e) => e.target));
   const examples = all.slice(0, limit);
-  const ctx = { ...model, transposed: transposedWeights(model.params) };
+  const ctx = decodingModel(model);
   const outputs = await evaluateExamples(ctx, tokenizer, examples, { sampling: { ...DEFAULT_EVAL_SAMPLING, maxNewTokens }, tokenize });
   const s = summarize(examples, outputs, guardrails);
   if (v.out) writeFileSync(v.out, reportJsonl(examples, { [path.basename(path.resolve(v.model!))]: outputs }, {}, guardrails));

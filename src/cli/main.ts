@@ -14,11 +14,12 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_GENERATE, generateText } from '../eval/generateText';
-import { hiddenStates, lmHead, transposedWeights } from '../model/gptNeox';
+import { hiddenStates, lmHead } from '../model/gptNeox';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
+import { wasmHeapBytes } from '../backend/backend';
 import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
-import { int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
+import { decodingModel, int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
 import { EVAL_OPTIONS, EVAL_USAGE, evalCmd } from './eval';
 import { TRAIN_OPTIONS, TRAIN_SWITCHES, TRAIN_USAGE, trainCmd } from './train';
 
@@ -28,7 +29,8 @@ const USAGE = `usage:
 ${TRAIN_USAGE}
 ${ARC_USAGE}
 ${EVAL_USAGE}
-options: --backend wasm|webgpu|cpu (default wasm; webgpu runs on Dawn for Node: a Vulkan driver, or Mesa's EGL/GLES in software)`;
+options: --backend wasm|webgpu|cpu (default wasm; webgpu runs on Dawn for Node: a Vulkan driver, or Mesa's EGL/GLES in software)
+         --memory (at the end, one JSON line on stderr: the WASM heap's peak and the live tensors' bytes)`;
 
 async function forward(v: Record<string, string | undefined>): Promise<void> {
   if (!v.ids) throw new UsageError('--ids is required, e.g. --ids 1,2,3');
@@ -73,7 +75,7 @@ async function generateCmd(v: Record<string, string | undefined>): Promise<void>
   const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const d = DEFAULT_GENERATE;
   await generateText(
-    { ...model, transposed: transposedWeights(model.params) },
+    decodingModel(model),
     tokenizer,
     {
       prompt: v.prompt,
@@ -91,7 +93,13 @@ async function generateCmd(v: Record<string, string | undefined>): Promise<void>
   process.stdout.write('\n');
 }
 
+/** --memory: what the command held at most, where the 4 GiB limit applies (measured, for docs/BENCHMARKS.md). */
+function reportMemory(): void {
+  process.stderr.write(`${JSON.stringify({ wasm_heap_peak_bytes: wasmHeapBytes(), tensor_bytes: tf.memory().numBytes })}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  let memory = false;
   try {
     const [command, ...rest] = argv;
     if (command === 'help' || command === '--help') {
@@ -99,9 +107,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const options = Object.fromEntries(
-      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS].map((k) => [
+      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', 'memory', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS].map((k) => [
         k,
-        { type: TRAIN_SWITCHES.includes(k) ? ('boolean' as const) : ('string' as const) },
+        { type: TRAIN_SWITCHES.includes(k) || k === 'memory' ? ('boolean' as const) : ('string' as const) },
       ]),
     );
     let values: Record<string, string | undefined>;
@@ -114,13 +122,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     await startBackend(values.backend);
+    memory = values.memory === 'true';
     if (command === 'forward') await forward(values);
     else if (command === 'generate') await generateCmd(values);
     else if (command === 'train') await trainCmd(values);
     else if (command === 'arc') await arcCmd(values);
     else await evalCmd(values);
+    if (memory) reportMemory();
     return 0;
   } catch (e) {
+    if (memory) reportMemory();
     const message = (e as Error).message.split('\n')[0];
     process.stderr.write(`error: ${message}${e instanceof UsageError ? ' (run "npm run cli -- help" for usage)' : ''}\n`);
     return e instanceof UsageError ? 2 : 1;

@@ -3,14 +3,16 @@
  * The worker dispatcher and the in-process client both drive it through `handle`,
  * so the UI never knows where compute runs.
  */
-import { initBackend } from '../backend/backend';
+import { initBackend, whileTraining } from '../backend/backend';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
 import { parseConfig, type NeoXConfig } from '../model/config';
-import { transposedWeights, type ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/gptNeox';
+import { decodingLayout, toDecoding, toTraining } from '../model/decodeLayout';
+import { fusedKernelsOn } from '../model/fused';
 import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { deleteCachedModel, listCachedModels } from '../hub/cachedModels';
 import { cacheStorageCache, downloadModel } from '../hub/hub';
@@ -80,7 +82,7 @@ export class Engine {
       generate: (p, h) => this.generate(p, h),
       train: (p, h) => {
         this.runModels.forget(p.runId); // its checkpoints are about to change
-        return this.training.train(this.requireModel(), p, h);
+        return whileTraining(() => this.training.train(this.trainingModel(), p, h));
       },
       controlTraining: async (p) => ({ accepted: this.training.control(p.runId, p.action) }),
       estimateTraining: async (p) => this.training.estimate(this.requireModel(), this.backend!, p.config, p.trainExamples, p.seqLen),
@@ -93,7 +95,7 @@ export class Engine {
       loadedModel: async () => this.model?.info ?? null,
       exportRun: async (p) => {
         const { tokenizerFiles } = this.requireModel();
-        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles));
+        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles), true);
         return { files };
       },
       importAdapter: async (p) => {
@@ -130,7 +132,9 @@ export class Engine {
   private unloadModel(): void {
     this.runModels.clear();
     this.training.discardTrainer();
-    if (this.model) disposeParams({ ...this.model.ctx.params, ...this.model.ctx.transposed });
+    // Separately: W and its Wᵀ copy share a name, so one merged object would dispose only one of them.
+    if (this.model) disposeParams(this.model.ctx.params);
+    if (this.model?.ctx.transposed) disposeParams(this.model.ctx.transposed);
     this.model = null;
   }
 
@@ -223,19 +227,30 @@ export class Engine {
     return this.model;
   }
 
-  /** The base model with its Wᵀ copies: decoding reuses them instead of transposing each weight for every token. */
-  private baseContext(): ForwardContext {
+  /**
+   * The base model laid out for decoding (model/decodeLayout.ts): with Wᵀ copies where they fit,
+   * else Wᵀ in place of each block matrix. A paused run's trainer holds W, so then W stays.
+   */
+  private decodingContext(): ForwardContext {
     const { ctx } = this.requireModel();
-    ctx.transposed ??= transposedWeights(ctx.params);
-    return ctx;
+    const target = decodingLayout(ctx.config, this.backend?.name ?? 'cpu', fusedKernelsOn());
+    return toDecoding(ctx, target === 'decode' && this.training.holdsModel() ? 'plain' : target);
   }
 
-  /** Runs `job` on each model in turn, each opened only while its job runs. */
-  private async eachModel<T>(models: ParamsOf<'evaluate'>['models'], job: (ctx: ForwardContext, index: number) => Promise<T>): Promise<T[]> {
+  /** The base model with every W in place, as training and exports read it. */
+  private trainingModel(): Loaded {
+    const model = this.requireModel();
+    toTraining(model.ctx);
+    return model;
+  }
+
+  /** Runs `job` on each model in turn, each opened only while its job runs; `forExport` needs every W in place. */
+  private async eachModel<T>(models: ParamsOf<'evaluate'>['models'], job: (ctx: ForwardContext, index: number) => Promise<T>, forExport = false): Promise<T[]> {
     if (models.length === 0) throw new Error('choose at least one model to evaluate');
     const out: T[] = [];
     for (let i = 0; i < models.length; i++) {
-      const open: OpenModel = await this.runModels.open(models[i], this.baseContext(), this.training.liveRun());
+      const base = forExport ? this.trainingModel().ctx : this.decodingContext();
+      const open: OpenModel = await this.runModels.open(models[i], base, this.training.liveRun());
       try {
         out.push(await job(open.ctx, i));
       } finally {

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { transposedWeights, type ForwardContext } from '../model/gptNeox';
-import { disposeParams, type Params } from '../model/params';
+import { disposeParams, paramSpecs, type Params } from '../model/params';
 import type { ModelRef } from '../protocol/protocol';
 import type { CheckpointStore } from '../train/checkpointStore';
 import { loraContext, loraParamNames } from '../train/lora';
@@ -42,11 +42,13 @@ const MAX_ADAPTERS = 8;
 
 /** The shape each of a run's tensors must have on this base (null: the base has no such weight). */
 function expectedShapes(base: ForwardContext, ref: Extract<ModelRef, { kind: 'run' }>, tensors: Params): Record<string, number[] | null> {
-  if (ref.config.method !== 'lora') return Object.fromEntries(Object.keys(tensors).map((n) => [n, base.params[n]?.shape ?? null]));
+  // From the config, not base.params: decoding may hold a base matrix as Wᵀ only (decodeLayout.ts).
+  const shapes = new Map(paramSpecs(base.config).map((s) => [s.name, s.shape]));
+  if (ref.config.method !== 'lora') return Object.fromEntries(Object.keys(tensors).map((n) => [n, shapes.get(n) ?? null]));
   const r = ref.config.lora.rank;
   return Object.fromEntries(
     loraParamNames(base.config, ref.config.lora).map((n) => {
-      const [out, inp] = base.params[n.replace(/\.lora_[AB]\.weight$/, '.weight')].shape; // A is (r, in), B is (out, r)
+      const [out, inp] = shapes.get(n.replace(/\.lora_[AB]\.weight$/, '.weight'))!; // A is (r, in), B is (out, r)
       return [n, n.includes('.lora_A.') ? [r, inp] : [out, r]];
     }),
   );

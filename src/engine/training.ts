@@ -102,6 +102,11 @@ export class TrainingHost {
     return true;
   }
 
+  /** Whether a trainer holds the base model's weights (a paused run): they must not move meanwhile. */
+  holdsModel(): boolean {
+    return this.trainer !== null;
+  }
+
   /** The run whose trainer is in memory, with its current tensors, or null. */
   liveRun(): LiveRun | null {
     return this.trainer ? { runId: this.trainer.runId, tensors: this.trainer.trainer.trainedTensors() } : null;

@@ -5,7 +5,7 @@ import { PinMismatchError, pinnedFetch, type PinnedFile } from './pinnedFiles';
 const bytes = new TextEncoder().encode('the pinned weights');
 const pin: PinnedFile = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
 const PINS = { 'org/model': { 'onnx/model_quantized.onnx': pin } };
-const serve = (body: Uint8Array | string, status = 200) => async () => new Response(body, { status, headers: { 'content-type': 'application/octet-stream' } });
+const serve = (body: Uint8Array<ArrayBuffer> | string, status = 200) => async () => new Response(body, { status, headers: { 'content-type': 'application/octet-stream' } });
 
 describe('pinnedFetch', () => {
   it('hands on the pinned file when its bytes match, at any revision', async () => {

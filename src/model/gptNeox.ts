@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize, rotaryDims, type NeoXConfig } from './config';
 import { biasAddFused, biasGeluFused, causalAttentionFused, fusedKernelsOn, layerNormFused } from './fused';
-import { matMulWT, matMulWTFrozen } from './matmul';
+import { matMulFrozenT, matMulWT, matMulWTFrozen } from './matmul';
 import { layerPrefix, type Params } from './params';
 import { mulberry32 } from './random';
 
@@ -64,12 +64,21 @@ export function transposedOf(ctx: ForwardContext, name: string): tf.Tensor2D | u
 
 /** x Wᵀ for the named weight, with a weight gradient only if it is being trained. */
 function weightProduct(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const w = ctx.params[name] as tf.Tensor2D;
+  const w = ctx.params[name] as tf.Tensor2D | undefined;
+  if (!w) return frozenFromTransposed(ctx, x, name);
   // With the fused WebGPU kernels, the shader reads W transposed: no transpose copy, and tfjs's
   // own gradient (dx = dy·W, dW = dyᵀ·x) is skipped for a frozen W, which is not on the tape.
   if (fusedKernelsOn()) return tf.matMul(x, w, false, true); // (N, in) @ (out, in)ᵀ → (N, out)
   const frozen = ctx.trainable !== undefined && !ctx.trainable.has(name);
   return frozen ? matMulWTFrozen(x, w, transposedOf(ctx, name)) : matMulWT(x, w, transposedOf(ctx, name));
+}
+
+/** x Wᵀ for a weight held only as Wᵀ (the decoding layout, decodeLayout.ts): frozen by construction. */
+function frozenFromTransposed(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
+  const wT = ctx.transposed?.[name] as tf.Tensor2D | undefined;
+  if (!wT) throw new Error(`the model has no weight ${name}`);
+  if (ctx.trainable?.has(name)) throw new Error(`${name} is held for decoding only (as Wᵀ) and cannot be trained: restore the training layout first`);
+  return ctx.trainable ? matMulFrozenT(x, wT) : tf.matMul(x, wT); // (N, in) @ (in, out) → (N, out); no tape in inference
 }
 
 /** 32-bit FNV-1a of a name, started from the seed: one independent stream per (seed, linear). */

@@ -47,3 +47,18 @@ export function matMulWTFrozen(x: tf.Tensor2D, w: tf.Tensor2D, wT?: tf.Tensor2D)
   });
   return f(x) as tf.Tensor2D;
 }
+
+/**
+ * y = x Wᵀ for a frozen W held only as Wᵀ (in, out): see decodeLayout.ts. Forward x·(Wᵀ); backward
+ * dx = dy·W, read from Wᵀ with transposeB (the WASM kernel transposes it for that product only).
+ */
+export function matMulFrozenT(x: tf.Tensor2D, wT: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn] = args as [tf.Tensor2D];
+    return {
+      value: tf.matMul(xIn, wT), // (N, in) @ (in, out) → (N, out)
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, wT, false, true), // (N, out) @ (in, out)ᵀ → (N, in)
+    };
+  });
+  return f(x) as tf.Tensor2D;
+}

@@ -30,12 +30,12 @@ export const TINY_SPEC: TinyModelSpec = { hiddenSize: 16, numLayers: 1, numHeads
  * (+ the bundled tokenizer.json unless `tokenizer` is false). `std` above the usual 0.02 keeps
  * the top logits well apart, so greedy choices do not hinge on float round-off between backends.
  */
-export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean } = {}): NeoXConfig {
+export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean; dtype?: 'F32' | 'F16' } = {}): NeoXConfig {
   const spec = opts.spec ?? TINY_SPEC;
   const config = tinyConfig(spec);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(toHfConfig(config), null, 2));
-  writeFileSync(path.join(dir, 'model.safetensors'), checkpointBytes(config, initRandomData(config, spec.seed, opts.std ?? 0.02)));
+  writeFileSync(path.join(dir, 'model.safetensors'), checkpointBytes(config, initRandomData(config, spec.seed, opts.std ?? 0.02), opts.dtype));
   if (opts.tokenizer !== false) writeFileSync(path.join(dir, 'tokenizer.json'), readFileSync(TOKENIZER_PATH));
   return config;
 }

@@ -1,0 +1,106 @@
+/**
+ * How the frozen base's matrices sit in memory for decoding, and back for training.
+ *
+ * Decoding multiplies one row by every weight per token. On WASM, XNNPACK does that fast only for
+ * an untransposed right operand (in, out), and it keeps a packed copy of every right operand it has
+ * seen for as long as that tensor lives. So the fast decoding layout costs, per matrix: W (out, in)
+ * for training and exports, Wᵀ for the product, and XNNPACK's packed Wᵀ: three copies. Measured
+ * with `npm run cli -- generate --memory` on random float16 files of Pythia's shapes: 160m peaks at
+ * a 1.74 GB heap (fine); 410m needs about 4.9 GB and fails inside XNNPACK (status 6, out of memory).
+ * Without Wᵀ kept, each product transposes and packs W again for every token: 1 token/s instead
+ * of 26 on 160m.
+ *
+ * So three states, chosen by what fits:
+ * - 'plain': W only (training, loading). Decoding is slow.
+ * - 'copies': W and a kept Wᵀ of every matrix, where all three copies fit (today's models up to 160m).
+ * - 'decode': where they do not, each block matrix keeps only Wᵀ (W is transposed away one matrix
+ *   at a time, so the peak grows by one matrix); the forward reads it through weightProduct's
+ *   Wᵀ-only path. The LM head keeps W too (the loss gathers target rows from it). Two copies in all.
+ *   toTraining() transposes them back before anything needs W (training, exports).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardContext } from './gptNeox';
+import { transposedWeights } from './gptNeox';
+import { BLOCK_LINEARS, paramSpecs } from './params';
+import type { NeoXConfig } from './config';
+
+export type Layout = 'plain' | 'copies' | 'decode';
+
+const GiB = 2 ** 30;
+/**
+ * The most heap the kept Wᵀ copies (and XNNPACK's packed ones) may bring the WASM backend to: the rest
+ * of its 4 GiB is left for the KV cache, activations and the allocator's fragments.
+ */
+const COPIES_BUDGET = 3 * GiB;
+
+/** Bytes of every weight, and of the matrices that products take (all but embed_in, a lookup). */
+function weightBytes(c: NeoXConfig): { all: number; matrices: number } {
+  let all = 0;
+  let matrices = 0;
+  for (const s of paramSpecs(c)) {
+    const n = s.shape.reduce((a, b) => a * b, 1) * 4;
+    all += n;
+    if (s.shape.length === 2 && s.name !== 'gpt_neox.embed_in.weight') matrices += n;
+  }
+  return { all, matrices };
+}
+
+/**
+ * The layout decoding should use on `backend`: 'copies' where W, Wᵀ and (on WASM) XNNPACK's packed
+ * Wᵀ of every matrix fit the budget, else 'decode'. WebGPU with the fused kernels reads W transposed
+ * in the shader and needs neither ('plain').
+ */
+export function decodingLayout(c: NeoXConfig, backend: string, fusedKernels: boolean): Layout {
+  if (backend === 'webgpu' && fusedKernels) return 'plain';
+  const { all, matrices } = weightBytes(c);
+  const copies = backend === 'wasm' ? 2 : 1; // Wᵀ, and XNNPACK's packed Wᵀ
+  return all + copies * matrices <= COPIES_BUDGET ? 'copies' : 'decode';
+}
+
+/** The state a context is in (see the file comment). */
+export function layoutOf(ctx: ForwardContext): Layout {
+  if (!ctx.transposed || Object.keys(ctx.transposed).length === 0) return 'plain';
+  return Object.keys(ctx.transposed).some((n) => ctx.params[n] === undefined) ? 'decode' : 'copies';
+}
+
+/** The block matrices, by parameter name. */
+function blockMatrices(c: NeoXConfig): string[] {
+  return paramSpecs(c)
+    .filter((s) => BLOCK_LINEARS.some((l) => s.name.endsWith(`${l}.weight`)))
+    .map((s) => s.name);
+}
+
+/** Puts ctx (in place) in the layout for decoding that `target` names; returns it. */
+export function toDecoding(ctx: ForwardContext, target: Layout): ForwardContext {
+  const now = layoutOf(ctx);
+  if (now === target || target === 'plain') return ctx;
+  if (now === 'decode') toTraining(ctx); // 'copies' asked for after 'decode': start from W
+  if (target === 'copies') {
+    ctx.transposed = transposedWeights(ctx.params);
+    return ctx;
+  }
+  const transposed: Record<string, tf.Tensor> = { ...(ctx.transposed ?? {}) };
+  const head = 'embed_out.weight';
+  transposed[head] ??= tf.transpose(ctx.params[head]);
+  for (const name of blockMatrices(ctx.config)) {
+    const w = ctx.params[name];
+    if (!w) continue;
+    transposed[name] ??= tf.transpose(w); // (in, out)
+    w.dispose(); // one matrix at a time: the peak grows by one matrix, not by all of them
+    delete ctx.params[name];
+  }
+  ctx.transposed = transposed;
+  return ctx;
+}
+
+/** Back to 'plain' from 'decode' (W restored from Wᵀ, exactly: a transpose moves values, never rounds); 'copies' stays. */
+export function toTraining(ctx: ForwardContext): ForwardContext {
+  if (layoutOf(ctx) !== 'decode') return ctx;
+  const transposed = ctx.transposed!;
+  for (const [name, wT] of Object.entries(transposed)) {
+    if (ctx.params[name] === undefined) ctx.params[name] = tf.transpose(wT); // (out, in)
+    wT.dispose();
+  }
+  ctx.transposed = undefined;
+  return ctx;
+}
