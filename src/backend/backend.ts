@@ -10,6 +10,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { matmulGflops } from './matmulSpeed';
 import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
+import { watchConsole } from './xnnStatus';
 import { setFusedKernels } from './webgpu/register';
 import { registerWebGPUKernelFixes } from './webgpu/addN';
 
@@ -116,6 +117,7 @@ async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | stri
   const threaded = wanted > 1 && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true;
   setWasmPaths(env.wasmPaths as string);
   if (threaded) setThreadsCount(wanted);
+  watchConsole(); // before the module starts: it binds console.warn as its stderr then
   const start = () => tf.setBackend('wasm').catch(() => false);
   if (!(await (threaded ? withReportedCores(2 * wanted, start) : start()))) return 'the WASM backend failed to start';
   await tf.ready();

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend';
+import { noteModuleOutput } from '../backend/xnnStatus';
 import { installDawnGpu } from '../backend/dawnNode';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
@@ -28,7 +29,19 @@ export async function startBackend(choice: string | undefined): Promise<void> {
   }
   const require = createRequire(import.meta.url);
   const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  hookModuleStderr();
   await initBackend(name, { wasmPaths: wasmDir });
+}
+
+/** The WASM module writes its stderr with fs.writeSync(2, …) in Node: XNNPACK failures are noted there (backend/xnnStatus.ts). */
+function hookModuleStderr(): void {
+  const fs = createRequire(import.meta.url)('node:fs') as { writeSync: (fd: number, ...rest: unknown[]) => number };
+  const write = fs.writeSync;
+  if ((write as { hooked?: true }).hooked) return;
+  fs.writeSync = Object.assign((fd: number, ...rest: unknown[]) => {
+    if (fd === 2 && typeof rest[0] === 'string') noteModuleOutput(rest[0]);
+    return write.call(fs, fd, ...rest);
+  }, { hooked: true as const });
 }
 
 /** A loaded model laid out for decoding on the running backend (model/decodeLayout.ts: Wᵀ copies where they fit). */

@@ -18,6 +18,8 @@ import { hiddenStates, lmHead } from '../model/gptNeox';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
 import { wasmHeapBytes } from '../backend/backend';
+import { outOfMemory } from '../backend/outOfMemory';
+import { takeXnnFailure } from '../backend/xnnStatus';
 import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
 import { decodingModel, int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
 import { EVAL_OPTIONS, EVAL_USAGE, evalCmd } from './eval';
@@ -100,6 +102,7 @@ function reportMemory(): void {
 
 export async function main(argv: string[]): Promise<number> {
   let memory = false;
+  let backend: string | null = null; // set once started (asking tfjs earlier would start one)
   try {
     const [command, ...rest] = argv;
     if (command === 'help' || command === '--help') {
@@ -122,16 +125,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     await startBackend(values.backend);
+    backend = tf.getBackend();
     memory = values.memory === 'true';
     if (command === 'forward') await forward(values);
     else if (command === 'generate') await generateCmd(values);
     else if (command === 'train') await trainCmd(values);
     else if (command === 'arc') await arcCmd(values);
     else await evalCmd(values);
+    const xnn = takeXnnFailure(); // printed, not thrown, by tfjs-wasm: the command's output cannot be trusted
+    if (xnn) throw xnn;
     if (memory) reportMemory();
     return 0;
-  } catch (e) {
+  } catch (caught) {
     if (memory) reportMemory();
+    const cause = takeXnnFailure() ?? caught;
+    const e = outOfMemory(cause, backend, 'cli') ?? cause;
     const message = (e as Error).message.split('\n')[0];
     process.stderr.write(`error: ${message}${e instanceof UsageError ? ' (run "npm run cli -- help" for usage)' : ''}\n`);
     return e instanceof UsageError ? 2 : 1;

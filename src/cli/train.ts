@@ -16,7 +16,7 @@ import { renderSegments, TEMPLATES } from '../data/templates';
 import type { Segment, TemplateId } from '../data/types';
 import { BLOCK_LINEARS, type BlockLinear } from '../model/params';
 import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
-import { estimateMemory } from '../train/estimate';
+import { estimateMemory, estimateSeqLen, resolveCheckpointing } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
@@ -26,17 +26,17 @@ import { int, num, readModelDir, readTokenizer, UsageError } from './common';
 export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
-                      [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing]
+                      [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing | --no-checkpointing]
                       [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets query_key_value,dense,…]
                       [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)
                       [--force]   (write into a non-empty --out, or start a run the estimate says will not fit)`;
 
 /** Flags that take no value: present means on. */
-export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'force'];
+export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'no-checkpointing', 'force'];
 
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
-  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'lora-rank', 'lora-alpha',
+  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'lora-rank', 'lora-alpha',
   'lora-dropout', 'lora-targets', 'dtype', 'force',
 ];
 
@@ -56,11 +56,13 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
     if (!full) throw new UsageError(`--lora-targets: "${t}" is not one of query_key_value, dense, dense_h_to_4h, dense_4h_to_h`);
     return full as BlockLinear;
   });
+  if (flag(v.checkpointing) && flag(v['no-checkpointing'])) throw new UsageError('--checkpointing and --no-checkpointing: give one of them, or neither (the estimate decides)');
   const c: TrainConfig = {
     ...d,
     method,
     freezeEmbeddings: flag(v['freeze-embeddings']),
-    activationCheckpointing: flag(v.checkpointing),
+    // Neither switch: left to the estimate (resolveCheckpointing), as in the studio.
+    ...(flag(v.checkpointing) ? { activationCheckpointing: true } : flag(v['no-checkpointing']) ? { activationCheckpointing: false } : {}),
     lora: { rank: int(v['lora-rank'], '--lora-rank', 8), alpha: num(v['lora-alpha'], '--lora-alpha', 16), dropout: num(v['lora-dropout'], '--lora-dropout', 0), targets },
     optimizer: {
       ...d.optimizer,
@@ -129,7 +131,7 @@ function writeFiles(dir: string, files: OutFile[]): void {
 
 export async function trainCmd(v: Record<string, string | undefined>): Promise<void> {
   if (!v.out) throw new UsageError('--out DIR is required (where the trained model folder goes)');
-  const config = configFrom(v);
+  const asked = configFrom(v);
   const template = oneOf(v.template, '--template', TEMPLATES.map((t) => t.id).filter((t) => t !== 'custom'), 'qa');
   const maxLength = int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength);
   const dtype = oneOf(v.dtype, '--dtype', ['float32', 'float16'] as const, 'float32');
@@ -141,9 +143,11 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
   const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
   // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.
-  const seqLen = Math.min(maxLength, Math.max(16, ...splits.train.map((e) => e.ids.length)));
-  const estimate = estimateMemory(model.config, config, seqLen, { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' });
-  print({ estimate_bytes: Math.round(estimate.total), estimate_verdict: estimate.verdict, estimate_reason: estimate.reason });
+  const seqLen = estimateSeqLen(tokenize, Math.max(0, ...splits.train.map((e) => e.ids.length)));
+  const backend = { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' };
+  const { train: config, auto } = resolveCheckpointing(model.config, asked, seqLen, backend);
+  const estimate = estimateMemory(model.config, config, seqLen, backend);
+  print({ estimate_bytes: Math.round(estimate.total), estimate_verdict: estimate.verdict, estimate_reason: estimate.reason, activation_checkpointing: config.activationCheckpointing === true, ...(auto ? { checkpointing_auto: true } : {}) });
   if (estimate.verdict === 'wont-fit' && !flag(v.force)) {
     throw new Error(`the estimate says this run will not fit (${estimate.reason})${estimate.advice.length ? `: ${estimate.advice[0]}` : ''}; or add --force to try anyway`);
   }

@@ -4,6 +4,7 @@
  * so the UI never knows where compute runs.
  */
 import { initBackend, whileTraining } from '../backend/backend';
+import { takeXnnFailure } from '../backend/xnnStatus';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
@@ -82,7 +83,7 @@ export class Engine {
       generate: (p, h) => this.generate(p, h),
       train: (p, h) => {
         this.runModels.forget(p.runId); // its checkpoints are about to change
-        return whileTraining(() => this.training.train(this.trainingModel(), p, h));
+        return whileTraining(() => this.training.train(this.trainingModel(), this.backend!, p, h));
       },
       controlTraining: async (p) => ({ accepted: this.training.control(p.runId, p.action) }),
       estimateTraining: async (p) => this.training.estimate(this.requireModel(), this.backend!, p.config, p.trainExamples, p.seqLen),
@@ -115,9 +116,17 @@ export class Engine {
       },
     };
     // Any job can meet the end of the backend's memory: one message says so (backend/outOfMemory.ts).
-    return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks).catch((e: unknown) => {
-      throw outOfMemory(e, this.backend?.name ?? null) ?? e;
-    });
+    // An XNNPACK failure is only printed (xnnStatus.ts): a job that met one fails, never answers with garbage.
+    return (jobs[kind] as (p: ParamsOf<K>, h: JobHooks) => Promise<ResultOf<K>>)(params, hooks)
+      .then((r) => {
+        const xnn = takeXnnFailure();
+        if (xnn) throw xnn;
+        return r;
+      })
+      .catch((e: unknown) => {
+        const cause = takeXnnFailure() ?? e; // a printed XNNPACK failure is the first thing that went wrong
+        throw outOfMemory(cause, this.backend?.name ?? null) ?? cause;
+      });
   }
 
   async init(choice: ParamsOf<'init'>['backend']): Promise<BackendInfo> {

@@ -14,7 +14,7 @@ import type { JobContext } from '../protocol/rpc';
 import type { BackendInfo, EngineEvent, TrainData, TrainEstimate, TrainParams, TrainResult } from '../protocol/protocol';
 import { totalSteps } from '../train/batchPlan';
 import { checkpointSaveMessage, type CheckpointStore } from '../train/checkpointStore';
-import { estimateMemory, flopsPerStep, trainableParamCount } from '../train/estimate';
+import { estimateMemory, estimateSeqLen, flopsPerStep, resolveCheckpointing, trainableParamCount } from '../train/estimate';
 import { runTraining } from '../train/run';
 import { snapshotFromBytes, snapshotToBytes } from '../train/snapshotBytes';
 import { Trainer } from '../train/trainer';
@@ -44,7 +44,7 @@ export class TrainingHost {
 
   constructor(private readonly checkpoints: CheckpointStore) {}
 
-  async train(model: TrainingModel, p: TrainParams, hooks: Hooks): Promise<TrainResult> {
+  async train(model: TrainingModel, backend: BackendInfo, p: TrainParams, hooks: Hooks): Promise<TrainResult> {
     const { runId, config } = p;
     let trainer: Trainer;
     if (p.resume && this.trainer?.runId === runId) {
@@ -56,7 +56,10 @@ export class TrainingHost {
       // Tokenized only for a new trainer: a run paused in memory keeps the data it was given.
       const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
       const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
-      trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, config, snapshot ? snapshotFromBytes(snapshot) : undefined);
+      // Checkpointing left open is decided as the estimate decided it (the same length rule).
+      const longest = Math.max(0, ...data.train.map((x) => x.ids.length));
+      const resolved = resolveCheckpointing(model.ctx.config, config, estimateSeqLen(p.data.tokenize, longest), backend).train;
+      trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, resolved, snapshot ? snapshotFromBytes(snapshot) : undefined);
       this.trainer = { runId, trainer };
     }
 
@@ -112,14 +115,16 @@ export class TrainingHost {
     return this.trainer ? { runId: this.trainer.runId, tensors: this.trainer.trainer.trainedTensors() } : null;
   }
 
-  estimate(model: TrainingModel, backend: BackendInfo, config: TrainConfig, trainExamples: number, seqLen: number): TrainEstimate {
+  estimate(model: TrainingModel, backend: BackendInfo, asked: TrainConfig, trainExamples: number, seqLen: number): TrainEstimate {
     const c = model.ctx.config;
+    const { train: config, auto } = resolveCheckpointing(c, asked, seqLen, backend);
     const tokens = config.batchSize * seqLen * config.gradAccum;
     return {
       memory: estimateMemory(c, config, seqLen, { name: backend.name, limits: backend.limits }),
       trainableParams: trainableParamCount(c, config),
       flopsPerStep: flopsPerStep(c, config, tokens, seqLen),
       totalSteps: totalSteps(config, trainExamples),
+      autoCheckpointing: auto,
     };
   }
 

@@ -132,6 +132,8 @@ export interface TrainEstimate {
   flopsPerStep: number;
   /** Optimizer steps the config will run on this data. */
   totalSteps: number;
+  /** Activation checkpointing was left to the engine and it turned it on (the run is tight without it); `memory` counts it on. */
+  autoCheckpointing: boolean;
 }
 
 /** A type alias, not an interface, so it satisfies RequestMap's index signature. */

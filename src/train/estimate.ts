@@ -287,6 +287,34 @@ function bindingAdvice(config: NeoXConfig, train: EstimateTrain, seqLen: number,
 }
 
 /**
+ * The sequence length the estimate assumes: max length when every row is padded to it; else the
+ * longest example (when token counts are known) rounded up to a power of two, at least 16, never
+ * past max length.
+ */
+export function estimateSeqLen(tokenize: { maxLength: number; padding: 'longest' | 'max_length' }, longest: number | null): number {
+  const { maxLength, padding } = tokenize;
+  if (padding === 'max_length' || longest === null || !(longest > 0)) return maxLength;
+  let n = 16;
+  while (n < longest) n *= 2;
+  return Math.min(n, maxLength);
+}
+
+/**
+ * The run's activation checkpointing as it will train: the user's choice where they made one; left
+ * open (absent), on when the estimate without it is not 'fits' and with it is smaller, so that the
+ * defaults fit (160m at LoRA 4×128 on WASM: ~5.0 GB without, ~1.5 GB with). `auto` says it was
+ * turned on here.
+ */
+export function resolveCheckpointing<T extends EstimateTrain>(config: NeoXConfig, train: T, seqLen: number, backend: EstimateBackend): { train: T; auto: boolean } {
+  if (train.activationCheckpointing !== undefined) return { train, auto: false };
+  const off = { ...train, activationCheckpointing: false };
+  const without = estimateMemory(config, off, seqLen, backend);
+  if (without.verdict === 'fits') return { train: off, auto: false };
+  const on = { ...train, activationCheckpointing: true };
+  return estimateMemory(config, on, seqLen, backend).total < without.total ? { train: on, auto: true } : { train: off, auto: false };
+}
+
+/**
  * Memory for one training step at batch size train.batchSize and padded length seqLen, and a
  * verdict for the backend: WASM against its 4 GiB heap, WebGPU against the largest buffer it
  * binds and the device's memory (or a 4 GiB tab budget), CPU like WASM (and slow).

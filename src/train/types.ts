@@ -39,7 +39,9 @@ export interface TrainConfig {
    * Activation checkpointing: keep only each block's input through the forward pass and recompute
    * one block at a time in the backward pass. Far less memory (one layer's activations instead of
    * all of them); its loss also runs in vocabulary blocks and keeps the logits' probabilities when
-   * they fit, so on Pythia-70m it does fewer FLOPs, not more, and runs faster on WASM. Off when absent.
+   * they fit, so on Pythia-70m it does fewer FLOPs, not more, and runs faster on WASM. Absent: the
+   * engine decides from the memory estimate (resolveCheckpointing in estimate.ts), on where the run
+   * is tight without it.
    */
   activationCheckpointing?: boolean;
   lora: LoraConfig;

@@ -50,13 +50,20 @@ function FullSettings() {
 
 /** Both methods: trade a second forward pass per block for far less activation memory. */
 function CheckpointingToggle() {
-  const on = useTrain((s) => s.draft.activationCheckpointing === true);
+  const chosen = useTrain((s) => s.draft.activationCheckpointing);
+  // Left open, the engine turns it on where the run is tight without it (the estimate says so).
+  const auto = useTrain((s) => chosen === undefined && s.estimate.status === 'ready' && s.estimate.value.autoCheckpointing);
   return (
     <label className="checkbox">
-      <input type="checkbox" data-testid="train-checkpointing" checked={on} onChange={(e) => trainActions.setDraft({ activationCheckpointing: e.target.checked })} />
+      <input type="checkbox" data-testid="train-checkpointing" checked={chosen ?? auto} onChange={(e) => trainActions.setDraft({ activationCheckpointing: e.target.checked })} />
       <span>
         Activation checkpointing{' '}
-        <small className="hint">keeps one layer's activations instead of all of them and recomputes the rest in the backward pass: much less memory, and on Pythia-70m no slower.</small>
+        {auto && (
+          <small className="badge" data-testid="train-checkpointing-auto">
+            on by itself: the run is tight without it
+          </small>
+        )}{' '}
+        <small className="hint">keeps one layer's activations instead of all of them and recomputes the rest in the backward pass: much less memory, and on Pythia-70m no slower. Left alone, it turns on where the run would not fit without it.</small>
       </span>
     </label>
   );

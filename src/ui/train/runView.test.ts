@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../state';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
 import { DEFAULT_TRAIN, type StepMetrics } from '../../state/trainOptions';
-import { canResume, currentRun, resumeBlocker, seqLenBasis, estimateSeqLen, meanStepMs, methodLabel, newestFirst, predictedTime, stepProgress } from './runView';
+import { estimateSeqLen } from '../../state/trainOptions';
+import { canResume, currentRun, resumeBlocker, seqLenBasis, meanStepMs, methodLabel, newestFirst, predictedTime, stepProgress } from './runView';
 
 const step = (n: number, elapsedMs = 500 * n): StepMetrics => ({
   step: n,

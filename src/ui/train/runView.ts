@@ -2,6 +2,7 @@
 // The pure store module, not the state index: that one starts the app's workers on import.
 import { isLive, type RunRecord, type RunStatus } from '../../state/trainStore';
 import type { TokenizeSettings } from '../../data/types';
+import { estimateSeqLen } from '../../state/trainOptions';
 import type { StepMetrics, TrainConfig } from '../../state/trainOptions';
 
 
@@ -62,19 +63,6 @@ export function methodLabel(c: TrainConfig): string {
 }
 
 /**
- * The sequence length the estimate assumes: max length when every row is padded to it; else the
- * longest example (when token counts are known) rounded up to a power of two, at least 16, never
- * past max length.
- */
-export function estimateSeqLen(tokenize: Pick<TokenizeSettings, 'maxLength' | 'padding'>, longest: number | null): number {
-  const { maxLength, padding } = tokenize;
-  if (padding === 'max_length' || longest === null || !(longest > 0)) return maxLength;
-  let n = 16;
-  while (n < longest) n *= 2;
-  return Math.min(n, maxLength);
-}
-
-/**
  * How long training will take at a run's pace: for a live run, its steps left at its own step
  * time; otherwise the draft's steps at that run's time per example (step time grows about in
  * proportion to the examples in a step). Null before any step.
@@ -95,7 +83,6 @@ export function predictedTime(
   return { ms: draft.totalSteps * perStepMs, stepsLeft: draft.totalSteps, perStepMs, live: false };
 }
 
-/** What the page holds that a run needs, as the Resume and Start buttons check it. */
 /** Where estimateSeqLen's number comes from, in words for the estimate's footnote. */
 export function seqLenBasis(tokenize: Pick<TokenizeSettings, 'maxLength' | 'padding'>, longest: number | null): string {
   if (tokenize.padding === 'max_length') return 'every row is padded to the max length';

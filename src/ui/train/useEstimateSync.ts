@@ -2,7 +2,8 @@
 import { useEffect } from 'react';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
 import { selectBackend, selectModelInfo, trainActions, useDerivedDataset, useStudio, useTrain } from '../../state';
-import { estimateSeqLen, seqLenBasis } from './runView';
+import { estimateSeqLen } from '../../state/trainOptions';
+import { seqLenBasis } from './runView';
 
 const DEBOUNCE_MS = 300;
 
