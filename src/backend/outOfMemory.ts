@@ -25,7 +25,7 @@ export function outOfMemory(e: unknown, backend: string | null, surface: 'studio
   const message = (e as Error)?.message ?? String(e);
   if (!SIGNS.test(message)) return null;
   const heap = backend === 'wasm' ? "the WASM backend's 4 GiB heap" : backend === 'webgpu' ? "the GPU's memory" : 'memory';
-  const what = `${PREFIX}${heap} ran out (${message.split('\n')[0].slice(0, 160)}). `;
+  const what = `${PREFIX}${heap} ran out (${message.split('\n')[0].slice(0, 200)}). `;
   const advice =
     surface === 'cli'
       ? `Train with --method lora or --checkpointing, or a smaller --batch-size or --max-length (the estimate, printed first, says what fits)${backend === 'wasm' ? ', or --backend webgpu' : ''}`

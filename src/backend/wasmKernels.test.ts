@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from '../testing/fixtures';
-import { XNN_MIN_MACS } from './wasmKernels';
+import { setKeepPackedOperands, XNN_MIN_MACS } from './wasmKernels';
 
 /** x[begin : begin + size] of a row-major array, by brute force. */
 function reference(values: Float32Array, shape: number[], begin: number[], size: number[]): number[] {
@@ -168,5 +168,38 @@ describe('the WASM kernel replacements', () => {
     const onCpu = tf.grads(f2)([q2, k2]).map((g) => Array.from(g.dataSync()));
     await tf.setBackend('wasm');
     for (let i = 0; i < 2; i++) expect(close(onWasm[i], onCpu[i])).toBeLessThan(1e-3);
+  });
+});
+
+describe('products that leave no packed copies behind (training)', () => {
+  beforeAll(() => startTestBackend('wasm'));
+
+  it('give the same values, and do not keep a packed copy of each weight they read', async () => {
+    // 48 weights of 512×512 (1 MiB each), each the right operand of one product with 64 rows:
+    // XNNPACK packs each, and keeps the packing while the weight lives, unless told not to.
+    const weights = Array.from({ length: 48 }, (_, i) => tf.randomNormal([512, 512], 0, 1, 'float32', i));
+    const x = tf.randomNormal([64, 512], 0, 1, 'float32', 99);
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const run = async () => {
+      const sums: number[] = [];
+      for (const w of weights) {
+        const y = tf.matMul(x, w);
+        sums.push((await y.data())[7]);
+        y.dispose();
+      }
+      return sums;
+    };
+    setKeepPackedOperands(false);
+    const before = heap();
+    const fresh = await run();
+    const grownFresh = heap() - before;
+    setKeepPackedOperands(true);
+    const kept = await run();
+    const grownKept = heap() - before;
+    expect(fresh).toEqual(kept);
+    // Without: at most a few transient copies. With: 48 MiB of packings stay (the heap grows for them).
+    expect(grownFresh).toBeLessThan(8 * 2 ** 20);
+    expect(grownKept).toBeGreaterThan(40 * 2 ** 20);
+    tf.dispose([...weights, x]);
   });
 });

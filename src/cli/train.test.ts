@@ -105,12 +105,18 @@ describe('cli train', () => {
     const out = path.join(dir, 'estimate');
     const ok = await cli('train', '--model', model, '--data', data, '--out', out, '--steps', '1', '--batch-size', '2', '--max-length', '32', '--eval-every', '0');
     expect(ok.code).toBe(0);
-    expect(lines(ok.stdout)[0]).toMatchObject({ estimate_verdict: 'fits' });
+    expect(lines(ok.stdout)[0]).toMatchObject({ estimate_verdict: 'fits', activation_checkpointing: false });
+    expect(lines(ok.stdout)[0]).not.toHaveProperty('checkpointing_auto');
     expect(lines(ok.stdout)[0].estimate_bytes).toBeGreaterThan(0);
     // 2,048 rows of 1,024 tokens at once: far past the WASM heap.
     const big = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'big'), '--steps', '1', '--batch-size', '2048', '--max-length', '1024', '--eval-every', '0');
     expect(big.code).toBe(1);
     expect(big.stderr).toMatch(/^error: the estimate says this run will not fit \(.+\).*; or add --force to try anyway\n$/);
+    // Neither switch given: checkpointing was turned on for it (it still does not fit, with less to spare).
+    expect(lines(big.stdout)[0]).toMatchObject({ activation_checkpointing: true, checkpointing_auto: true });
+    const off = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'big'), '--steps', '1', '--batch-size', '2048', '--max-length', '1024', '--eval-every', '0', '--no-checkpointing');
+    expect(lines(off.stdout)[0]).toMatchObject({ activation_checkpointing: false });
+    expect(lines(off.stdout)[0].estimate_bytes).toBeGreaterThan(lines(big.stdout)[0].estimate_bytes);
     expect(existsSync(path.join(dir, 'big'))).toBe(false); // refused before anything was written
   });
 
@@ -137,6 +143,9 @@ describe('cli train', () => {
     const badMethod = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'x'), '--method', 'qlora');
     expect(badMethod.code).toBe(2);
     expect(badMethod.stderr).toMatch(/--method must be one of full, lora/);
+    const both = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'x'), '--checkpointing', '--no-checkpointing');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--checkpointing and --no-checkpointing: give one of them, or neither/);
     const odd = path.join(dir, 'odd.jsonl');
     writeFileSync(odd, '{"foo": "bar"}\n');
     const noFields = await cli('train', '--model', model, '--data', odd, '--out', path.join(dir, 'x'));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessEngine } from './inProcess';
+import { noteModuleOutput } from '../backend/xnnStatus';
 import { checkpointBytes } from '../model/checkpoint';
 import { toHfConfig } from '../model/config';
 import { initRandomData } from '../model/params';
@@ -81,5 +82,21 @@ describe('loading a model whose weights hold NaN', () => {
     expect(again.fingerprint).toBe(info.fingerprint);
     expect(clean.fingerprint).not.toBe(info.fingerprint);
     expect((await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } })).fingerprint).toBe(clean.fingerprint);
+  });
+});
+
+describe('a job during which XNNPACK failed', () => {
+  const engine = createInProcessEngine({ wasmPaths: WASM_DIR, bundledTokenizer: async () => bundledTokenizerJson() });
+  beforeAll(async () => {
+    await engine.request('init', { backend: 'cpu' });
+    await engine.request('loadModel', { source: { kind: 'random', spec: TINY_SPEC } });
+  });
+
+  it('fails with the out-of-memory message instead of answering with what the product left, and the next job runs', async () => {
+    const ask = () => engine.request('generate', { ...DEFAULT_GENERATE, prompt: 'Hello', maxNewTokens: 2 });
+    const job = ask();
+    noteModuleOutput('XNN status for xnn_create_fully_connected_nc_f32 is not successful. Got status 6. Use -c dbg to see XNN logs.');
+    await expect(job).rejects.toThrow(/^out of memory: .*XNNPACK ran out of memory\)\)\. Train with LoRA/);
+    expect((await ask()).tokenIds).toHaveLength(2);
   });
 });

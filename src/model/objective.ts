@@ -60,6 +60,11 @@ export interface LossAndGradsOptions {
  * The returned tensors are the caller's to dispose.
  */
 export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch, opts: LossAndGradsOptions = {}): { loss: tf.Scalar; grads: Params } {
+  const missing = names.find((n) => ctx.params[n] === undefined);
+  if (missing !== undefined) {
+    const why = ctx.transposed?.[missing] ? ': it is held for decoding only (as Wᵀ), restore the training layout first (decodeLayout.ts)' : '';
+    throw new Error(`cannot train ${missing}: the model has no such parameter${why}`);
+  }
   if (opts.checkpoint) return lossAndGradsCheckpointed(ctx, names, b, opts);
   const trainable = new Set(names);
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => {

@@ -5,7 +5,7 @@ import type { ForwardContext } from '../model/gptNeox';
 import { lossAndGrads } from '../model/objective';
 import { countParams, disposeParams, initRandomData, paramsFromData, type Params } from '../model/params';
 import { startTestBackend } from '../testing/fixtures';
-import { estimateMemory, flopsPerStep, loraParamCount, trainableParamCount, type EstimateTrain } from './estimate';
+import { estimateMemory, estimateSeqLen, flopsPerStep, loraParamCount, resolveCheckpointing, trainableParamCount, type EstimateTrain } from './estimate';
 import { createLoraParams, loraContext, loraParamNames } from './lora';
 import type { LoraConfig } from './types';
 
@@ -133,6 +133,41 @@ describe('verdicts', () => {
     const known = estimateMemory(PYTHIA_70M, { ...FULL, batchSize: 8 }, 128, { name: 'webgpu', limits, deviceMemoryBytes: 16e9 });
     expect(known.verdict).toBe('fits');
     expect(known.reason).toMatch(/of the GPU's 16\.0 GB/);
+  });
+});
+
+describe('activation checkpointing left open (resolveCheckpointing)', () => {
+  const LORA: EstimateTrain = { ...FULL, method: 'lora', lora: lora(ALL_TARGETS) };
+
+  it('turns it on where the run does not fit without it: 160m and 410m LoRA at 4×128 on WASM', () => {
+    for (const c of [PYTHIA_160M, PYTHIA_410M]) {
+      const { train, auto } = resolveCheckpointing(c, LORA, 128, WASM);
+      expect(estimateMemory(c, { ...LORA, activationCheckpointing: false }, 128, WASM).verdict).toBe('wont-fit');
+      expect(train.activationCheckpointing).toBe(true);
+      expect(auto).toBe(true);
+      expect(estimateMemory(c, train, 128, WASM).verdict).toBe('fits');
+    }
+  });
+
+  it('leaves it off where the run fits without it, and keeps the user’s choice either way', () => {
+    const small = { ...LORA, batchSize: 1 };
+    expect(resolveCheckpointing(PYTHIA_70M, small, 64, WASM)).toEqual({ train: { ...small, activationCheckpointing: false }, auto: false });
+    expect(resolveCheckpointing(PYTHIA_410M, { ...LORA, activationCheckpointing: false }, 128, WASM)).toEqual({ train: { ...LORA, activationCheckpointing: false }, auto: false });
+    expect(resolveCheckpointing(PYTHIA_70M, { ...small, activationCheckpointing: true }, 64, WASM).train.activationCheckpointing).toBe(true);
+  });
+
+});
+
+describe('estimateSeqLen', () => {
+  it('rounds the longest example up to a power of two, 16 at least, capped at max length', () => {
+    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 100)).toBe(128);
+    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 128)).toBe(128);
+    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 3)).toBe(16);
+    expect(estimateSeqLen({ maxLength: 300, padding: 'longest' }, 900)).toBe(300);
+  });
+  it('uses max length when lengths are unknown or every row is padded to it', () => {
+    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, null)).toBe(512);
+    expect(estimateSeqLen({ maxLength: 512, padding: 'max_length' }, 20)).toBe(512);
   });
 });
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../state';
 import { DEFAULT_TOKENIZE } from '../../data/defaults';
 import { DEFAULT_TRAIN, type StepMetrics } from '../../state/trainOptions';
-import { estimateSeqLen } from '../../state/trainOptions';
 import { canResume, currentRun, resumeBlocker, seqLenBasis, meanStepMs, methodLabel, newestFirst, predictedTime, stepProgress } from './runView';
 
 const step = (n: number, elapsedMs = 500 * n): StepMetrics => ({
@@ -71,19 +70,6 @@ describe('canResume and methodLabel', () => {
   it('names the method', () => {
     expect(methodLabel(DEFAULT_TRAIN)).toBe('full');
     expect(methodLabel({ ...DEFAULT_TRAIN, method: 'lora', lora: { ...DEFAULT_TRAIN.lora, rank: 4 } })).toBe('LoRA r4');
-  });
-});
-
-describe('estimateSeqLen', () => {
-  it('rounds the longest example up to a power of two, 16 at least, capped at max length', () => {
-    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 100)).toBe(128);
-    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 128)).toBe(128);
-    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, 3)).toBe(16);
-    expect(estimateSeqLen({ maxLength: 300, padding: 'longest' }, 900)).toBe(300);
-  });
-  it('uses max length when lengths are unknown or every row is padded to it', () => {
-    expect(estimateSeqLen({ maxLength: 512, padding: 'longest' }, null)).toBe(512);
-    expect(estimateSeqLen({ maxLength: 512, padding: 'max_length' }, 20)).toBe(512);
   });
 });
 
