@@ -14,6 +14,11 @@ const PORT = 4174;
 const OUT_DIR = process.env.BENCH_OUT_DIR;
 /** Backends to run, in order; `wasm@1` is WASM held to N threads (default: the backend's own choice). */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter(Boolean);
+/**
+ * The bigger shapes (src/bench/shapeBenchmarks.ts), one page each: BENCH_SHAPES=160m,410m runs
+ * decoding, LoRA and full fine-tune steps of each on WASM; off by default (about 15 minutes).
+ */
+const SHAPES = (process.env.BENCH_SHAPES ?? '').split(',').filter(Boolean);
 /** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
 const DATA = process.env.BENCH_DATA !== '0';
 
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
         const [name, threads] = b.split('@');
         return { label: b, query: `backend=${name}${threads ? `&threads=${threads}` : ''}` };
       }),
+      ...SHAPES.flatMap((shape) => ['decode', 'lora', 'full'].map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm&shape=${shape}&run=${run}` }))),
       ...(DATA ? [{ label: 'data', query: 'suite=data' }] : []),
     ];
     for (const { label: backend, query } of runs) {

@@ -1,5 +1,5 @@
 /**
- * bench.html: runs one suite in a worker (the engine on ?backend=…[&threads=N], or ?suite=data); lines go to
+ * bench.html: runs one suite in a worker (the engine on ?backend=…[&threads=N][&shape=160m|410m&run=decode|lora|full], or ?suite=data); lines go to
  * the console for scripts/bench.ts. Meanwhile the page times its own timer ticks, so a run that
  * blocked the main thread would show as a long stall.
  */
@@ -38,4 +38,9 @@ worker.onmessage = (e: MessageEvent<{ line?: Record<string, unknown>; done?: boo
   }
 };
 const threads = params.get('threads');
-worker.postMessage(suite === 'data' ? { rows: alpaca } : { backend: params.get('backend') ?? 'wasm', threads: threads ? Number(threads) : undefined });
+const shape = params.get('shape');
+worker.postMessage(
+  suite === 'data'
+    ? { rows: alpaca }
+    : { backend: params.get('backend') ?? 'wasm', threads: threads ? Number(threads) : undefined, ...(shape ? { shape, run: params.get('run') ?? 'decode' } : {}) },
+);

@@ -76,7 +76,8 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
     });
     emit({ ...base, figure: useCache ? 'decode_tokens_per_s_kv_cache' : 'decode_tokens_per_s_no_cache', value: +(produced / (ms / 1000)).toFixed(1), shape, prompt_tokens: 8, new_tokens: produced, matmul_gflops: +gflops.toFixed(2) });
   }
-  disposeParams({ ...params, ...ctx.transposed });
+  disposeParams(params); // W and its Wᵀ copy share a name: one merged object would dispose only one of them
+  disposeParams(ctx.transposed);
 
   if (backend.name === 'webgpu') await runDispatchBenchmarks((line) => emit({ ...base, ...line }));
 

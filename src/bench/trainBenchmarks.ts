@@ -24,7 +24,7 @@ const median = (xs: number[]): number => {
 };
 
 /** Rows of exactly T tokens, all carrying loss: every step is the full B×T shape. */
-function syntheticRows(n: number, T: number, vocab: number): EncodedExample[] {
+export function syntheticRows(n: number, T: number, vocab: number): EncodedExample[] {
   return Array.from({ length: n }, (_, r) => {
     const ids = Array.from({ length: T }, (_, t) => (r * 7919 + t * 104729 + 13) % vocab);
     const loss = new Uint8Array(T).fill(1);
