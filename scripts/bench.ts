@@ -19,6 +19,8 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter
  * decoding, LoRA and full fine-tune steps of each on WASM; off by default (about 15 minutes).
  */
 const SHAPES = (process.env.BENCH_SHAPES ?? '').split(',').filter(Boolean);
+/** Which of the shape measurements to run (BENCH_SHAPE_RUNS=decode,lora,full, the default). */
+const SHAPE_RUNS = (process.env.BENCH_SHAPE_RUNS ?? 'decode,lora,full').split(',').filter(Boolean);
 /** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
 const DATA = process.env.BENCH_DATA !== '0';
 
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
         const [name, threads] = b.split('@');
         return { label: b, query: `backend=${name}${threads ? `&threads=${threads}` : ''}` };
       }),
-      ...SHAPES.flatMap((shape) => ['decode', 'lora', 'full'].map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm&shape=${shape}&run=${run}` }))),
+      ...SHAPES.flatMap((shape) => SHAPE_RUNS.map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm&shape=${shape}&run=${run}` }))),
       ...(DATA ? [{ label: 'data', query: 'suite=data' }] : []),
     ];
     for (const { label: backend, query } of runs) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, startTestBackend } from '../testing/fixtures';
-import { loadModel, readCheckpoint } from './checkpoint';
+import { loadModel } from './checkpoint';
 import { parseConfig } from './config';
 import { disposeParams } from './params';
 import { readSafetensors, SafetensorsError, writeSafetensors, type TensorToWrite } from './safetensors';
@@ -28,12 +28,18 @@ function thrown(fn: () => unknown): Error {
   throw new Error('nothing was thrown');
 }
 
-describe('readCheckpoint: shards and their headers', () => {
+/** What loading the shards does (tensors on the CPU backend). */
+const readCheckpoint = (_config: typeof config, shards: Uint8Array[], names?: string[]) => loadModel(f.configJson, shards, names);
+
+describe('loading shards, and their headers', () => {
+  beforeAll(() => startTestBackend('cpu'));
+
   it('two shards that split the tensors read as one checkpoint, with no warnings', () => {
-    const { tensors, warnings } = readCheckpoint(config, twoShards(10), SHARD_NAMES);
-    expect(tensors.size).toBe(all.length);
-    expect(tensors.get(QKV)!.data).toEqual(all.find((t) => t.name === QKV)!.data);
+    const { params, warnings } = readCheckpoint(config, twoShards(10), SHARD_NAMES);
+    expect(Object.keys(params)).toHaveLength(all.length);
+    expect(params[QKV].dataSync()).toEqual(all.find((t) => t.name === QKV)!.data);
     expect(warnings).toEqual([]);
+    disposeParams(params);
   });
 
   it('a tensor in two shards is refused, naming it and both shards', () => {
@@ -64,7 +70,9 @@ describe('readCheckpoint: shards and their headers', () => {
 
   it('a damaged shard is refused with its file name in front of the safetensors message', () => {
     const [first, second] = twoShards(10);
+    const before = tf.memory().numTensors;
     const e = thrown(() => readCheckpoint(config, [first, second.subarray(0, second.length - 3)], SHARD_NAMES));
+    expect(tf.memory().numTensors).toBe(before); // nothing half-loaded
     expect(e).toBeInstanceOf(SafetensorsError);
     expect(e.message).toMatch(/^model-00002-of-00002\.safetensors: tensor ".*" ends at byte \d+ but the data section has \d+ bytes: the file is truncated/);
   });

@@ -100,7 +100,7 @@ describe.each(['wasm', 'cpu'] as const)('the decoding layout on %s', (backend) =
     expect(() => lossAndGrads(ctx, ['gpt_neox.layers.0.attention.dense.weight'], batch)).toThrow(/^cannot train gpt_neox\.layers\.0\.attention\.dense\.weight: .*held for decoding only \(as Wᵀ\), restore the training layout first/);
   });
 
-  it('"copies" keeps W and adds Wᵀ; asking for "decode" after it swaps, and back', async () => {
+  it('"copies" keeps W and adds Wᵀ; asking for "decode" after it swaps, and back; training drops the copies', async () => {
     ctx = toDecoding(fresh(), 'copies');
     expect(layoutOf(ctx)).toBe('copies');
     const plain = await logitsOf(ctx);
@@ -109,6 +109,11 @@ describe.each(['wasm', 'cpu'] as const)('the decoding layout on %s', (backend) =
     expect(await logitsOf(ctx)).toEqual(plain);
     toDecoding(ctx, 'copies');
     expect(layoutOf(ctx)).toBe('copies');
+    expect(await logitsOf(ctx)).toEqual(plain);
+    const tensors = tf.memory().numTensors;
+    toTraining(ctx);
+    expect(layoutOf(ctx)).toBe('plain');
+    expect(tf.memory().numTensors).toBe(tensors - Object.keys(ctx.params).filter((n) => ctx.params[n].rank === 2 && n !== 'gpt_neox.embed_in.weight').length);
     expect(await logitsOf(ctx)).toEqual(plain);
   });
 });

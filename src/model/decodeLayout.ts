@@ -16,7 +16,7 @@
  * - 'decode': where they do not, each block matrix keeps only Wᵀ (W is transposed away one matrix
  *   at a time, so the peak grows by one matrix); the forward reads it through weightProduct's
  *   Wᵀ-only path. The LM head keeps W too (the loss gathers target rows from it). Two copies in all.
- *   toTraining() transposes them back before anything needs W (training, exports).
+ * toTraining() goes back to 'plain' before training or an export.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardContext } from './gptNeox';
@@ -93,12 +93,15 @@ export function toDecoding(ctx: ForwardContext, target: Layout): ForwardContext 
   return ctx;
 }
 
-/** Back to 'plain' from 'decode' (W restored from Wᵀ, exactly: a transpose moves values, never rounds); 'copies' stays. */
+/**
+ * Back to 'plain' (W restored from Wᵀ, exactly: a transpose moves values, never rounds), before
+ * training or an export. Kept copies go too: the trainer reads W only, and the estimate counts W
+ * only; decoding makes them again (on WASM its first answer packs them again).
+ */
 export function toTraining(ctx: ForwardContext): ForwardContext {
-  if (layoutOf(ctx) !== 'decode') return ctx;
-  const transposed = ctx.transposed!;
-  for (const [name, wT] of Object.entries(transposed)) {
-    if (ctx.params[name] === undefined) ctx.params[name] = tf.transpose(wT); // (out, in)
+  if (!ctx.transposed) return ctx;
+  for (const [name, wT] of Object.entries(ctx.transposed)) {
+    if (ctx.params[name] === undefined) ctx.params[name] = tf.transpose(wT); // (out, in), one matrix at a time
     wT.dispose();
   }
   ctx.transposed = undefined;

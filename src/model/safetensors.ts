@@ -211,28 +211,40 @@ export function nonFiniteWarning(file: string, list: NonFiniteTensor[]): string 
 }
 
 /**
- * Read every floating-point tensor as float32. `skip(name)` drops tensors (e.g. the causal-mask
- * and rotary buffers) without decoding them; other non-float tensors are an error.
+ * Every floating-point tensor as float32, one at a time: `visit` gets each as it is decoded, and
+ * nothing keeps it after (a model loads with one tensor's float32 copy at a time beside the file,
+ * not all of them). `skip(name)` drops tensors (e.g. the causal-mask and rotary buffers) without
+ * decoding them; other non-float tensors are an error. Returns the tensors holding NaN or ±Inf.
  */
-export function readSafetensors(
+export function forEachTensor(
   input: ArrayBuffer | Uint8Array,
+  visit: (name: string, shape: number[], dtype: SafeDtype, data: Float32Array) => void,
   skip: (name: string) => boolean = () => false,
-): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string>; nonFinite: NonFiniteTensor[] } {
+): { metadata: Record<string, string>; nonFinite: NonFiniteTensor[] } {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   const { entries, metadata, dataStart } = readHeader(bytes);
   // Every dtype is checked before the first tensor is decoded: a refused file costs no decoding.
   const wanted = entries.filter((e) => !skip(e.name));
   const bad = wanted.find((e) => !FLOAT_DTYPES.has(e.dtype));
   if (bad) throw new SafetensorsError(`tensor "${bad.name}" is ${bad.dtype}; only F32, F16 and BF16 weights can be loaded`);
-  const tensors = new Map<string, LoadedTensor>();
   const nonFinite: NonFiniteTensor[] = [];
   for (const e of wanted) {
     const count = e.shape.reduce((a, b) => a * b, 1);
     const data = decode(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, count);
     const { nan, inf } = countNonFinite(data);
     if (nan + inf > 0) nonFinite.push({ name: e.name, nan, inf, count });
-    tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data });
+    visit(e.name, e.shape, e.dtype, data);
   }
+  return { metadata, nonFinite };
+}
+
+/** Every floating-point tensor as float32, all at once (see forEachTensor). */
+export function readSafetensors(
+  input: ArrayBuffer | Uint8Array,
+  skip: (name: string) => boolean = () => false,
+): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string>; nonFinite: NonFiniteTensor[] } {
+  const tensors = new Map<string, LoadedTensor>();
+  const { metadata, nonFinite } = forEachTensor(input, (name, shape, dtype, data) => tensors.set(name, { shape, dtype, data }), skip);
   return { tensors, metadata, nonFinite };
 }
 
