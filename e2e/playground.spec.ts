@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -47,6 +47,30 @@ test('a model folder dropped in as files gives the same greedy tokens as the CLI
     await expect(page.getByTestId('model-info')).toContainText('tokenizer');
     const text = await generateGreedy(page, prompt, 12);
     expect(text).toBe(cliText);
+    expect(errors).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model folder with a broken config.json is refused in a moment, and the model already loaded stays in use', async ({ page }) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'neox-e2e-'));
+  try {
+    const files = writeTinyModel(dir, 7);
+    const config = files.find((f) => f.endsWith('config.json'))!;
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), num_hidden_layers: 1e9 }));
+    const errors = watchErrors(page);
+    await openStudio(page, 'backend=wasm');
+    await createTinyModel(page);
+    const before = await generateGreedy(page, 'Hello', 4);
+    const started = Date.now();
+    await page.getByTestId('files-input').setInputFiles(files);
+    await expect(page.getByTestId('model-refused')).toContainText(/did not load: .*num_hidden_layers/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect(page.getByTestId('model-status')).toHaveText('Ready');
+    await expect(page.getByTestId('model-refused')).toContainText('The model below is still loaded.');
+    // The tiny model still answers, the same as before.
+    expect(await generateGreedy(page, 'Hello', 4)).toBe(before);
     expect(errors).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
