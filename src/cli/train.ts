@@ -143,7 +143,7 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
   const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
   // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.
-  const seqLen = estimateSeqLen(tokenize, Math.max(0, ...splits.train.map((e) => e.ids.length)));
+  const seqLen = estimateSeqLen(tokenize, [...splits.train, ...splits.test].reduce((n, e) => Math.max(n, e.ids.length), 0)); // as the studio's Train tab
   const backend = { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' };
   const { train: config, auto } = resolveCheckpointing(model.config, asked, seqLen, backend);
   const estimate = estimateMemory(model.config, config, seqLen, backend);

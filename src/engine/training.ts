@@ -56,8 +56,9 @@ export class TrainingHost {
       // Tokenized only for a new trainer: a run paused in memory keeps the data it was given.
       const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
       const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
-      // Checkpointing left open is decided as the estimate decided it (the same length rule).
-      const longest = Math.max(0, ...data.train.map((x) => x.ids.length));
+      // Checkpointing left open is decided as the Train tab's estimate decided it: the same length
+      // rule, on the longest example of either split (as the Data tab counts it).
+      const longest = [...data.train, ...data.test].reduce((n, x) => Math.max(n, x.ids.length), 0);
       const resolved = resolveCheckpointing(model.ctx.config, config, estimateSeqLen(p.data.tokenize, longest), backend).train;
       trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, resolved, snapshot ? snapshotFromBytes(snapshot) : undefined);
       this.trainer = { runId, trainer };
