@@ -5,9 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseConfig, type NeoXConfig } from '../model/config';
 import { generate } from '../model/generate';
+import { disposeModel } from '../model/decodeLayout';
 import { transposedWeights, type ForwardContext } from '../model/gptNeox';
 import { lossAndGrads } from '../model/objective';
-import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { countParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
 import type { BackendInfo } from '../protocol/protocol';
 import { matmulGflops } from '../backend/matmulSpeed';
@@ -76,8 +77,7 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
     });
     emit({ ...base, figure: useCache ? 'decode_tokens_per_s_kv_cache' : 'decode_tokens_per_s_no_cache', value: +(produced / (ms / 1000)).toFixed(1), shape, prompt_tokens: 8, new_tokens: produced, matmul_gflops: +gflops.toFixed(2) });
   }
-  disposeParams(params); // W and its Wᵀ copy share a name: one merged object would dispose only one of them
-  disposeParams(ctx.transposed);
+  disposeModel(ctx);
 
   if (backend.name === 'webgpu') await runDispatchBenchmarks((line) => emit({ ...base, ...line }));
 

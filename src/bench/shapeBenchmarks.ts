@@ -5,13 +5,13 @@
  * roofline. Random weights of the real shapes; float32 in memory, as a loaded float16 file is.
  */
 import { wasmHeapBytes, whileTraining } from '../backend/backend';
-import { decodingLayout, toDecoding } from '../model/decodeLayout';
+import { decodingLayout, disposeModel, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import { generate } from '../model/generate';
 import type { ForwardContext } from '../model/gptNeox';
-import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { countParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
-import { tinyConfig } from '../model/tinyConfig';
+import { PYTHIA_SHAPES, tinyConfig } from '../model/tinyConfig';
 import type { BackendInfo } from '../protocol/protocol';
 import { estimateMemory, resolveCheckpointing } from '../train/estimate';
 import { DEFAULT_TRAIN } from '../train/presets';
@@ -20,11 +20,7 @@ import type { TrainConfig } from '../train/types';
 import { matmulRoofline, type BenchLine } from './benchmarks';
 import { syntheticRows } from './trainBenchmarks';
 
-export const SHAPE_SPECS = {
-  '160m': { hiddenSize: 768, numLayers: 12, numHeads: 12, seed: 0 },
-  '410m': { hiddenSize: 1024, numLayers: 24, numHeads: 16, seed: 0 },
-} as const;
-export type ShapeName = keyof typeof SHAPE_SPECS;
+export type ShapeName = '160m' | '410m';
 export type ShapeRun = 'decode' | 'lora' | 'full';
 
 const [B, T] = [4, 128];
@@ -33,7 +29,7 @@ const STEPS = 2;
 
 export async function runShapeBenchmark(backend: BackendInfo, shape: ShapeName, run: ShapeRun, emit: (line: BenchLine) => void): Promise<void> {
   const gflops = await matmulRoofline(1024);
-  const config = tinyConfig(SHAPE_SPECS[shape]);
+  const config = tinyConfig({ ...PYTHIA_SHAPES[shape], seed: 0 });
   const base = { backend: backend.name, wasmThreads: backend.wasmThreads, shape: `pythia-${shape}`, params: countParams(config), matmul_gflops: +gflops.toFixed(2) };
   const ctx: ForwardContext = { params: paramsFromData(config, initRandomData(config, 0)), config };
   const heap = () => wasmHeapBytes();
@@ -83,7 +79,6 @@ export async function runShapeBenchmark(backend: BackendInfo, shape: ShapeName, 
       trainer.dispose();
     }
   } finally {
-    disposeParams(ctx.params);
-    if (ctx.transposed) disposeParams(ctx.transposed);
+    disposeModel(ctx);
   }
 }

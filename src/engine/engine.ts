@@ -12,9 +12,9 @@ import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
 import { parseConfig, type NeoXConfig } from '../model/config';
 import type { ForwardContext } from '../model/gptNeox';
-import { decodingLayout, toDecoding, toTraining } from '../model/decodeLayout';
+import { decodingLayout, disposeModel, toDecoding, toTraining } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
-import { countParams, disposeParams, initRandomData, paramsFromData } from '../model/params';
+import { countParams, initRandomData, paramsFromData } from '../model/params';
 import { deleteCachedModel, listCachedModels } from '../hub/cachedModels';
 import { cacheStorageCache, downloadModel } from '../hub/hub';
 import type {
@@ -141,9 +141,7 @@ export class Engine {
   private unloadModel(): void {
     this.runModels.clear();
     this.training.discardTrainer();
-    // Separately: W and its Wᵀ copy share a name, so one merged object would dispose only one of them.
-    if (this.model) disposeParams(this.model.ctx.params);
-    if (this.model?.ctx.transposed) disposeParams(this.model.ctx.transposed);
+    if (this.model) disposeModel(this.model.ctx);
     this.model = null;
   }
 

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from '../testing/fixtures';
-import { parseConfig } from './config';
-import { decodingLayout, layoutOf, toDecoding, toTraining } from './decodeLayout';
+import { decodingLayout, disposeModel, layoutOf, toDecoding, toTraining } from './decodeLayout';
 import { hiddenStates, lmHead, type ForwardContext } from './gptNeox';
 import { batchLoss, lossAndGrads } from './objective';
 import { initRandomData, paramsFromData, type Params } from './params';
-import { tinyConfig } from './tinyConfig';
+import { PYTHIA_SHAPES, tinyConfig } from './tinyConfig';
 
 const config = tinyConfig({ hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 3 });
 const ids = Int32Array.from([5, 17, 300, 2, 9, 44, 1000, 7, 3, 12, 80, 6]);
@@ -43,7 +42,7 @@ describe.each(['wasm', 'cpu'] as const)('the decoding layout on %s', (backend) =
   beforeAll(() => startTestBackend(backend));
   let ctx: ForwardContext;
   afterEach(() => {
-    tf.dispose([...Object.values(ctx.params), ...Object.values(ctx.transposed ?? {})]);
+    disposeModel(ctx);
   });
   const fresh = (): ForwardContext => ({ params: paramsFromData(config, initRandomData(config, 3, 0.2)), config });
 
@@ -119,14 +118,13 @@ describe.each(['wasm', 'cpu'] as const)('the decoding layout on %s', (backend) =
 });
 
 describe('decodingLayout', () => {
-  const pythia = (hidden: number, layers: number, heads: number) =>
-    parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: 4 * hidden, rotary_pct: 0.25, max_position_embeddings: 2048, rotary_emb_base: 10000, layer_norm_eps: 1e-5, use_parallel_residual: true });
+  const pythia = (size: keyof typeof PYTHIA_SHAPES) => tinyConfig({ ...PYTHIA_SHAPES[size], seed: 0 });
 
   it('keeps Wᵀ copies where three copies fit the WASM heap, swaps where they do not', () => {
-    expect(decodingLayout(pythia(512, 6, 8), 'wasm', false)).toBe('copies'); // 70m
-    expect(decodingLayout(pythia(768, 12, 12), 'wasm', false)).toBe('copies'); // 160m: 0.65 + 2 × 0.50 GB
-    expect(decodingLayout(pythia(1024, 24, 16), 'wasm', false)).toBe('decode'); // 410m: 1.62 + 2 × 1.42 GB
-    expect(decodingLayout(pythia(1024, 24, 16), 'cpu', false)).toBe('copies'); // 1.62 + 1.42 GB: no packed copies there
-    expect(decodingLayout(pythia(1024, 24, 16), 'webgpu', true)).toBe('plain'); // the shaders read W transposed
+    expect(decodingLayout(pythia('70m'), 'wasm', false)).toBe('copies'); // 70m
+    expect(decodingLayout(pythia('160m'), 'wasm', false)).toBe('copies'); // 160m: 0.65 + 2 × 0.50 GB
+    expect(decodingLayout(pythia('410m'), 'wasm', false)).toBe('decode'); // 410m: 1.62 + 2 × 1.42 GB
+    expect(decodingLayout(pythia('410m'), 'cpu', false)).toBe('copies'); // 1.62 + 1.42 GB: no packed copies there
+    expect(decodingLayout(pythia('410m'), 'webgpu', true)).toBe('plain'); // the shaders read W transposed
   });
 });

@@ -107,3 +107,10 @@ export function toTraining(ctx: ForwardContext): ForwardContext {
   ctx.transposed = undefined;
   return ctx;
 }
+
+/** Frees a model's weights in any layout: W and its Wᵀ copy share a name, so the two sets go separately. */
+export function disposeModel(ctx: ForwardContext): void {
+  for (const t of Object.values(ctx.params)) t.dispose();
+  for (const t of Object.values(ctx.transposed ?? {})) t.dispose();
+  ctx.transposed = undefined;
+}

@@ -8,6 +8,13 @@ export interface TinyModelSpec {
   seed: number;
 }
 
+/** The Pythia sizes' shapes: tinyConfig({ ...PYTHIA_SHAPES['410m'], seed }) is Pythia-410m's config exactly. */
+export const PYTHIA_SHAPES = {
+  '70m': { hiddenSize: 512, numLayers: 6, numHeads: 8 },
+  '160m': { hiddenSize: 768, numLayers: 12, numHeads: 12 },
+  '410m': { hiddenSize: 1024, numLayers: 24, numHeads: 16 },
+} as const;
+
 /** The shape Pythia models share; tiny random models keep it but shrink width and depth. */
 export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
   return parseConfig({

@@ -25,11 +25,11 @@ export function batchActions(ctx: EvalContext) {
       });
       try {
         // Each model is asked in the template it trained with: models that share one share a request.
+        const own = models.map((m) => examples.map((x) => env.exampleFor(x, m)));
         const groups = new Map<string, { examples: typeof examples; models: number[] }>();
-        models.forEach((m, i) => {
-          const own = examples.map((x) => env.exampleFor(x, m));
-          const key = JSON.stringify(own);
-          const g = groups.get(key) ?? { examples: own, models: [] };
+        models.forEach((_, i) => {
+          const key = JSON.stringify(own[i]);
+          const g = groups.get(key) ?? { examples: own[i], models: [] };
           g.models.push(i);
           groups.set(key, g);
         });
@@ -48,13 +48,12 @@ export function batchActions(ctx: EvalContext) {
           );
           if (!job.isCurrent()) return;
         }
-        if (!job.isCurrent()) return;
         patch('batch', { status: 'done', finishedAt: Date.now() });
         ctx.save();
         // Similarity needs an embedding model from the Hub: measured after, and shown as unavailable offline.
         const similarity: EvalState['batch']['similarity'] = [];
         for (const [m, outs] of get().batch.outputs.entries()) {
-          const targets = examples.map((x) => env.exampleFor(x, models[m]).target);
+          const targets = own[m].map((x) => x.target);
           similarity.push(await env.similarity(outs.map((o) => o?.text ?? ''), targets, job.signal));
           if (!job.isCurrent()) return;
           patch('batch', { similarity: [...similarity, ...get().batch.similarity.slice(similarity.length)] });

@@ -1,5 +1,6 @@
 /** Models the panel offers: Pythia checkpoints on the Hub and tiny random GPT-NeoX shapes. */
 import type { TinyModelSpec } from '../protocol/protocol';
+import { PYTHIA_SHAPES } from '../model/tinyConfig';
 
 /** Embedding rows of every Pythia model (the tokenizer's 50277 ids, padded to a multiple of 128). */
 export const PYTHIA_VOCAB = 50304;
@@ -22,18 +23,14 @@ export interface HubPreset {
   downloadBytes: number;
 }
 
-const pythia = (size: string, hidden: number, layers: number, downloadMB: number): HubPreset[] =>
+const pythia = (size: keyof typeof PYTHIA_SHAPES, downloadMB: number): HubPreset[] =>
   ['', '-deduped'].map((suffix) => ({
     repo: `EleutherAI/pythia-${size}${suffix}`,
-    paramCount: approxParamCount(hidden, layers),
+    paramCount: approxParamCount(PYTHIA_SHAPES[size].hiddenSize, PYTHIA_SHAPES[size].numLayers),
     downloadBytes: downloadMB * 1e6,
   }));
 
-export const HUB_PRESETS: HubPreset[] = [
-  ...pythia('70m', 512, 6, 166),
-  ...pythia('160m', 768, 12, 375),
-  ...pythia('410m', 1024, 24, 911),
-];
+export const HUB_PRESETS: HubPreset[] = [...pythia('70m', 166), ...pythia('160m', 375), ...pythia('410m', 911)];
 
 export const findHubPreset = (repo: string): HubPreset | undefined => HUB_PRESETS.find((p) => p.repo === repo);
 

@@ -3,7 +3,7 @@
  * model.safetensors), for the shape tests and their fixtures (scripts/shape_fixture.ts).
  */
 import path from 'node:path';
-import type { TinyModelSpec } from '../model/tinyConfig';
+import { PYTHIA_SHAPES, type TinyModelSpec } from '../model/tinyConfig';
 import { REPO_ROOT } from './tinyModel';
 
 export interface ShapeFixture {
@@ -19,7 +19,7 @@ export interface ShapeFixture {
 }
 
 export const SHAPES = {
-  'pythia-160m': { spec: { hiddenSize: 768, numLayers: 12, numHeads: 12, seed: 1 }, std: 0.02 },
+  'pythia-160m': { spec: { ...PYTHIA_SHAPES['160m'], seed: 1 }, std: 0.02 },
 } as const;
 
 export const shapeFixturePath = (name: keyof typeof SHAPES) => path.join(REPO_ROOT, 'fixtures/shapes', `${name}.json`);

@@ -98,20 +98,32 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
     expect(counts.fused.pipelines).toBe(0);
   });
 
-  it('a NaN loss stops the step and changes nothing: the weights, the moments and the step count stay', async () => {
+  /** A trainer one step in, its snapshot, and a way to turn one trained weight to NaN (so the next loss is NaN) and back. */
+  async function poisonable() {
     const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
     const trainer = new Trainer(model, data, runs[0][1]);
     await trainer.trainStep();
     const before = await trainer.snapshot();
-    // One trained weight turned to NaN: the next loss is NaN.
     const name = 'gpt_neox.final_layer_norm.weight';
-    const trained = trainer.trainedTensors();
-    const good = trained[name];
-    trained[name] = tf.fill(good.shape, NaN);
+    const good = trainer.trainedTensors()[name];
+    return {
+      model,
+      trainer,
+      before,
+      poison: () => void (trainer.trainedTensors()[name] = tf.fill(good.shape, NaN)),
+      // The step's kernels wrote every parameter through unchanged, the NaN one too: the good one goes back.
+      restore: () => {
+        trainer.trainedTensors()[name].dispose();
+        trainer.trainedTensors()[name] = good;
+      },
+    };
+  }
+
+  it('a NaN loss stops the step and changes nothing: the weights, the moments and the step count stay', async () => {
+    const { model, trainer, before, poison, restore } = await poisonable();
+    poison();
     await expect(trainer.trainStep()).rejects.toThrow(/NaN or infinite at step 2/);
-    // The step's kernels wrote every parameter through unchanged, the NaN one too: the good one goes back.
-    trainer.trainedTensors()[name].dispose();
-    trainer.trainedTensors()[name] = good;
+    restore();
     const after = await trainer.snapshot();
     expectUnchanged(after, before);
     trainer.dispose();
@@ -142,18 +154,10 @@ describe('training steps on WebGPU: fused kernels against the stock path', () =>
   });
 
   it('a NaN found a step late changes nothing either: the step after it is a no-op, and neither is counted', async () => {
-    const model = { params: paramsFromData(config, initRandomData(config, 0)), config };
-    const trainer = new Trainer(model, data, runs[0][1]);
-    await trainer.trainStep();
-    const before = await trainer.snapshot();
-    const name = 'gpt_neox.final_layer_norm.weight';
-    const trained = trainer.trainedTensors();
-    const good = trained[name];
-    trained[name] = tf.fill(good.shape, NaN);
+    const { model, trainer, before, poison, restore } = await poisonable();
+    poison();
     expect(await trainer.queueStep()).toBeNull(); // step 2, NaN, queued: nothing read yet
-    // The step's kernels wrote the NaN weight through unchanged; the good one goes back for step 3.
-    trainer.trainedTensors()[name].dispose();
-    trainer.trainedTensors()[name] = good;
+    restore(); // the good weight goes back for step 3
     await expect(trainer.queueStep()).rejects.toThrow(/NaN or infinite at step 2/); // step 3 queued, then step 2 read
     const after = await trainer.snapshot();
     expectUnchanged(after, before);
