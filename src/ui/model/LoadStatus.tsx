@@ -9,6 +9,9 @@ const STAGE: Record<LoadProgress['stage'], string> = {
   upload: 'Moving weights to the device',
 };
 
+/** "x did not load: …" → "X did not load: ….", so the note's next sentence reads as one. */
+const asSentence = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
+
 export function LoadStatus() {
   const model = useStudio(selectModel);
   switch (model.status) {
@@ -33,7 +36,7 @@ export function LoadStatus() {
           </p>
           {model.refused && (
             <p className="note" data-testid="model-refused">
-              {model.refused} The model below is still loaded.
+              {asSentence(model.refused)} The model below is still loaded.
             </p>
           )}
         </div>
