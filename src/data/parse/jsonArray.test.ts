@@ -153,4 +153,19 @@ describe('describeJsonError', () => {
     expect(info('JSON.parse: unexpected character at line 3 column 6 of the JSON data')).toEqual({ reason: 'unexpected character', line: 3, column: 6 });
     expect(info('JSON Parse error: Unexpected identifier "x"')).toEqual({ reason: 'unexpected identifier "x"' });
   });
+
+  it('keeps a control character the engine quotes raw on one line, escaped', async () => {
+    expect(() => JSON.parse('n\n0')).toThrow();
+    let thrown: unknown;
+    try {
+      JSON.parse('n\n0');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(describeJsonError(thrown).reason).not.toMatch(/[\n\r]/);
+    expect(info("Unexpected token '\n', \"n\n0\" is not valid JSON")).toEqual({ reason: "unexpected token '\\n'" });
+    const { issues } = await parseDataset(new File(['n\n0'], 'data.json'));
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).not.toMatch(/\n/);
+  });
 });

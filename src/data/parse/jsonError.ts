@@ -16,7 +16,7 @@ export interface JsonErrorInfo {
  *   Safari:  JSON Parse error: Unexpected identifier "x"
  */
 export function describeJsonError(err: unknown): JsonErrorInfo {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = oneLine(err instanceof Error ? err.message : String(err));
   let m = /^(Unexpected token .+?), .* is not valid JSON$/s.exec(message);
   if (m) return { reason: lowerFirst(m[1]) };
   if (/^Unexpected end of JSON input/.test(message)) return { reason: 'unexpected end of input' };
@@ -26,6 +26,12 @@ export function describeJsonError(err: unknown): JsonErrorInfo {
   if (m) return { reason: m[1], line: Number(m[2]), column: Number(m[3]) };
   m = /^JSON Parse error: (.*)$/s.exec(message);
   return { reason: lowerFirst(m ? m[1] : message) };
+}
+
+/** An issue is one line: V8 quotes the offending character raw, so a stray newline would break it. */
+function oneLine(s: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function lowerFirst(s: string): string {
