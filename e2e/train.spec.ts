@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { DEFAULT_SPLIT } from '../src/data/defaults';
+import { splitIds } from '../src/data/split';
+import { epochBatches } from '../src/train/batchPlan';
+import { DEFAULT_TRAIN } from '../src/train/presets';
 import { createTinyModel, dropFile, openStudio, watchErrors } from './support/page';
 
 const LAMINI = readFileSync('fixtures/data/course/lamini_docs.jsonl', 'utf8');
@@ -85,5 +89,57 @@ test('a short run on WebGPU', async ({ page }) => {
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 170_000 });
   await expect(page.getByTestId('run-step')).toHaveText('3 / 3');
+  expect(errors).toEqual([]);
+});
+
+test('a step over the WASM heap ends the run with a message within a minute; the page answers, and the run resumes from its checkpoint', async ({ page }) => {
+  // 109 short examples and one of ~1,600 tokens, placed (by the split's and the trainer's own
+  // seeded shuffles) in the third batch of 32: steps 1 and 2 fit and are checkpointed; step 3
+  // pads 32 rows to 2,048 tokens, whose attention scores alone (32 × 4 heads × 2,048² floats, per
+  // layer) take 2 GiB of the 4 GiB heap.
+  const n = 110;
+  const batchSize = 32;
+  const { train } = splitIds(Array.from({ length: n }, (_, i) => i), DEFAULT_SPLIT);
+  const plan = epochBatches(new Int32Array(train.length).fill(1), batchSize, 2048, DEFAULT_TRAIN.seed, 0);
+  const longId = train[plan[2].rows[0]];
+  const rows = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ question: `What is item ${i}?`, answer: i === longId ? 'word '.repeat(1600) : `Item ${i} is short.` }),
+  );
+  const errors = watchErrors(page);
+  await openStudio(page, 'backend=wasm');
+  await createTinyModel(page);
+  await page.getByTestId('tab-data').click();
+  await dropFile(page, 'data-drop', 'long.jsonl', rows.join('\n'));
+  await expect(page.getByTestId('dataset-rows')).toHaveText(String(n));
+  await setNumber(page, 'max-length', '2048');
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-preset').selectOption('quick');
+  await setNumber(page, 'train-batch-size', String(batchSize));
+  await setNumber(page, 'train-checkpoint-every', '1');
+  await setNumber(page, 'train-eval-every', '0');
+  await setNumber(page, 'train-sample-every', '0');
+  await expect(page.getByTestId('estimate')).toHaveAttribute('data-verdict', 'wont-fit');
+  await page.getByTestId('train-try-anyway').click();
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  await expect(page.getByTestId('run-status')).toHaveText('interrupted', { timeout: 60_000 });
+  await expect(page.getByTestId('run-message')).toContainText("out of memory: the WASM backend's 4 GiB heap ran out");
+  await expect(page.getByTestId('run-step')).toHaveText('2 / 30');
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '2');
+  await page.screenshot({ path: 'test-results/train-out-of-memory.png', fullPage: true });
+  // The page answers: the engine restarted by itself, and the data is all there.
+  await expect(page.getByTestId('backend-name')).toHaveText('wasm');
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('dataset-rows')).toHaveText(String(n));
+  // Resume (the same random model, loaded again) goes on from step 2's checkpoint: no step is
+  // done twice, and it meets the same batch again, with the same message.
+  await page.getByTestId('tab-model').click();
+  await createTinyModel(page);
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-resume').click();
+  await expect(page.getByTestId('run-status')).toHaveText('interrupted', { timeout: 60_000 });
+  await expect(page.getByTestId('run-message')).toContainText('ran out');
+  await expect(page.getByTestId('run-step')).toHaveText('2 / 30');
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '2');
   expect(errors).toEqual([]);
 });

@@ -9,6 +9,7 @@ import '#tf-gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { matmulGflops } from './matmulSpeed';
+import { checkWasmMalloc, type WasmAllocator } from './wasmHeapGuard';
 import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
 import { watchConsole } from './xnnStatus';
 import { setFusedKernels } from './webgpu/register';
@@ -122,6 +123,7 @@ async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | stri
   if (!(await (threaded ? withReportedCores(2 * wanted, start) : start()))) return 'the WASM backend failed to start';
   await tf.ready();
   registerWasmKernelFixes();
+  checkWasmMalloc((tf.backend() as unknown as { wasm: WasmAllocator }).wasm);
   const threads = getThreadsCount();
   const threadNote =
     threads > 1

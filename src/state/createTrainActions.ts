@@ -235,8 +235,9 @@ export function createTrainActions(store: Pick<StoreApi<TrainState>, 'getState' 
     } catch (e) {
       const message = e instanceof CancelledError ? 'Cancelled.' : (e as Error).message;
       // A restarted engine or a lost device ends the run mid-way: it can resume from its checkpoint.
-      const interrupted = isOutOfMemory(e) || /engine was restarted|crashed|device/i.test(message);
-      patchRun(run.id, { status: interrupted ? 'interrupted' : 'failed', message: interrupted ? `${message}. Resume continues from the last checkpoint.` : message });
+      const oom = isOutOfMemory(e); // its message already says the run resumes from its checkpoint
+      const interrupted = oom || /engine was restarted|crashed|device/i.test(message);
+      patchRun(run.id, { status: interrupted ? 'interrupted' : 'failed', message: interrupted && !oom ? `${message}. Resume continues from the last checkpoint.` : message });
       if (!interrupted) set({ trainedRunId: run.id });
     } finally {
       stopWatching();
