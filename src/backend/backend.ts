@@ -10,6 +10,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protocol';
 import { matmulGflops } from './matmulSpeed';
 import { checkWasmMalloc, type WasmAllocator } from './wasmHeapGuard';
+import { registerWasmOptimizer } from './wasmOptimizer';
 import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
 import { watchConsole } from './xnnStatus';
 import { setFusedKernels } from './webgpu/register';
@@ -123,6 +124,7 @@ async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | stri
   if (!(await (threaded ? withReportedCores(2 * wanted, start) : start()))) return 'the WASM backend failed to start';
   await tf.ready();
   registerWasmKernelFixes();
+  registerWasmOptimizer();
   checkWasmMalloc((tf.backend() as unknown as { wasm: WasmAllocator }).wasm);
   const threads = getThreadsCount();
   const threadNote =

@@ -68,8 +68,11 @@ async function deviceStep(model: LoadedModel, opt: AdamW, batch: TokenBatch, ste
 
 const paramData = (p: Params): Record<string, Float32Array> => Object.fromEntries(Object.entries(p).map(([n, t]) => [n, t.dataSync() as Float32Array]));
 
-describe('AdamW on the device (WebGPU fused kernels, Dawn for Node)', () => {
-  beforeAll(() => startTestBackend('webgpu'));
+describe.each([
+  ['webgpu', 'WebGPU fused kernels, Dawn for Node'],
+  ['wasm', 'one pass over the WASM heap, in place'],
+] as const)('AdamW on the device: %s (%s)', (backend, _how) => {
+  beforeAll(() => startTestBackend(backend));
 
   it('3 steps of clip and AdamW with nothing read back mid-step match torch.optim.AdamW in float64', async () => {
     const { model, batch } = fixtureModel();
@@ -86,6 +89,25 @@ describe('AdamW on the device (WebGPU fused kernels, Dawn for Node)', () => {
     }
     opt.dispose();
     tf.dispose(Object.values(model.params));
+  });
+
+  it('leaves a tensor that shares a parameter\'s buffer as it was, and a non-finite flag changes nothing', async () => {
+    const { model, batch } = fixtureModel();
+    const readParams = async (p: Params) => Object.fromEntries(await Promise.all(Object.entries(p).map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
+    const base = await readParams(model.params); // copies
+    const shared = Object.fromEntries(Object.entries(model.params).map(([n, t]) => [n, tf.reshape(t, t.shape)])); // the same buffers (a reshape is a view)
+    const opt = new AdamW(decayFromSpecs(model.config), golden.optimizer);
+    await deviceStep(model, opt, batch, 0);
+    expect(await readParams(shared)).toEqual(base);
+    expect(await readParams(model.params)).not.toEqual(base);
+    // A step whose control says "not finite" writes every parameter back unchanged.
+    const before = await readParams(model.params);
+    const r = lossAndGrads(model, Object.keys(model.params), batch);
+    const ctl = tf.tensor1d([1, 0, NaN, NaN]);
+    swapIn(model.params, opt.stepOnDevice(model.params, r.grads, 1e-3, ctl));
+    expect(await readParams(model.params)).toEqual(before);
+    tf.dispose([r.loss, ctl, ...Object.values(r.grads), ...Object.values(shared), ...Object.values(model.params)]);
+    opt.dispose();
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The optimizer step without a GPU→CPU read: where the backend registers these kernels (WebGPU,
- * backend/webgpu/optimizer.ts), the trainer clips and steps on the device and reads one small
- * control tensor per step, one step late, instead of the norm in the middle of the step.
+ * The optimizer step as two kernels: where the backend registers them (WebGPU,
+ * backend/webgpu/optimizer.ts; WASM, backend/wasmOptimizer.ts), the trainer clips and steps on
+ * the device and reads one small control tensor per step (on WebGPU one step late) instead of
+ * the norm in the middle of the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params';
@@ -13,6 +14,9 @@ export const OPTIMIZER_KERNELS = {
 
 /** Whether the backend in use can clip and step on the device. */
 export const optimizerOnDevice = (): boolean => tf.getKernel(OPTIMIZER_KERNELS.adamw, tf.getBackend()) !== undefined;
+
+/** Whether a step's control tensor is best read one step late: on WebGPU, where reading waits for the queue. */
+export const readsLate = (): boolean => tf.getBackend() === 'webgpu';
 
 /** What ctl holds, by index: see gradControl. */
 export const CTL = { clip: 0, finite: 1, norm: 2, loss: 3 } as const;

@@ -166,7 +166,7 @@ function largestTensor(config: NeoXConfig, B: number, T: number): { floats: numb
 
 type Breakdown = Pick<MemoryEstimate, 'weights' | 'gradients' | 'optimizer' | 'activations' | 'total' | 'largestTensor'>;
 
-function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Breakdown {
+function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend['name']): Breakdown {
   const trained = trainableParamCount(config, train) * F32;
   const base = countParams(config) * F32;
   // The trainer leaves the loaded model untouched: a full fine-tune trains a copy of it.
@@ -175,11 +175,17 @@ function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number): Br
   const optimizer = 2 * trained;
   const acts = activationFloats(config, train, train.batchSize, seqLen);
   const largestTrained = train.method === 'lora' ? 0 : config.vocabSize * config.hiddenSize * F32;
-  // The update, after the backward pass: clipping holds the summed gradients and a copy (or their
-  // squares, for the norm); AdamW then builds the new weights one parameter at a time, next to the
-  // old ones and the gradients, with up to 7 tensors of that parameter's size alive at once in its
-  // tidy (profiled on train/adamw.ts; at worst an embedding matrix).
-  const update = weights + optimizer + 2 * trained + 7 * largestTrained;
+  // The update, after the backward pass. Stock (the CPU backend): clipping holds the summed
+  // gradients and a copy (or their squares, for the norm); AdamW then builds the new weights one
+  // parameter at a time, next to the old ones and the gradients, with up to 7 tensors of that
+  // parameter's size alive at once in its tidy (profiled on train/adamw.ts; at worst an embedding
+  // matrix). With the optimizer kernels (train/deviceOptimizer.ts) the clip is a factor inside
+  // AdamW and the moments change in place: WebGPU writes each new parameter beside the old until
+  // the step ends, WASM over the old one (backend/wasmOptimizer.ts).
+  const update =
+    backend === 'cpu'
+      ? weights + optimizer + 2 * trained + 7 * largestTrained
+      : weights + optimizer + gradients + (backend === 'webgpu' ? trained : 0);
   const M = train.batchSize * Math.max(1, seqLen - 1);
   const chunkTemporaries = 5 * Math.min(M, defaultChunkRows(config.vocabSize)) * config.vocabSize * F32;
   const largest = largestTensor(config, train.batchSize, seqLen).floats * F32;
@@ -229,9 +235,9 @@ function budget(backend: EstimateBackend): { bytes: number; what: string } {
 }
 
 /** Changes to the run that lower its peak, each with what it saves, the largest saving first. */
-function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: Breakdown): string[] {
+function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: Breakdown, backend: EstimateBackend['name']): string[] {
   const options: { saves: number; text: (saves: string) => string }[] = [];
-  const saving = (t: EstimateTrain, T: number) => now.total - breakdown(config, t, T).total;
+  const saving = (t: EstimateTrain, T: number) => now.total - breakdown(config, t, T, backend).total;
   if (train.method === 'full') {
     options.push({
       saves: saving({ ...train, method: 'lora' }, seqLen),
@@ -323,7 +329,7 @@ export function resolveCheckpointing<T extends EstimateTrain>(config: NeoXConfig
 export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`sequence length must be a whole number of at least 1 (got ${seqLen})`);
   if (!Number.isInteger(train.batchSize) || train.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${train.batchSize})`);
-  const b = { ...breakdown(config, train, seqLen), checkpoint: checkpointBytes(config, train) };
+  const b = { ...breakdown(config, train, seqLen, backend.name), checkpoint: checkpointBytes(config, train) };
   const limit = budget(backend);
   const share = b.total / limit.bytes;
   const needs = `needs ~${formatBytes(b.total)} at batch ${train.batchSize} × ${seqLen} tokens, ${Math.round(share * 100)}% of ${limit.what}`;
@@ -339,8 +345,8 @@ export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen:
       largest.batchShaped ? bindingAdvice(config, train, seqLen, binding) : ['train on the WASM backend: this model has a tensor too large for this GPU at any batch size'],
     );
   }
-  if (share > 1) return result('wont-fit', `${needs}${slow}`, advise(config, train, seqLen, b));
-  if (share > TIGHT) return result('tight', `${needs}: it may run out of memory${slow}`, advise(config, train, seqLen, b));
+  if (share > 1) return result('wont-fit', `${needs}${slow}`, advise(config, train, seqLen, b, backend.name));
+  if (share > TIGHT) return result('tight', `${needs}: it may run out of memory${slow}`, advise(config, train, seqLen, b, backend.name));
   return result('fits', `${needs}${slow}`, []);
 }
 

@@ -16,7 +16,7 @@ import type { ForwardContext } from '../model/gptNeox';
 import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
 import { disposeParams, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
-import { CTL, gradControl, optimizerOnDevice } from './deviceOptimizer';
+import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
 import { epochBatches, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames } from './lora';
@@ -156,12 +156,12 @@ export class Trainer {
    * One optimizer step over gradAccum micro-batches (fewer at an epoch's end: accumulation stops
    * there, as stepsFor counts steps). Parameters change only if everything is finite.
    *
-   * Where the backend can (WebGPU), the loss, the norm and the AdamW step stay on the device and
-   * nothing is read inside the step: it is queued, and this returns the metrics of the step queued
-   * before it (read while the GPU runs this one), or null when there was none; settle() reads the
-   * last. A NaN found late still changes nothing: each step's finite flag carries into the next
-   * step's (gradControl), so the steps after it were no-ops too, and none of them is counted.
-   * Elsewhere it returns this step's metrics.
+   * Where the backend has the optimizer kernels (WebGPU, WASM), the loss, the norm and the AdamW
+   * step stay on the device. On WebGPU nothing is read inside the step: it is queued, and this
+   * returns the metrics of the step queued before it (read while the GPU runs this one), or null
+   * when there was none; settle() reads the last. A NaN found late still changes nothing: each
+   * step's finite flag carries into the next step's (gradControl), so the steps after it were
+   * no-ops too, and none of them is counted. Elsewhere it returns this step's metrics.
    */
   async queueStep(): Promise<StepMetrics | null> {
     const t0 = performance.now();
@@ -201,6 +201,9 @@ export class Trainer {
         this.trainable = next;
         this.state.step++;
         this.queued = { ctl, info };
+        // WASM computes as it is asked: the step is done by now, and reading it late would only
+        // shift each step's time onto the next (the last one's measured as nothing).
+        if (!readsLate()) return await this.confirm(this.queued);
         return before ? await this.confirm(before) : null;
       }
       const loss = lossSum / microBatches;
