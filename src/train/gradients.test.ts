@@ -105,10 +105,12 @@ describe.each(['cpu', 'wasm'] as const)('gradients on the %s backend', (backend)
       tf.dispose(Object.values(sum!));
     });
 
-    it('with scale 1 and no running sum, hands back the micro-batch values', () => {
+    it('with scale 1 and no running sum, hands back the micro-batch tensors themselves (no second set of gradients)', () => {
       const g = { w: tf.tensor1d([1.5, -2]) };
+      const before = tf.memory().numBytes;
       const sum = accumulate(null, g, 1);
-      expect(g.w.isDisposed).toBe(true);
+      expect(sum.w).toBe(g.w);
+      expect(tf.memory().numBytes).toBe(before);
       expect(values(sum)).toEqual({ w: [1.5, -2] });
       tf.dispose(Object.values(sum));
     });
