@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineApi, ModelRef, TrainData, TrainEvent } from '../protocol/protocol';
+import { noteModuleOutput, takeXnnFailure } from '../backend/xnnStatus';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { Trainer } from '../train/trainer';
 import { config, courseData, engineWithModel, greedy } from '../testing/engineTesting';
@@ -155,6 +156,27 @@ describe('training through the engine', () => {
     } finally {
       abort.mockRestore();
     }
+  });
+
+  it('a product that failed inside XNNPACK mid-run ends the run at that step, before its weights can be checkpointed', async () => {
+    const inner = memoryCheckpointStore();
+    const savedAt: number[] = [];
+    let steps = 0;
+    const store: CheckpointStore = {
+      ...inner,
+      save: async (runId, kind, bytes) => {
+        savedAt.push(steps);
+        await inner.save(runId, kind, bytes);
+        // What tfjs-wasm prints (and only prints) when XNNPACK cannot run a product: the next step meets it.
+        if (savedAt.length === 1) noteModuleOutput('XNN status for xnn_setup_fully_connected_nc_f32 is not successful. Got status 6');
+      },
+    };
+    const e = await engineWithModel(store);
+    const run = e.request('train', { runId: 'x', config: config({ evalEvery: 0, sampleEvery: 0, checkpointEvery: 1 }), data, resume: false }, { onTrain: (ev) => ev.type === 'trainStep' && steps++ });
+    await expect(run).rejects.toThrow(/out of memory: .*a matrix product failed inside XNNPACK.*Got status 6 \(XNNPACK ran out of memory\)/);
+    expect(steps).toBe(1);
+    expect(savedAt).toEqual([1]); // step 2's weights were never saved
+    expect(takeXnnFailure()).toBeNull();
   });
 
   it('estimates memory and steps for the loaded model', async () => {

@@ -5,6 +5,7 @@
  * One run at a time. A paused run stays in memory (resume is instant); a stopped, finished or
  * interrupted one resumes from its last checkpoint in the CheckpointStore.
  */
+import { takeXnnFailure } from '../backend/xnnStatus';
 import { encodeSegments } from '../data/encode';
 import type { Segment } from '../data/types';
 import type { Tokenizer } from '../data/tokenizer';
@@ -71,7 +72,13 @@ export class TrainingHost {
       const reason = await runTraining(trainer, {
         signal: hooks.signal,
         control: () => this.active?.control ?? 'run',
-        onStep: (metrics) => hooks.emit({ type: 'trainStep', requestId: hooks.requestId, runId, metrics }),
+        onStep: (metrics) => {
+          // A product that failed inside XNNPACK left garbage in this step's weights: end the run
+          // here, before a checkpoint could save them over the last good one.
+          const xnn = takeXnnFailure();
+          if (xnn) throw xnn;
+          hooks.emit({ type: 'trainStep', requestId: hooks.requestId, runId, metrics });
+        },
         onEval: (metrics, best) => hooks.emit({ type: 'trainEval', requestId: hooks.requestId, runId, metrics, best }),
         onSample: async (step) => {
           if (!prompt) return;
