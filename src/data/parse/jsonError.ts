@@ -31,7 +31,10 @@ export function describeJsonError(err: unknown): JsonErrorInfo {
 /** An issue is one line: V8 quotes the offending character raw, so a stray newline would break it. */
 function oneLine(s: string): string {
   const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const control = (code: number) => code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029;
+  let out = '';
+  for (const c of s) out += control(c.charCodeAt(0)) ? (named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : c;
+  return out;
 }
 
 function lowerFirst(s: string): string {
