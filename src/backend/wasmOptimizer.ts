@@ -8,8 +8,8 @@
  * per parameter, each a new tensor the parameter's size, and clips by making a scaled copy of
  * every gradient. Measured with the estimate's accounting, Pythia-160m's full fine-tune peaked in
  * that update (the trained weights twice over, the scaled gradients, and up to 7 temporaries the
- * size of the 154 MB embedding): 5.0 GB, over the 4 GiB heap. Here the update adds nothing: the
- * moments change in place, and so does the parameter when nothing else shares its buffer.
+ * size of the 154 MB embedding): 5.0 GB, over the 4 GiB heap. Here the update adds one
+ * parameter's size: the moments change in place, and each new parameter replaces its old one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { OPTIMIZER_KERNELS } from '../train/deviceOptimizer';
@@ -18,8 +18,6 @@ import { OPTIMIZER_KERNELS } from '../train/deviceOptimizer';
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  refCount(dataId: tf.DataId): number;
-  incRef(dataId: tf.DataId): void;
 }
 
 interface KernelArgs {
@@ -59,26 +57,21 @@ function gradNorm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 
 /**
  * One AdamW step of one parameter, torch.optim.AdamW's formula as in train/adamw.ts, on the
- * gradient times ctl's clip factor: m and v (flat, the optimizer's own) change in place. The new
- * parameter is written over the old one and returned as the same buffer when no other tensor
- * shares it (the trainer disposes the old tensor next), else into a new one (a view of it, such
- * as a reshape, keeps its values). Where ctl's finite flag is 0, nothing changes.
+ * gradient times ctl's clip factor: m and v (flat, the optimizer's own) change in place; the new
+ * parameter is a new tensor. Not in place: tfjs-wasm caches XNNPACK's packed copy of a product's
+ * right operand by tensor id, so a weight changed under its id could be multiplied as it was
+ * (a paused run's weights decode with that cache on). AdamW.stepOnDevice frees each old parameter
+ * once its new one exists, so this costs one parameter's size, not a second set of weights.
+ * Where ctl's finite flag is 0, nothing changes (the new parameter is a copy of the old).
  */
 function adamw({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
   const { p, g, m, v, ctl } = inputs;
   const a = attrs as Record<string, number>;
-  const inPlace = b.refCount(p.dataId) === 1;
-  let out: tf.TensorInfo;
-  if (inPlace) {
-    b.incRef(p.dataId);
-    out = { dataId: p.dataId, shape: p.shape, dtype: p.dtype };
-  } else {
-    out = b.makeOutput(p.shape, p.dtype);
-  }
+  const out = b.makeOutput(p.shape, p.dtype);
   const [pv, gv, mv, vv, ov, c] = [p, g, m, v, out, ctl].map((t) => view(b, t));
   if (c[1] < 0.5) {
-    if (!inPlace) ov.set(pv);
+    ov.set(pv);
     return out;
   }
   const { decay, beta1, beta2, eps, stepSize, bc2Sqrt } = a;

@@ -5,6 +5,7 @@
  * Ownership: the optimizer owns its moment tensors (m, v) and disposes them itself. `step`
  * neither keeps nor disposes the params and grads it is given; the parameters it returns are
  * new tensors, the caller's, and the caller disposes the old ones once it has swapped them in.
+ * `stepOnDevice` disposes the old parameters it stepped itself (see there); grads stay the caller's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NeoXConfig } from '../model/config';
@@ -140,6 +141,9 @@ export class AdamW {
    * step() on the device, with nothing read back (see deviceOptimizer.ts): the gradients are
    * scaled by ctl's clip factor first, and where ctl's finite flag is 0 nothing changes (the
    * returned parameters equal the old; call discardLastStep). The moments are updated in place.
+   * Unlike step(), this consumes the stepped parameters: each old one is disposed as soon as its
+   * new one exists, so the update holds one parameter's size more, not a second set of weights
+   * (Pythia-160m: 155 MB instead of 650 MB).
    */
   stepOnDevice(params: Params, grads: Params, lr: number, ctl: tf.Tensor1D): Params {
     const { names, decays } = this.validate(params, grads, lr);
@@ -154,6 +158,7 @@ export class AdamW {
       const attrs = { ...common, decay: decays[i] && weightDecay > 0 ? 1 - lr * weightDecay : 1 };
       const inputs = { p: params[n], g: grads[n], m: this.m[n], v: this.v[n], ctl };
       out[n] = tf.engine().runKernel(OPTIMIZER_KERNELS.adamw, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      params[n].dispose();
     });
     this.t = t;
     return out;

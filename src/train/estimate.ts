@@ -179,13 +179,10 @@ function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number, bac
   // gradients and a copy (or their squares, for the norm); AdamW then builds the new weights one
   // parameter at a time, next to the old ones and the gradients, with up to 7 tensors of that
   // parameter's size alive at once in its tidy (profiled on train/adamw.ts; at worst an embedding
-  // matrix). With the optimizer kernels (train/deviceOptimizer.ts) the clip is a factor inside
-  // AdamW and the moments change in place: WebGPU writes each new parameter beside the old until
-  // the step ends, WASM over the old one (backend/wasmOptimizer.ts).
-  const update =
-    backend === 'cpu'
-      ? weights + optimizer + 2 * trained + 7 * largestTrained
-      : weights + optimizer + gradients + (backend === 'webgpu' ? trained : 0);
+  // matrix). With the optimizer kernels (train/deviceOptimizer.ts: WebGPU, WASM) the clip is a
+  // factor inside AdamW, the moments change in place, and each new parameter replaces its old one
+  // as it is written: one parameter's size more.
+  const update = backend === 'cpu' ? weights + optimizer + 2 * trained + 7 * largestTrained : weights + optimizer + gradients + largestTrained;
   const M = train.batchSize * Math.max(1, seqLen - 1);
   const chunkTemporaries = 5 * Math.min(M, defaultChunkRows(config.vocabSize)) * config.vocabSize * F32;
   const largest = largestTensor(config, train.batchSize, seqLen).floats * F32;

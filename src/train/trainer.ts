@@ -196,8 +196,8 @@ export class Trainer {
         const before = this.queued;
         const ctl = gradControl(sum!, lossOnDevice!, this.config.optimizer.maxGradNorm, before?.ctl);
         const next = this.optimizer.stepOnDevice(this.trainable, sum!, lr, ctl);
-        // Where the flag is 0 the kernel wrote each parameter unchanged: the copies are the old values.
-        disposeParams(this.trainable);
+        // Where the flag is 0 the kernel wrote each parameter unchanged: the copies are the old
+        // values. stepOnDevice has disposed the old tensors as it went.
         this.trainable = next;
         this.state.step++;
         this.queued = { ctl, info };
