@@ -14,7 +14,7 @@ describe('XNNPACK failures tfjs-wasm only prints', () => {
     expect(e.message).toMatch(/^a matrix product failed inside XNNPACK, so its result is garbage: XNN status for xnn_create_fully_connected_nc_f32 .* Got status 6 \(XNNPACK ran out of memory\)$/);
     expect(takeXnnFailure()).toBeNull();
     expect(outOfMemory(e, 'wasm')?.message).toMatch(/^out of memory: the WASM backend's 4 GiB heap ran out \(a matrix product failed inside XNNPACK/);
-    expect(outOfMemory(e, 'wasm', 'cli')?.message).toMatch(/Train with --method lora or --checkpointing, .* or --backend webgpu$/);
+    expect(outOfMemory(e, 'wasm', 'cli')?.message).toMatch(/Train with --method lora, with --checkpointing or with a smaller --batch-size .* or --backend webgpu$/);
   });
 
   it('other statuses are failures, not out of memory', () => {

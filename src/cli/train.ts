@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
 import { whileTraining } from '../backend/backend';
+import { outOfMemory } from '../backend/outOfMemory';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { encodeSegments } from '../data/encode';
 import { detectMapping, mapRows } from '../data/mapping';
@@ -158,7 +159,10 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
         onStep: (m) => print({ step: m.step, loss: round(m.loss), lr: round(m.lr, 4), grad_norm: round(m.gradNorm, 4), epoch: round(m.epoch, 3), tokens_per_s: round(m.tokensPerSecond, 4) }),
         onEval: (m) => print({ step: m.step, eval_loss: round(m.loss), perplexity: round(m.perplexity) }),
       }),
-    );
+    ).catch((e: unknown) => {
+      // Out of memory: the advice names only the switches this run has not used.
+      throw outOfMemory(e, backend.name, 'cli', { method: config.method, checkpointing: config.activationCheckpointing === true }) ?? e;
+    });
     const ctx = trainer.context();
     const dir = out;
     const tokenizerFiles: OutFile[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']

@@ -149,7 +149,7 @@ describe('training through the engine', () => {
     const abort = vi.spyOn(Trainer.prototype, 'queueStep').mockRejectedValueOnce(new WebAssembly.RuntimeError('memory access out of bounds'));
     try {
       await expect(e.request('train', { runId: 'oom', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false })).rejects.toThrow(
-        /^out of memory: the WASM backend's 4 GiB heap ran out \(memory access out of bounds\)\. Train with LoRA, turn on activation checkpointing, or lower the batch size or max length .*, or use WebGPU; the engine restarts, and a run resumes from its last checkpoint$/,
+        /^out of memory: the WASM backend's 4 GiB heap ran out \(memory access out of bounds\)\. Train with LoRA, with activation checkpointing turned on or with a smaller batch size or max length .*, or use WebGPU; the engine restarts, and a run resumes from its last checkpoint$/,
       );
       abort.mockRejectedValueOnce(new Error('the train split is empty: add examples'));
       await expect(e.request('train', { runId: 'other', config: config({ evalEvery: 0, sampleEvery: 0 }), data, resume: false })).rejects.toThrow(/^the train split is empty: add examples$/);

@@ -5,6 +5,7 @@
  * One run at a time. A paused run stays in memory (resume is instant); a stopped, finished or
  * interrupted one resumes from its last checkpoint in the CheckpointStore.
  */
+import { outOfMemory } from '../backend/outOfMemory';
 import { takeXnnFailure } from '../backend/xnnStatus';
 import { encodeSegments } from '../data/encode';
 import type { Segment } from '../data/types';
@@ -102,6 +103,10 @@ export class TrainingHost {
         },
       });
       return { runId, reason, step: trainer.state.step, totalSteps: trainer.totalSteps, checkpointError };
+    } catch (e) {
+      // Out of memory: the advice names only what this run can still change.
+      const c = trainer.config;
+      throw outOfMemory(e, backend.name, 'studio', { method: c.method, checkpointing: c.activationCheckpointing === true }) ?? e;
     } finally {
       this.active = null;
     }
