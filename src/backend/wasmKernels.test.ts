@@ -133,6 +133,13 @@ describe('the WASM kernel replacements', () => {
     { a: [96, 64], b: [48, 64], tA: false, tB: true },
     { a: [64, 96], b: [64, 48], tA: true, tB: false },
     { a: [2, 4, 8], b: [2, 4, 8], tA: false, tB: true }, // below XNN_MIN_MACS: tfjs's own loop
+    // Up to 4 rows times a shared Bᵀ: dot products over B's rows in place (decoding from W).
+    { a: [1, 768], b: [2304, 768], tA: false, tB: true },
+    { a: [1, 1, 770], b: [300, 770], tA: false, tB: true },
+    { a: [2, 2, 256], b: [512, 256], tA: false, tB: true },
+    { a: [5, 256], b: [512, 256], tA: false, tB: true }, // 5 rows: the transposed copy and XNNPACK again
+    { a: [3, 8], b: [5, 8], tA: false, tB: true }, // small: W transposed, then the plain product
+    { a: [1, 3, 8], b: [5, 8], tA: false, tB: true },
   ])('matMul $a × $b (transposeA $tA, transposeB $tB) equals the brute-force product', ({ a, b, tA, tB }) => {
     const av = Float32Array.from({ length: a.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(i));
     const bv = Float32Array.from({ length: b.reduce((x, y) => x * y, 1) }, (_, i) => Math.cos(i * 0.7));
@@ -151,7 +158,7 @@ describe('the WASM kernel replacements', () => {
     const expected = product(a2.dataSync() as Float32Array, b2.dataSync() as Float32Array, batchA, batchB, M, K, N);
     expect(y.shape).toEqual([...tf.backend_util.assertAndGetBroadcastShape(a.slice(0, -2), b.slice(0, -2)), M, N]);
     expect(close(y.dataSync(), expected)).toBeLessThan(1e-4);
-    expect(M * K * N >= XNN_MIN_MACS || a[0] === 2).toBe(true);
+    expect(M * K * N >= XNN_MIN_MACS || a[0] === 2 || b[0] === 5).toBe(true);
     tf.dispose([at, bt, y, a2, b2]);
   });
 

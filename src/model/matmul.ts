@@ -1,13 +1,15 @@
 /**
- * Matrix products that only ever call tfjs matMul on untransposed operands.
+ * Matrix products, written for the WASM backend's kernels.
  *
  * Why: stock tfjs-wasm 4.22 ran transposed products in a naive loop (1024×512 by 512×2048: plain
  * ~27 GFLOP/s, transposeB ~2.3, transposeA ~0.5). backend/wasmKernels.ts now owns that fix for
  * every product (it transposes inside the kernel and hands XNNPACK plain matrices), and the two
  * forms cost the same there: re-measured in Node, WASM on 1 thread, 1024 rows by Pythia-70m's
  * 512/1536/2048 widths, explicit 20–33 GFLOP/s against transposed flags 21–28, within that run's
- * noise. The explicit form stays because a frozen weight's Wᵀ is made once and reused by every
- * decoding step (transposedWeights in gptNeox.ts), which the flags could not do.
+ * noise. A kept Wᵀ (decodeLayout.ts) is made once and reused by every decoding step, which the
+ * flags could not do. Without one, the forward passes transposeB: then one to four rows (decoding
+ * from W, as a trainer's samples do) take the kernel's dot products over W in place, where a
+ * transposed copy of every W per token made a 16-token sample of the Pythia-160m shape take 19 s.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,7 +23,7 @@ export function matMulWT(x: tf.Tensor2D, w: tf.Tensor2D, wT?: tf.Tensor2D): tf.T
     const [xIn, wIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([xIn, wIn]);
     return {
-      value: tf.matMul(xIn, wT ?? tf.transpose(wIn)), // (N, in) @ (in, out) → (N, out)
+      value: wT ? tf.matMul(xIn, wT) : tf.matMul(xIn, wIn, false, true), // (N, in) @ (in, out) → (N, out)
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         return [tf.matMul(dy as tf.Tensor2D, ws), tf.matMul(tf.transpose(dy), xs)]; // (N, in), (out, in)
@@ -41,7 +43,7 @@ export function matMulWTFrozen(x: tf.Tensor2D, w: tf.Tensor2D, wT?: tf.Tensor2D)
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn] = args as [tf.Tensor2D];
     return {
-      value: tf.matMul(xIn, wT ?? tf.transpose(w)), // (N, in) @ (in, out) → (N, out)
+      value: wT ? tf.matMul(xIn, wT) : tf.matMul(xIn, w, false, true), // (N, in) @ (in, out) → (N, out)
       gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, w), // (N, out) @ (out, in) → (N, in)
     };
   });
