@@ -20,6 +20,14 @@ async function setNumber(page: Page, testId: string, value: string): Promise<voi
   await page.getByTestId(testId).blur();
 }
 
+/** Loads the same random tiny model again (a run resumes only on its own base), then resumes the run. */
+async function resumeOnTinyModel(page: Page): Promise<void> {
+  await page.getByTestId('tab-model').click();
+  await createTinyModel(page);
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('train-resume').click();
+}
+
 const stepOf = async (page: Page) => Number(((await page.getByTestId('run-step').textContent()) ?? '0').split('/')[0]);
 
 test('a 30-step run on WASM with the course data: the chart fills, tokens/s and ETA show, a reload mid-run resumes', async ({ page }) => {
@@ -45,10 +53,7 @@ test('a 30-step run on WASM with the course data: the chart fills, tokens/s and 
   await page.getByTestId('tab-train').click();
   await expect(page.getByTestId('run-status')).toHaveText('interrupted');
   // The same model again (random, seed 0), then resume from the checkpoint.
-  await page.getByTestId('tab-model').click();
-  await createTinyModel(page);
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('train-resume').click();
+  await resumeOnTinyModel(page);
   await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 170_000 });
   await expect(page.getByTestId('run-step')).toHaveText('30 / 30');
   expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(30);
@@ -133,10 +138,7 @@ test('a step over the WASM heap ends the run with a message within a minute; the
   await expect(page.getByTestId('dataset-rows')).toHaveText(String(n));
   // Resume (the same random model, loaded again) goes on from step 2's checkpoint: no step is
   // done twice, and it meets the same batch again, with the same message.
-  await page.getByTestId('tab-model').click();
-  await createTinyModel(page);
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('train-resume').click();
+  await resumeOnTinyModel(page);
   await expect(page.getByTestId('run-status')).toHaveText('interrupted', { timeout: 60_000 });
   await expect(page.getByTestId('run-message')).toContainText('ran out');
   await expect(page.getByTestId('run-step')).toHaveText('2 / 30');
