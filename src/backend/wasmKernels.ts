@@ -154,7 +154,7 @@ function withFreshRightOperand(args: Parameters<tf.KernelFunc>[0], kernel: tf.Ke
  */
 const DOT_MAX_ROWS = 4;
 
-/** Whether a product is at most DOT_MAX_ROWS float32 rows times one shared Bᵀ (and not tiny: those keep tfjs's loop). */
+/** Whether a product is at most DOT_MAX_ROWS float32 rows times one shared Bᵀ, and not below XNN_MIN_MACS (those take products' small x·Wᵀ path). */
 function fewRowsTimesBT(args: Parameters<tf.KernelFunc>[0]): boolean {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
