@@ -47,7 +47,7 @@ def argmax(xs):
 
 
 def main():
-    cfg = ref.NeoXConfig.load(os.path.join(MODEL, "config.json"))
+    cfg = ref.ModelConfig.load(os.path.join(MODEL, "config.json"))
     P = ref.load_params(os.path.join(MODEL, "model.safetensors"), cfg)
     V = cfg.vocab_size
     with open(TOKENS) as f:

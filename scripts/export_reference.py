@@ -222,7 +222,7 @@ def load_folder(d):
     if raw_cfg.get("model_type") != "gpt_neox" or raw_cfg.get("architectures") != ["GPTNeoXForCausalLM"]:
         raise ExportError("%s/config.json: model_type %r / architectures %r, expected gpt_neox / [GPTNeoXForCausalLM]"
                           % (d, raw_cfg.get("model_type"), raw_cfg.get("architectures")))
-    cfg = nx.NeoXConfig(raw_cfg)
+    cfg = nx.ModelConfig(raw_cfg)
     tensors, metadata = read_safetensors(os.path.join(d, "model.safetensors"))
     dtypes = sorted({dt for k, (dt, _) in tensors.items() if not _IGNORED.search(k)})
     state = {k: torch.from_numpy(np.asarray(a, dtype=np.float64)) for k, (_, a) in tensors.items() if not _IGNORED.search(k)}

@@ -56,7 +56,7 @@ import torch  # noqa: E402
 # ---------------------------------------------------------------------------
 
 
-class NeoXConfig:
+class ModelConfig:
     """The subset of GPTNeoXConfig that the forward pass needs.
 
     Accepts both the classic key names (``rotary_pct``, ``rotary_emb_base``)
@@ -455,7 +455,7 @@ def load_params(path, cfg):
 
 
 def _check_dir(d):
-    cfg = NeoXConfig.load(os.path.join(d, "config.json"))
+    cfg = ModelConfig.load(os.path.join(d, "config.json"))
     P = load_params(os.path.join(d, "model.safetensors"), cfg)
     gpath = os.path.join(d, "golden.json")
     if not os.path.exists(gpath):

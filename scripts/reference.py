@@ -219,7 +219,7 @@ def build_case(case):
     torch.manual_seed(case["seed"])
 
     cfg_dict = make_config(case)
-    cfg = nx.NeoXConfig(cfg_dict)
+    cfg = nx.ModelConfig(cfg_dict)
     assert cfg.rotary_ndims == int(cfg.head_size * case["rotary_pct"])
 
     params = init_params(cfg, case["dtype"])
@@ -245,7 +245,7 @@ def build_case(case):
     check_roundtrip(model_path, tensors)
 
     # Compute from what was read back (config from disk too) -> exactly the stored values.
-    cfg = nx.NeoXConfig.load(os.path.join(out_dir, "config.json"))
+    cfg = nx.ModelConfig.load(os.path.join(out_dir, "config.json"))
     P_plain = nx.load_params(model_path, cfg)
     for n in P_plain:
         assert np.array_equal(P_plain[n].numpy(), params[n]), n

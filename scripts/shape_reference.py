@@ -21,7 +21,7 @@ def main():
         sys.stderr.write(__doc__)
         return 2
     d, prompt, n = sys.argv[1], [int(x) for x in sys.argv[2].split(",")], int(sys.argv[3])
-    cfg = ref.NeoXConfig.load(os.path.join(d, "config.json"))
+    cfg = ref.ModelConfig.load(os.path.join(d, "config.json"))
     P = ref.load_params(os.path.join(d, "model.safetensors"), cfg)
     tokens, margins = ref.greedy_generate(cfg, P, prompt, n)
     print(json.dumps({"prompt": prompt, "tokens": tokens, "margins": margins}))

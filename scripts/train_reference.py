@@ -129,7 +129,7 @@ def rel_error(a, ref):
 
 
 def main():
-    cfg = nx.NeoXConfig.load(os.path.join(MODEL_DIR, "config.json"))
+    cfg = nx.ModelConfig.load(os.path.join(MODEL_DIR, "config.json"))
     P0 = nx.load_params(os.path.join(MODEL_DIR, "model.safetensors"), cfg)
     with open(os.path.join(MODEL_DIR, "golden.json")) as f:
         golden = json.load(f)

@@ -24,7 +24,7 @@ import { installDawnGpu } from '../../src/backend/dawnNode';
 import { countWebGPU, type CountedBackend } from '../../src/backend/webgpu/profile';
 import { setFusedKernels } from '../../src/backend/webgpu/register';
 import { loadModel } from '../../src/model/checkpoint';
-import { parseConfig, type NeoXConfig } from '../../src/model/config';
+import { parseConfig, type ModelConfig } from '../../src/model/config';
 import { lossAndGrads } from '../../src/model/objective';
 import { disposeParams, initRandomData, paramsFromData, type Params } from '../../src/model/params';
 import { AdamW, decayFromSpecs } from '../../src/train/adamw';
@@ -55,7 +55,7 @@ let SHAPES = shapesFor(smoke);
 let [B, T] = smoke ? [2, 32] : [8, 128];
 let VOCAB = smoke ? 512 : 50304;
 
-const shapeConfig = (dims: Dims): NeoXConfig => parseConfig({ model_type: 'gpt_neox', vocab_size: VOCAB, max_position_embeddings: 2048, rotary_pct: 0.25, ...dims });
+const shapeConfig = (dims: Dims): ModelConfig => parseConfig({ model_type: 'gpt_neox', vocab_size: VOCAB, max_position_embeddings: 2048, rotary_pct: 0.25, ...dims });
 
 /** Rows of exactly T tokens, all carrying loss, as the studio's bench uses. */
 const rows = (n: number) =>

@@ -3,10 +3,10 @@
  * Each figure is one JSON line, beside the same backend's matmul roofline from the same run.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { parseConfig, type NeoXConfig } from '../model/config';
+import { parseConfig, type ModelConfig } from '../model/config';
 import { generate } from '../model/generate';
 import { disposeModel } from '../model/decodeLayout';
-import { transposedWeights, type ForwardContext } from '../model/gptNeox';
+import { transposedWeights, type ForwardContext } from '../model/forward';
 import { lossAndGrads } from '../model/objective';
 import { countParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
@@ -22,7 +22,7 @@ const PYTHIA_70M = { hidden_size: 512, num_hidden_layers: 6, num_attention_heads
 /** For software WebGPU (SwiftShader, ~1 GFLOP/s) the 70m shape would take many minutes per step. */
 const SMALL = { hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 512 };
 
-const shapeConfig = (dims: typeof PYTHIA_70M): NeoXConfig =>
+const shapeConfig = (dims: typeof PYTHIA_70M): ModelConfig =>
   parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, max_position_embeddings: 2048, rotary_pct: 0.25, ...dims });
 
 async function timeIt(reps: number, f: () => Promise<void>): Promise<number> {
@@ -67,7 +67,7 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
   const tokPerS = (B * T) / (stepMs / 1000);
   emit({ ...base, figure: 'train_fwd_bwd_tokens_per_s', value: +tokPerS.toFixed(1), shape, batch: `${B}x${T}`, params: P, achieved_gflops: +((tokPerS * flopsPerToken) / 1e9).toFixed(2), matmul_gflops: +gflops.toFixed(2) });
 
-  ctx.transposed = transposedWeights(params);
+  ctx.transposed = transposedWeights(params, config);
   const prompt = Array.from({ length: 8 }, (_, i) => 100 + i);
   const newTokens = software ? 8 : 32;
   for (const useCache of [true, false]) {

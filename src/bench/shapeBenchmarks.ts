@@ -8,7 +8,7 @@ import { wasmHeapBytes, whileTraining } from '../backend/backend';
 import { decodingLayout, disposeModel, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import { generate } from '../model/generate';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import { countParams, initRandomData, paramsFromData } from '../model/params';
 import { GREEDY } from '../model/sampling';
 import { PYTHIA_SHAPES, tinyConfig } from '../model/tinyConfig';

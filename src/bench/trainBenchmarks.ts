@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedExample } from '../data/types';
-import type { NeoXConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
 import type { BackendInfo } from '../protocol/protocol';
 import { estimateMemory, flopsPerStep } from '../train/estimate';
@@ -35,7 +35,7 @@ export function syntheticRows(n: number, T: number, vocab: number): EncodedExamp
 
 export async function runTrainBenchmarks(
   backend: BackendInfo,
-  config: NeoXConfig,
+  config: ModelConfig,
   shape: string,
   [B, T]: [number, number],
   matmulGflops: number,

@@ -11,7 +11,7 @@ import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
 import { decodingLayout, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import type { BackendChoice } from '../protocol/protocol';
 
 /** A mistake in the command line itself: exit code 2, and a pointer to the usage. */

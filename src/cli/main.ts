@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_GENERATE, generateText } from '../eval/generateText';
-import { hiddenStates, lmHead } from '../model/gptNeox';
+import { hiddenStates, lmHead } from '../model/forward';
 import { batchLoss, lossAndGrads } from '../model/objective';
 import { writeSafetensors } from '../model/safetensors';
 import { wasmHeapBytes } from '../backend/backend';

@@ -15,7 +15,8 @@ import { parseDataset } from '../data/parse';
 import { splitIds } from '../data/split';
 import { renderSegments, TEMPLATES } from '../data/templates';
 import type { Segment, TemplateId } from '../data/types';
-import { BLOCK_LINEARS, type BlockLinear } from '../model/params';
+import { defaultLoraTargets, resolveLinear } from '../model/params';
+import type { ModelConfig } from '../model/config';
 import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
 import { estimateMemory, estimateSeqLen, resolveCheckpointing } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
@@ -49,14 +50,23 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
 
 const flag = (value: string | undefined): boolean => value !== undefined;
 
+/** --lora-targets as the model's block linears (short or full module names); absent: PEFT's default for the family. */
+function loraTargets(v: Record<string, string | undefined>, model: ModelConfig): string[] {
+  if (v['lora-targets'] === undefined) return defaultLoraTargets(model);
+  return v['lora-targets'].split(',').map((t) => {
+    try {
+      return resolveLinear(model, t);
+    } catch (e) {
+      throw new UsageError(`--lora-targets: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** The run's config from the flags; LoRA's targets come from the model (loraTargets), once it is read. */
 function configFrom(v: Record<string, string | undefined>): TrainConfig {
   const d = DEFAULT_TRAIN;
   const method = oneOf(v.method, '--method', ['full', 'lora'] as const, 'full');
-  const targets = (v['lora-targets'] ?? 'query_key_value').split(',').map((t) => {
-    const full = BLOCK_LINEARS.find((b) => b === t.trim() || b.endsWith(`.${t.trim()}`));
-    if (!full) throw new UsageError(`--lora-targets: "${t}" is not one of query_key_value, dense, dense_h_to_4h, dense_4h_to_h`);
-    return full as BlockLinear;
-  });
+  const targets = d.lora.targets;
   if (flag(v.checkpointing) && flag(v['no-checkpointing'])) throw new UsageError('--checkpointing and --no-checkpointing: give one of them, or neither (the estimate decides)');
   const c: TrainConfig = {
     ...d,
@@ -138,6 +148,7 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const dtype = oneOf(v.dtype, '--dtype', ['float32', 'float16'] as const, 'float32');
   const out = checkOut(v.out, v.model, flag(v.force)); // after the flags, so a mistyped flag is named first
   const model = readModelDir(v.model);
+  asked.lora.targets = loraTargets(v, model.config);
   const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
   const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength };

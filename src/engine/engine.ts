@@ -10,8 +10,8 @@ import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
-import { parseConfig, type NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import { parseConfig, type ModelConfig } from '../model/config';
+import type { ForwardContext } from '../model/forward';
 import { decodingLayout, disposeModel, toDecoding, toTraining } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import { countParams, initRandomData, paramsFromData } from '../model/params';
@@ -206,7 +206,7 @@ export class Engine {
     // The old model and any trainer go before the new weights arrive, so the two never share the
     // memory (twice a 410m's 1.6 GB would not fit the WASM heap); every check that can refuse ran above.
     this.unloadModel();
-    let loaded: { config: NeoXConfig; params: ForwardContext['params']; warnings: string[] };
+    let loaded: { config: ModelConfig; params: ForwardContext['params']; warnings: string[] };
     if (source.kind === 'random') {
       loaded = { config, params: paramsFromData(config, initRandomData(config, source.spec.seed)), warnings: [] };
     } else {

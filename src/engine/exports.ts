@@ -3,8 +3,8 @@
  * merged into the base) or a PEFT adapter; and a PEFT adapter trained elsewhere, stored as a run's
  * checkpoint so every place that takes a run (playground, compare, evaluate, export) takes it too.
  */
-import type { NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ModelConfig } from '../model/config';
+import type { ForwardContext } from '../model/forward';
 import type { ExportedFile, ExportParams } from '../protocol/protocol';
 import type { CheckpointStore } from '../train/checkpointStore';
 import { adapterParams, peftAdapterFiles, runModelFolderFiles } from '../train/exportModel';
@@ -24,7 +24,7 @@ export async function exportFiles(ctx: ForwardContext, p: ExportParams, tokenize
 }
 
 /** Checks the adapter against the base, then saves it as the run's last checkpoint (step 0, no optimizer history). */
-export async function importAdapterFiles(store: CheckpointStore, runId: string, files: ExportedFile[], base: NeoXConfig): Promise<{ lora: LoraConfig; bytes: number }> {
+export async function importAdapterFiles(store: CheckpointStore, runId: string, files: ExportedFile[], base: ModelConfig): Promise<{ lora: LoraConfig; bytes: number }> {
   const { lora, tensors } = parsePeftAdapter(files, base);
   const zeros = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, new Float32Array(t.data.length)]));
   const bytes = snapshotToBytes({

@@ -8,7 +8,7 @@
  * whole model copy, so only one stays. Entries in use by the current job are never evicted.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { transposedWeights, type ForwardContext } from '../model/gptNeox';
+import { transposedWeights, type ForwardContext } from '../model/forward';
 import { disposeParams, paramSpecs, type Params } from '../model/params';
 import type { ModelRef } from '../protocol/protocol';
 import type { CheckpointStore } from '../train/checkpointStore';
@@ -84,7 +84,7 @@ export class RunModels {
 
     if (live?.runId === ref.runId && ref.checkpoint === 'last') {
       // The trainer replaces its tensors every step, so nothing made from them is cached.
-      const transposed = lora ? undefined : transposedWeights(live.tensors);
+      const transposed = lora ? undefined : transposedWeights(live.tensors, base.config);
       return { ctx: withWeights(live.tensors, transposed), release: () => transposed && disposeParams(transposed) };
     }
 
@@ -107,7 +107,7 @@ export class RunModels {
         disposeParams(tensors);
         throw new Error(`this run's checkpoint does not fit the loaded model (${problem}): load the model it was trained on`);
       }
-      entry = { runId: ref.runId, full: !lora, tensors, transposed: lora ? null : transposedWeights(tensors), users: 0, lastUsed: 0 };
+      entry = { runId: ref.runId, full: !lora, tensors, transposed: lora ? null : transposedWeights(tensors, base.config), users: 0, lastUsed: 0 };
       this.cache.set(key, entry);
     }
     const e = entry;

@@ -10,7 +10,7 @@ import { takeXnnFailure } from '../backend/xnnStatus';
 import { encodeSegments } from '../data/encode';
 import type { Segment } from '../data/types';
 import type { Tokenizer } from '../data/tokenizer';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import type { LiveRun } from './runModels';
 import type { JobContext } from '../protocol/rpc';
 import type { BackendInfo, EngineEvent, TrainData, TrainEstimate, TrainParams, TrainResult } from '../protocol/protocol';

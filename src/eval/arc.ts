@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../data/tokenizer';
-import { hiddenStates, lmHead, type ForwardContext } from '../model/gptNeox';
+import { hiddenStates, lmHead, type ForwardContext } from '../model/forward';
 import { arcContext, arcGold, type ArcDoc } from './arcDocs';
 
 export { parseArc, arcContext, arcGold, type ArcDoc } from './arcDocs';

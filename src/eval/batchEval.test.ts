@@ -8,7 +8,7 @@ import type { Tokenizer } from '../data/tokenizer';
 import type { Row, TokenizeSettings } from '../data/types';
 import { tinyConfig } from '../model/tinyConfig';
 import { generateText } from './generateText';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
 import { startTestBackend } from '../testing/fixtures';
 import { pythiaTokenizer, repoFile } from '../testing/dataTesting';

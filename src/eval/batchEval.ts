@@ -13,7 +13,7 @@ import { encodeSegments } from '../data/encode';
 import type { Tokenizer } from '../data/tokenizer';
 import type { Encoder, TokenizeSettings } from '../data/types';
 import { generateText } from './generateText';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import { batchLoss } from '../model/objective';
 import type { EvalExample, EvalOutput, EvalSampling } from './evalTypes';
 

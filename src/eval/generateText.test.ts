@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { parseConfig, toHfConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
 import type { TextGeneration as GenerateParams } from './generateText';
 import { startTestBackend } from '../testing/fixtures';

@@ -4,7 +4,7 @@
  */
 import type { Tokenizer } from '../data/tokenizer';
 import { generate } from '../model/generate';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ForwardContext } from '../model/forward';
 import type { StopReason } from '../model/generate';
 import { TextStream } from './textStream';
 

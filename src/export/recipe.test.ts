@@ -111,7 +111,7 @@ const recipeOfFiles = (files: OutFile[]) => JSON.parse(text(files, 'recipe.json'
 
 // What each studio setting is called elsewhere, written out here independently of the code.
 const HF_SCHEDULE = { constant: 'constant_with_warmup', linear: 'linear', cosine: 'cosine' } as const;
-const PEFT_NAME = { 'attention.query_key_value': 'query_key_value', 'attention.dense': 'dense', 'mlp.dense_h_to_4h': 'dense_h_to_4h', 'mlp.dense_4h_to_h': 'dense_4h_to_h' } as const;
+const PEFT_NAME: Record<string, string> = { 'attention.query_key_value': 'query_key_value', 'attention.dense': 'dense', 'mlp.dense_h_to_4h': 'dense_h_to_4h', 'mlp.dense_4h_to_h': 'dense_4h_to_h' };
 
 /** The TrainingArguments keywords train_hf.py passes must be the run's settings. */
 function expectHfArgs(kw: Record<string, unknown>, c: TrainConfig) {

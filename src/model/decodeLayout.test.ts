@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from '../testing/fixtures';
 import { decodingLayout, disposeModel, layoutOf, toDecoding, toTraining } from './decodeLayout';
-import { hiddenStates, lmHead, type ForwardContext } from './gptNeox';
+import { hiddenStates, lmHead, type ForwardContext } from './forward';
 import { batchLoss, lossAndGrads } from './objective';
 import { initRandomData, paramsFromData, type Params } from './params';
 import { PYTHIA_SHAPES, tinyConfig } from './tinyConfig';

@@ -19,10 +19,10 @@
  * toTraining() goes back to 'plain' before training or an export.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ForwardContext } from './gptNeox';
-import { transposedWeights } from './gptNeox';
-import { BLOCK_LINEARS, paramSpecs } from './params';
-import type { NeoXConfig } from './config';
+import type { ForwardContext } from './forward';
+import { transposedWeights } from './forward';
+import { linearNames, modelNames, paramSpecs } from './params';
+import type { ModelConfig } from './config';
 
 export type Layout = 'plain' | 'copies' | 'decode';
 
@@ -34,13 +34,15 @@ const GiB = 2 ** 30;
 const COPIES_BUDGET = 3 * GiB;
 
 /** Bytes of every weight, and of the matrices that products take (all but embed_in, a lookup). */
-function weightBytes(c: NeoXConfig): { all: number; matrices: number } {
+function weightBytes(c: ModelConfig): { all: number; matrices: number } {
+  const names = modelNames(c);
+  const lookups = new Set([names.positions, names.head === names.embed ? undefined : names.embed]);
   let all = 0;
   let matrices = 0;
   for (const s of paramSpecs(c)) {
     const n = s.shape.reduce((a, b) => a * b, 1) * 4;
     all += n;
-    if (s.shape.length === 2 && s.name !== 'gpt_neox.embed_in.weight') matrices += n;
+    if (s.shape.length === 2 && !lookups.has(s.name)) matrices += n;
   }
   return { all, matrices };
 }
@@ -50,7 +52,7 @@ function weightBytes(c: NeoXConfig): { all: number; matrices: number } {
  * Wᵀ of every matrix fit the budget, else 'decode'. WebGPU with the fused kernels reads W transposed
  * in the shader and needs neither ('plain').
  */
-export function decodingLayout(c: NeoXConfig, backend: string, fusedKernels: boolean): Layout {
+export function decodingLayout(c: ModelConfig, backend: string, fusedKernels: boolean): Layout {
   if (backend === 'webgpu' && fusedKernels) return 'plain';
   const { all, matrices } = weightBytes(c);
   const copies = backend === 'wasm' ? 2 : 1; // Wᵀ, and XNNPACK's packed Wᵀ
@@ -64,9 +66,10 @@ export function layoutOf(ctx: ForwardContext): Layout {
 }
 
 /** The block matrices, by parameter name. */
-function blockMatrices(c: NeoXConfig): string[] {
+function blockMatrices(c: ModelConfig): string[] {
+  const linears = linearNames(c);
   return paramSpecs(c)
-    .filter((s) => BLOCK_LINEARS.some((l) => s.name.endsWith(`${l}.weight`)))
+    .filter((s) => linears.some((l) => s.name.endsWith(`.${l}.weight`)))
     .map((s) => s.name);
 }
 
@@ -76,11 +79,11 @@ export function toDecoding(ctx: ForwardContext, target: Layout): ForwardContext 
   if (now === target || target === 'plain') return ctx;
   if (now === 'decode') toTraining(ctx); // 'copies' asked for after 'decode': start from W
   if (target === 'copies') {
-    ctx.transposed = transposedWeights(ctx.params);
+    ctx.transposed = transposedWeights(ctx.params, ctx.config);
     return ctx;
   }
   const transposed: Record<string, tf.Tensor> = { ...(ctx.transposed ?? {}) };
-  const head = 'embed_out.weight';
+  const { head } = modelNames(ctx.config);
   transposed[head] ??= tf.transpose(ctx.params[head]);
   for (const name of blockMatrices(ctx.config)) {
     const w = ctx.params[name];

@@ -3,7 +3,7 @@
  * Only the last position's logits (V floats) are read back each step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { hiddenStates, lmHead, type ForwardContext, type KVCache } from './gptNeox';
+import { hiddenStates, lmHead, type ForwardContext, type KVCache } from './forward';
 import { mulberry32 } from './random';
 import { sampleNext, type SamplingOptions } from './sampling';
 

@@ -1,223 +1,20 @@
 /**
- * GPT-NeoX forward pass, as transformers' modeling_gpt_neox.py computes it.
- *
- * Synchronous pure functions over tfjs tensors; callers wrap them in tf.tidy.
- * Activations are kept 2-D (B·T, C) around every weight matmul: the gradient of a
- * 3-D × 2-D matMul has the wrong shape in tfjs (#8721), and 2-D is what the kernels like.
+ * GPT-NeoX's block (Pythia), as transformers' modeling_gpt_neox.py computes it: LayerNorm, one
+ * fused query/key/value projection with each head's [q | k | v] side by side, partial rotary, exact
+ * GELU, and the parallel residual x + attn(ln1(x)) + mlp(ln2(x)) (sequential when the config says).
+ * On WebGPU the attention and the MLP's bias + GELU are one fused kernel each (fused.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { headSize, rotaryDims, type NeoXConfig } from './config';
-import { biasAddFused, biasGeluFused, causalAttentionFused, fusedKernelsOn, layerNormFused } from './fused';
-import { matMulFrozenT, matMulWT, matMulWTFrozen } from './matmul';
-import { layerPrefix, type Params } from './params';
-import { mulberry32 } from './random';
-
-/** Per-layer keys and values of the tokens seen so far: (B, nH, S, hs) each. */
-export interface KVCache {
-  k: tf.Tensor4D[];
-  v: tf.Tensor4D[];
-  length: number; // S, the number of cached positions
-}
-
-export interface ForwardContext {
-  params: Params;
-  config: NeoXConfig;
-  /** Optional Wᵀ copies of the matrices, by name (see transposedWeights): decoding then skips a transpose per weight per token. */
-  transposed?: Params;
-  /**
-   * The parameters being differentiated (lossAndGrads sets it to its names). Every other weight is
-   * frozen: its products skip the dW half of the backward, and only frozen weights use `transposed`
-   * (a trainable weight's copy would go stale after the first update). Absent: all weights are
-   * treated as trainable, and `transposed` is used as given (inference).
-   */
-  trainable?: ReadonlySet<string>;
-  /** LoRA settings; required when params hold adapters (`<linear>.lora_A.weight` / `.lora_B.weight`). */
-  lora?: LoraContext;
-}
-
-export interface LoraContext {
-  /** alpha / rank: PEFT's default scaling (not rsLoRA). */
-  scale: number;
-  /** Dropout rate on the adapters' input (PEFT's lora_dropout); 0 when not training. */
-  dropout: number;
-  /** Seeds the dropout masks, so a step is reproducible: the trainer passes a fresh one per micro-batch. */
-  seed: number;
-}
-
-/**
- * Wᵀ of every linear weight and of embed_out, for inference with frozen weights (doubles their
- * memory). None with the fused WebGPU kernels: their products read W transposed in the shader.
- */
-export function transposedWeights(params: Params): Params {
-  const out: Params = {};
-  if (fusedKernelsOn()) return out;
-  for (const [name, t] of Object.entries(params)) {
-    if (t.rank === 2 && name !== 'gpt_neox.embed_in.weight') out[name] = tf.transpose(t);
-  }
-  return out;
-}
-
-/** The precomputed Wᵀ for a weight, if the context has one and the weight is frozen (see ForwardContext.trainable). */
-export function transposedOf(ctx: ForwardContext, name: string): tf.Tensor2D | undefined {
-  return ctx.trainable?.has(name) ? undefined : (ctx.transposed?.[name] as tf.Tensor2D | undefined);
-}
-
-/** x Wᵀ for the named weight, with a weight gradient only if it is being trained. */
-function weightProduct(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const w = ctx.params[name] as tf.Tensor2D | undefined;
-  if (!w) return frozenFromTransposed(ctx, x, name);
-  // With the fused WebGPU kernels, the shader reads W transposed: no transpose copy, and tfjs's
-  // own gradient (dx = dy·W, dW = dyᵀ·x) is skipped for a frozen W, which is not on the tape.
-  if (fusedKernelsOn()) return tf.matMul(x, w, false, true); // (N, in) @ (out, in)ᵀ → (N, out)
-  const frozen = ctx.trainable !== undefined && !ctx.trainable.has(name);
-  return frozen ? matMulWTFrozen(x, w, transposedOf(ctx, name)) : matMulWT(x, w, transposedOf(ctx, name));
-}
-
-/** x Wᵀ for a weight held only as Wᵀ (the decoding layout, decodeLayout.ts): frozen by construction. */
-function frozenFromTransposed(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  const wT = ctx.transposed?.[name] as tf.Tensor2D | undefined;
-  if (!wT) throw new Error(`the model has no weight ${name}`);
-  if (ctx.trainable?.has(name)) throw new Error(`${name} is held for decoding only (as Wᵀ) and cannot be trained: restore the training layout first`);
-  return ctx.trainable ? matMulFrozenT(x, wT) : tf.matMul(x, wT); // (N, in) @ (in, out) → (N, out); no tape in inference
-}
-
-/** 32-bit FNV-1a of a name, started from the seed: one independent stream per (seed, linear). */
-function streamSeed(seed: number, name: string): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
-/**
- * Inverted-dropout mask: 0 with probability p, else 1/(1−p). Drawn on the host from mulberry32,
- * so a (seed, linear) pair gives the same mask on every backend.
- */
-function dropoutMask(shape: [number, number], p: number, seed: number, name: string): tf.Tensor2D {
-  const rand = mulberry32(streamSeed(seed, name));
-  const keep = 1 / (1 - p);
-  const m = new Float32Array(shape[0] * shape[1]);
-  for (let i = 0; i < m.length; i++) m[i] = rand() < p ? 0 : keep;
-  return tf.tensor2d(m, shape);
-}
-
-/**
- * y = x Wᵀ + b, W in the PyTorch [out, in] layout, plus the LoRA update when the params hold
- * adapters for this linear: y += scale · (drop(x) Aᵀ) Bᵀ, A (r, in), B (out, r), as PEFT's Linear.
- * Not tf.fused.matMul: on WASM (tfjs 4.22) its bias is wrong when transposeB is set.
- */
-function linear(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
-  return project(ctx, x, name, true);
-}
-
-/**
- * x Wᵀ (+ b when `withBias`), plus the LoRA update when the params hold adapters; the bias is
- * added before the update, the order every checkpoint and export fixture was made with.
- */
-function project(ctx: ForwardContext, x: tf.Tensor2D, name: string, withBias = false): tf.Tensor2D {
-  const xw = weightProduct(ctx, x, `${name}.weight`); // (N, out)
-  const bias = ctx.params[`${name}.bias`];
-  const y = !withBias ? xw : fusedKernelsOn() ? biasAddFused(xw, bias) : (tf.add(xw, bias) as tf.Tensor2D);
-  const a = `${name}.lora_A.weight`;
-  if (ctx.params[a] === undefined) return y;
-  if (!ctx.lora) throw new Error(`${name} has a LoRA adapter but the forward context has no lora settings (scale, dropout, seed)`);
-  const { scale, dropout, seed } = ctx.lora;
-  const xd = dropout > 0 ? tf.mul<tf.Tensor2D>(x, dropoutMask(x.shape, dropout, seed, name)) : x; // (N, in)
-  const down = tf.mul<tf.Tensor2D>(weightProduct(ctx, xd, a), scale); // (N, r): scaling the rank-r side is the cheap place
-  return tf.add(y, weightProduct(ctx, down, `${name}.lora_B.weight`)); // (N, out)
-}
-
-export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
-  if (fusedKernelsOn()) return layerNormFused(x, weight, bias, eps); // one dispatch, not ten
-  const { mean, variance } = tf.moments(x, -1, true); // (N, 1)
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias);
-}
-
-/** Exact GELU, 0.5·x·(1 + erf(x/√2)) (hidden_act "gelu" in transformers, not the tanh one). */
-export function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-}
-
-/**
- * Embedding lookup with its own gradient: a scatter-add of the output gradient into the used rows.
- * The default gradient of gather needs UnsortedSegmentSum, which the WASM backend lacks.
- * The weight is the only input (ids are closed over), so when it is frozen the lookup is off
- * tf.grads' x → y path and this gradFunc never runs: a frozen embedding costs no backward.
- */
-export function embed(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [w, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    save([ids]); // kept alive for the backward pass
-    return {
-      value: tf.gather(w, ids), // (N, C)
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(tf.expandDims(saved[0], 1), dy, w.shape), // (V, C); duplicates add up
-    };
-  });
-  return f(weight) as tf.Tensor2D;
-}
-
-/** cos and sin of the rotary angles for positions [start, start + T): (T, rd) each, as HF builds them in fp32. */
-export function rotaryTables(config: NeoXConfig, start: number, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
-  const rd = rotaryDims(config);
-  const half = rd / 2;
-  const cos = new Float32Array(T * rd);
-  const sin = new Float32Array(T * rd);
-  for (let i = 0; i < half; i++) {
-    const invFreq = Math.fround(1 / Math.pow(config.rotaryBase, (2 * i) / rd));
-    for (let t = 0; t < T; t++) {
-      const angle = Math.fround((start + t) * invFreq);
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[t * rd + i] = cos[t * rd + i + half] = c; // emb = cat(freqs, freqs)
-      sin[t * rd + i] = sin[t * rd + i + half] = s;
-    }
-  }
-  return { cos: tf.tensor2d(cos, [T, rd]), sin: tf.tensor2d(sin, [T, rd]) };
-}
-
-/** Rotary on the first rd dims of each head: x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]. */
-function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rd: number): tf.Tensor4D {
-  const hs = x.shape[3];
-  if (rd === 0) return x;
-  const half = rd / 2;
-  const xr = rd === hs ? x : tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, rd]); // (B, nH, T, rd)
-  const x1 = tf.slice(xr, [0, 0, 0, 0], [-1, -1, -1, half]);
-  const x2 = tf.slice(xr, [0, 0, 0, half], [-1, -1, -1, half]);
-  const rotated = tf.concat([tf.neg(x2), x1], 3); // rotate_half: pairs i and i + rd/2
-  const out = tf.add(tf.mul(xr, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
-  return rd === hs ? out : tf.concat([out, tf.slice(x, [0, 0, 0, rd], [-1, -1, -1, hs - rd])], 3);
-}
-
-/**
- * The largest head size the fused attention kernel takes: a backward thread keeps five rows of it
- * in registers (5 KB at 256), and a shader that does not fit fails at pipeline creation, which
- * WebGPU reports only as an uncaptured error. Pythia, GPT-2 and SmolLM2 use 64, Qwen 64 or 128.
- */
-const MAX_FUSED_HEAD_SIZE = 256;
-
-/** Additive causal mask for T queries at positions past..past+T-1 over S = past + T keys: (T, S). */
-function causalBias(T: number, S: number): tf.Tensor2D {
-  const past = S - T;
-  const m = new Float32Array(T * S);
-  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) m[i * S + j] = -1e9;
-  return tf.tensor2d(m, [T, S]);
-}
-
-/** The rotary tables a forward pass shares across layers (the caller disposes cos and sin). */
-export interface Rope {
-  cos: tf.Tensor2D;
-  sin: tf.Tensor2D;
-  rd: number;
-}
-
-export function ropeFor(config: NeoXConfig, start: number, T: number): Rope {
-  return { ...rotaryTables(config, start, T), rd: rotaryDims(config) };
-}
+import { headSize } from './config';
+import { biasGeluFused, causalAttentionFused, fusedKernelsOn } from './fused';
+import { applyRotary, causalAttention, gelu, layerNorm, linear, MAX_FUSED_HEAD_SIZE, project, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
+import { layerPrefix } from './params';
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
   const { config } = ctx;
   const nH = config.numHeads;
   const hs = headSize(config);
-  const p = `${layerPrefix(layer)}attention.`;
+  const p = `${layerPrefix(config, layer)}attention.`;
   const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
   if (!cache && rope.rd > 0 && rope.rd % 2 === 0 && hs <= MAX_FUSED_HEAD_SIZE && fusedKernelsOn()) {
     // Split, rotary, scores, mask, softmax, ·V and merge in one kernel (no KV cache: training, scoring).
@@ -229,27 +26,12 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const [q0, k0, v0] = tf.split(heads, 3, 3); // (B, T, nH, hs) each
   const toHeads = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // (B, nH, T, hs)
   const q = applyRotary(toHeads(q0), rope.cos, rope.sin, rope.rd);
-  let k = applyRotary(toHeads(k0), rope.cos, rope.sin, rope.rd);
-  let v = toHeads(v0);
-  if (cache) {
-    if (cache.length > 0) {
-      k = tf.concat([cache.k[layer], k], 2); // (B, nH, S, hs)
-      v = tf.concat([cache.v[layer], v], 2);
-    }
-    cache.k[layer] = k;
-    cache.v[layer] = v;
-  }
-  const S = k.shape[2];
-  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nH, T, S)
-  if (T > 1) scores = tf.add(scores, causalBias(T, S));
-  const probs = tf.softmax(scores); // fp32 softmax over keys
-  const y = tf.matMul(probs, v); // (B, nH, T, hs)
-  const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, nH * hs]) as tf.Tensor2D; // (B·T, C)
-  return linear(ctx, merged, `${p}dense`);
+  const [k, v] = withCache(cache, layer, applyRotary(toHeads(k0), rope.cos, rope.sin, rope.rd), toHeads(v0)); // (B, nH, S, hs)
+  return linear(ctx, causalAttention(q, k, v, 1 / Math.sqrt(hs)), `${p}dense`); // (B·T, C)
 }
 
 function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
-  const p = `${layerPrefix(layer)}mlp.`;
+  const p = `${layerPrefix(ctx.config, layer)}mlp.`;
   if (fusedKernelsOn()) {
     const h = biasGeluFused(project(ctx, x, `${p}dense_h_to_4h`), ctx.params[`${p}dense_h_to_4h.bias`]); // (B·T, I): bias and GELU in one pass
     return linear(ctx, h, `${p}dense_4h_to_h`); // (B·T, C)
@@ -257,10 +39,10 @@ function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
   return linear(ctx, gelu(linear(ctx, x, `${p}dense_h_to_4h`)), `${p}dense_4h_to_h`); // (B·T, I) → (B·T, C)
 }
 
-/** One transformer layer on the residual stream x (B·T, C) → (B·T, C). */
-export function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
+/** One GPT-NeoX layer on the residual stream x (B·T, C) → (B·T, C). */
+export function neoxBlock(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
   const { params: w, config } = ctx;
-  const p = layerPrefix(layer);
+  const p = layerPrefix(config, layer);
   const ln1 = layerNorm(x, w[`${p}input_layernorm.weight`], w[`${p}input_layernorm.bias`], config.layerNormEps);
   const attn = attention(ctx, ln1, layer, B, T, rope, cache);
   if (config.useParallelResidual) {
@@ -271,43 +53,4 @@ export function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: num
   const h = tf.add(x, attn) as tf.Tensor2D; // x + attn(ln1(x)); then h + mlp(ln2(h))
   const ln2 = layerNorm(h, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
   return tf.add(h, mlp(ctx, ln2, layer));
-}
-
-/** Throws, saying what to change, when a forward would run past the model's context. */
-export function checkPositions(config: NeoXConfig, positions: number): void {
-  if (positions > config.maxPositions) {
-    throw new Error(`sequence of ${positions} tokens is longer than the model's ${config.maxPositions} positions: shorten the prompt or lower max new tokens`);
-  }
-}
-
-/** The residual stream's start: token embeddings of ids (B, T) as (B·T, C). */
-export function embedTokens(ctx: ForwardContext, ids: tf.Tensor2D): tf.Tensor2D {
-  const [B, T] = ids.shape;
-  return embed(ctx.params['gpt_neox.embed_in.weight'] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
-}
-
-/** The final layer norm on the residual stream (B·T, C). */
-export function finalNorm(ctx: ForwardContext, x: tf.Tensor2D): tf.Tensor2D {
-  const w = ctx.params;
-  return layerNorm(x, w['gpt_neox.final_layer_norm.weight'], w['gpt_neox.final_layer_norm.bias'], ctx.config.layerNormEps);
-}
-
-/**
- * Final hidden states (B·T, C) for ids (B, T). With a cache, positions continue after
- * cache.length and the cache's tensors are replaced by the extended ones (the caller owns disposal).
- */
-export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCache): tf.Tensor2D {
-  const [B, T] = ids.shape;
-  const start = cache ? cache.length : 0;
-  checkPositions(ctx.config, start + T);
-  const rope = ropeFor(ctx.config, start, T);
-  let x = embedTokens(ctx, ids); // (B·T, C)
-  for (let i = 0; i < ctx.config.numLayers; i++) x = block(ctx, x, i, B, T, rope, cache);
-  if (cache) cache.length = start + T;
-  return finalNorm(ctx, x);
-}
-
-/** Logits for the given hidden rows: (N, C) @ embed_outᵀ → (N, V). Use for a few rows only (V is 50k). */
-export function lmHead(ctx: ForwardContext, h: tf.Tensor2D): tf.Tensor2D {
-  return weightProduct(ctx, h, 'embed_out.weight');
 }

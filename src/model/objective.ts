@@ -2,10 +2,10 @@
  * The training objective on a token batch: mean next-token cross-entropy, and its gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { block, checkPositions, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './gptNeox';
+import { block, checkPositions, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './forward';
 import { lmLoss, nextTokenTargets, type LossTargets } from './loss';
 import { keepsProbs, VOCAB_BLOCK } from './lossBlocked';
-import type { Params } from './params';
+import { layerOf, modelNames, type Params } from './params';
 
 export interface TokenBatch {
   ids: Int32Array; // (B·T) row-major, padded to T
@@ -21,7 +21,7 @@ export function batchTargets(b: TokenBatch): LossTargets {
 
 /**
  * Scalar mean loss over the batch's target tokens. The LM head's weight gradient is computed
- * unless ctx.trainable leaves embed_out out (or opts.weightGrad says otherwise).
+ * unless ctx.trainable leaves the head out (or opts.weightGrad says otherwise).
  */
 export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
   return headLoss(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32')), b, opts); // (B·T, C) → ()
@@ -29,7 +29,7 @@ export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?
 
 /** The loss from final hidden states h (B·T, C): the fused, chunked LM head and cross-entropy. */
 function headLoss(ctx: ForwardContext, h: tf.Tensor2D, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean; blocked?: boolean }): tf.Scalar {
-  const w = 'embed_out.weight';
+  const w = modelNames(ctx.config).head; // the embedding itself when tied: tf.grads adds this use's gradient to the lookup's
   const weightGrad = opts.weightGrad ?? ctx.trainable?.has(w) ?? true;
   const targets = batchTargets(b);
   // The checkpointed path's loss: vocabulary blocks, and the probabilities kept for the backward
@@ -75,13 +75,11 @@ export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch
   return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
 }
 
-const EMBED_IN = 'gpt_neox.embed_in.weight';
-
-/** Which segment a parameter belongs to: −1 the input embedding, 0…L−1 a block, L the final norm and LM head. */
-function segmentOf(name: string, numLayers: number): number {
-  if (name === EMBED_IN) return -1;
-  const m = /^gpt_neox\.layers\.(\d+)\./.exec(name);
-  return m ? Number(m[1]) : numLayers;
+/** Which segment a parameter belongs to: −1 the embeddings (tokens, GPT-2's positions), 0…L−1 a block, L the final norm and LM head. */
+function segmentOf(ctx: ForwardContext, name: string): number {
+  const names = modelNames(ctx.config);
+  if (name === names.embed || name === names.positions) return -1;
+  return layerOf(ctx.config, name) ?? ctx.config.numLayers;
 }
 
 /**
@@ -101,7 +99,7 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
   const trainable = new Set(names);
   const bySegment = new Map<number, string[]>();
   for (const n of names) {
-    const seg = Math.min(segmentOf(n, L), H); // the last block's parameters and the head's share segment H
+    const seg = Math.min(segmentOf(ctx, n), H); // the last block's parameters and the head's share segment H
     bySegment.set(seg, [...(bySegment.get(seg) ?? []), n]);
   }
   // The lowest segment with trained parameters: below it no input gradient is needed.
@@ -123,7 +121,11 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
   try {
     for (let l = 0; l < H; l++) xs.push(tf.tidy(() => block(fwd, xs[l], l, B, T, rope)));
     // Each segment differentiates in its input only when a segment below it trains something.
-    const head = bySegment.get(H) ?? [];
+    // A tied head is the embedding: the head's segment differentiates it too, and its gradient
+    // there is added to the lookup's below.
+    const { embed: embedName, head: headName } = modelNames(config);
+    const tiedTrained = headName === embedName && trainable.has(embedName);
+    const head = [...(bySegment.get(H) ?? []), ...(tiedTrained ? [embedName] : [])];
     const withInput = H > lowest;
     const r = tf.valueAndGrads((...args: tf.Tensor[]) => {
       const c = withParams(head, withInput ? args.slice(1) : args);
@@ -148,9 +150,14 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
       (input ? out.slice(1) : out).forEach((g, i) => (grads[seg[i]] = g));
     }
     if (lowest === -1) {
-      // The embedding's own gradient (a scatter-add of dy into the rows used).
-      const [g] = tf.grads((w: tf.Tensor) => embedTokens({ ...fwd, params: { ...ctx.params, [EMBED_IN]: w } }, ids))([ctx.params[EMBED_IN]], dy!);
-      grads[EMBED_IN] = g;
+      // The embeddings' own gradients (a scatter-add of dy into the rows used), plus a tied head's.
+      const seg = bySegment.get(-1)!;
+      const gs = tf.grads((...ws: tf.Tensor[]) => embedTokens(withParams(seg, ws), ids))(seg.map((n) => ctx.params[n]), dy!);
+      seg.forEach((n, i) => {
+        const fromHead = grads[n];
+        grads[n] = fromHead ? tf.add(fromHead, gs[i]) : gs[i];
+        if (fromHead) tf.dispose([fromHead, gs[i]]);
+      });
     }
     return { loss, grads: Object.fromEntries(names.map((n) => [n, grads[n]])) };
   } catch (e) {

@@ -6,11 +6,11 @@
  * differentiates it as it stands. Read it before the optimised files.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { headSize, rotaryDims, type NeoXConfig } from './config';
+import { headSize, rotaryDims, type ModelConfig } from './config';
 import type { Params } from './params';
 
 /** Mean cross-entropy of predicting ids[b][t + 1] from ids[b][..t], over t + 1 < lengths[b]. */
-export function referenceLoss(params: Params, c: NeoXConfig, ids: number[][], lengths: number[]): tf.Scalar {
+export function referenceLoss(params: Params, c: ModelConfig, ids: number[][], lengths: number[]): tf.Scalar {
   const [B, T, C, nH, hs, rd] = [ids.length, ids[0].length, c.hiddenSize, c.numHeads, headSize(c), rotaryDims(c)];
   const p = (name: string) => params[name];
   const linear = (x: tf.Tensor, name: string) => tf.add(tf.matMul(x as tf.Tensor2D, p(`${name}.weight`) as tf.Tensor2D, false, true), p(`${name}.bias`)); // x Wᵀ + b

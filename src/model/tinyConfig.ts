@@ -1,5 +1,5 @@
 /** A tiny random GPT-NeoX: Pythia's shape (vocabulary, rotary, parallel residual) at a small width and depth. */
-import { parseConfig, type NeoXConfig } from './config';
+import { parseConfig, type ModelConfig } from './config';
 
 export interface TinyModelSpec {
   hiddenSize: number;
@@ -16,7 +16,7 @@ export const PYTHIA_SHAPES = {
 } as const;
 
 /** The shape Pythia models share; tiny random models keep it but shrink width and depth. */
-export function tinyConfig(spec: TinyModelSpec): NeoXConfig {
+export function tinyConfig(spec: TinyModelSpec): ModelConfig {
   return parseConfig({
     model_type: 'gpt_neox',
     vocab_size: 50304,

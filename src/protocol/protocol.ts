@@ -7,7 +7,7 @@
  */
 import type { CachedModel } from '../hub/cachedModels';
 import type { GenerateResult, TextGeneration } from '../eval/generateText';
-import type { NeoXConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { TinyModelSpec } from '../model/tinyConfig';
 import type { Segment, TokenizeSettings } from '../data/types';
 import type { MemoryEstimate } from '../train/estimate';
@@ -44,7 +44,7 @@ export type ModelSource =
 export interface ModelInfo {
   label: string;
   source: ModelSource['kind'];
-  config: NeoXConfig;
+  config: ModelConfig;
   paramCount: number;
   /** Bytes the weights take on the device (float32). */
   deviceBytes: number;

@@ -9,6 +9,7 @@ import { useStudio } from './store';
 import { selectModelFingerprint, selectModelLabel } from './selectors';
 import { modelChoices } from './modelChoices';
 import { appTabs } from './tabs';
+import { fitLoraTargets } from './trainOptions';
 import { useTrain, type RunRecord } from './trainStore';
 
 const runsDb = createStore('neox-studio-runs', 'runs');
@@ -58,9 +59,15 @@ export const trainActions = createTrainActions(useTrain, {
   persist: () => void navigator.storage?.persist?.().catch(() => false),
 });
 
-// A new model or a restarted engine drops the trained weights with the old model.
+// A new model or a restarted engine drops the trained weights with the old model; a model of
+// another family gets LoRA targets it has (its family's default when it has none of the old ones).
 useStudio.subscribe((s, prev) => {
   if (s.model !== prev.model && s.model.status !== 'ready') trainActions.forgetTrained();
+  if (s.model !== prev.model && s.model.status === 'ready') {
+    const { lora } = useTrain.getState().draft;
+    const targets = fitLoraTargets(s.model.info.config, lora.targets);
+    if (targets.join() !== lora.targets.join()) trainActions.setDraft({ lora: { ...lora, targets } });
+  }
 });
 // The playground falls back to the base model when its run is deleted or no longer fits the loaded model.
 useTrain.subscribe((s) => {

@@ -5,6 +5,6 @@
  * tests import it directly.
  */
 export { checkTrainConfig, DEFAULT_TRAIN, TRAIN_PRESETS } from '../train/presets';
-export { BLOCK_LINEARS, type BlockLinear } from '../model/params';
+export { fitLoraTargets, linearNames, type BlockLinear } from '../model/params';
 export type { EvalMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod } from '../train/types';
 export { estimateSeqLen } from '../train/estimate';

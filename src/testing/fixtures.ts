@@ -1,6 +1,8 @@
 /** Test helpers: the PyTorch golden fixtures under fixtures/ (see fixtures/README.md). */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../model/config';
+import { paramSpecs } from '../model/params';
 import { readSafetensors } from '../model/safetensors';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -41,6 +43,21 @@ export function loadFixture(name: string): Fixture {
     golden: JSON.parse(readFileSync(`${dir}golden.json`, 'utf8')) as Golden,
     expected: readSafetensors(new Uint8Array(readFileSync(`${dir}golden.safetensors`))).tensors,
   };
+}
+
+/**
+ * The reference gradient of a parameter in the engine's layout: the golden files hold GPT-2's
+ * Conv1D gradients as the checkpoint holds those weights, (in, out); the engine keeps (out, in).
+ */
+export function goldenGrad(f: Fixture, name: string): { shape: number[]; data: Float32Array } {
+  const ref = f.expected.get(`grad.${name}`);
+  if (!ref) throw new Error(`${f.name} has no reference gradient for ${name}`);
+  const spec = paramSpecs(parseConfig(f.configJson)).find((s) => s.name === name);
+  if (!spec?.fileTransposed) return ref;
+  const [rows, cols] = ref.shape;
+  const data = new Float32Array(ref.data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = ref.data[r * cols + c];
+  return { shape: [cols, rows], data };
 }
 
 /** max|a − b| / max|ref|: a per-tensor relative error that tolerates exact zeros in the reference. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tinyConfig } from '../model/tinyConfig';
 import type { NamedFile } from '../engine/modelFiles';
 import { checkpointBytes } from '../model/checkpoint';
-import { toHfConfig, type NeoXConfig } from '../model/config';
+import { toHfConfig, type ModelConfig } from '../model/config';
 import { initRandomData } from '../model/params';
 import type { TinyModelSpec } from '../protocol/protocol';
 
@@ -30,7 +30,7 @@ export const TINY_SPEC: TinyModelSpec = { hiddenSize: 16, numLayers: 1, numHeads
  * (+ the bundled tokenizer.json unless `tokenizer` is false). `std` above the usual 0.02 keeps
  * the top logits well apart, so greedy choices do not hinge on float round-off between backends.
  */
-export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean; dtype?: 'F32' | 'F16' } = {}): NeoXConfig {
+export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean; dtype?: 'F32' | 'F16' } = {}): ModelConfig {
   const spec = opts.spec ?? TINY_SPEC;
   const config = tinyConfig(spec);
   mkdirSync(dir, { recursive: true });

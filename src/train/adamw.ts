@@ -8,7 +8,7 @@
  * `stepOnDevice` disposes the old parameters it stepped itself (see there); grads stay the caller's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NeoXConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import { paramSpecs, type Params } from '../model/params';
 import { OPTIMIZER_KERNELS } from './deviceOptimizer';
 import type { OptimizerConfig } from './types';
@@ -38,7 +38,7 @@ const LORA_WEIGHT = /\.lora_[AB]\.(?:\w+\.)?weight$/;
  * Trainer (they are Linear weights, so not in its no-decay list). Any other name throws, so a
  * parameter nobody classified cannot slip through with the wrong rule.
  */
-export function decayFromSpecs(config: NeoXConfig): DecayRule {
+export function decayFromSpecs(config: ModelConfig): DecayRule {
   const table = new Map(paramSpecs(config).map((s) => [s.name, s.decay]));
   return (name) => {
     const decay = table.get(name);

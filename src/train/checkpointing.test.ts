@@ -1,8 +1,8 @@
 /** Activation checkpointing as a run sees it: the trainer's option, the memory estimate, the FLOPs. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import { parseConfig, type ModelConfig } from '../model/config';
+import type { ForwardContext } from '../model/forward';
 import { lossAndGrads } from '../model/objective';
 import { disposeParams, initRandomData, paramsFromData, type Params } from '../model/params';
 import { startTestBackend } from '../testing/fixtures';
@@ -60,7 +60,7 @@ describe('the memory estimate with activation checkpointing', () => {
 
   describe('live, on the CPU backend (tiny shapes)', () => {
     beforeAll(() => startTestBackend('cpu'));
-    const tiny = (hidden: number, layers: number): NeoXConfig =>
+    const tiny = (hidden: number, layers: number): ModelConfig =>
       parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: 2, intermediate_size: 4 * hidden, max_position_embeddings: 2048, rotary_pct: 0.25 });
 
     it.each([

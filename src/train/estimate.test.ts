@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import { parseConfig, type ModelConfig } from '../model/config';
+import type { ForwardContext } from '../model/forward';
 import { lossAndGrads } from '../model/objective';
 import { countParams, disposeParams, initRandomData, paramsFromData, type Params } from '../model/params';
 import { startTestBackend } from '../testing/fixtures';
@@ -9,7 +9,7 @@ import { estimateMemory, estimateSeqLen, flopsPerStep, loraParamCount, resolveCh
 import { createLoraParams, loraContext, loraParamNames } from './lora';
 import type { LoraConfig } from './types';
 
-const pythia = (hidden: number, layers: number, heads: number): NeoXConfig =>
+const pythia = (hidden: number, layers: number, heads: number): ModelConfig =>
   parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: 4 * hidden, max_position_embeddings: 2048, rotary_pct: 0.25 });
 const PYTHIA_70M = pythia(512, 6, 8);
 const PYTHIA_160M = pythia(768, 12, 12);
@@ -236,11 +236,11 @@ describe('calibration against measured peaks', () => {
   describe('live, on the CPU backend (tiny shapes)', () => {
     beforeAll(() => startTestBackend('cpu'));
 
-    const tiny = (hidden: number, layers: number, heads: number): NeoXConfig =>
+    const tiny = (hidden: number, layers: number, heads: number): ModelConfig =>
       parseConfig({ model_type: 'gpt_neox', vocab_size: 50304, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: 4 * hidden, max_position_embeddings: 2048, rotary_pct: 0.25 });
 
     /** tf.profile's peak over lossAndGrads, with the trained copies (full) or adapters (LoRA) and AdamW's m and v allocated as a trainer holds them. */
-    async function measuredPeak(config: NeoXConfig, train: EstimateTrain, T: number): Promise<number> {
+    async function measuredPeak(config: ModelConfig, train: EstimateTrain, T: number): Promise<number> {
       const base = paramsFromData(config, initRandomData(config, 0));
       let trained: Params;
       let names: string[];

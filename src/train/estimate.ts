@@ -15,10 +15,10 @@
  * (src/model/objective.ts) and checked against tf.profile on Pythia-70m's shape (estimate.test.ts
  * keeps tiny shapes in check); a change to the forward or the loss changes them.
  */
-import { headSize, rotaryDims, type NeoXConfig } from '../model/config';
+import { headSize, rotaryDims, type ModelConfig } from '../model/config';
 import { defaultChunkRows } from '../model/loss';
 import { blockedChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/lossBlocked';
-import { BLOCK_LINEARS, countParams, linearShape, paramSpecs, type BlockLinear } from '../model/params';
+import { blockLinears, countParams, paramSpecs, type BlockLinear } from '../model/params';
 import { formatBytes } from '../shared/units';
 import type { LoraConfig, TrainConfig } from './types';
 
@@ -75,38 +75,37 @@ const HEADER_BYTES_PER_TENSOR = 120;
  * A checkpoint's page memory: 3 floats per trained parameter (weight, m, v), held as arrays and
  * again as the file's bytes, with the file's header (3 entries per trained tensor).
  */
-export function checkpointBytes(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
+export function checkpointBytes(config: ModelConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
   const tensors = train.method === 'lora' ? 2 * config.numLayers * adaptedLinears(config, train.lora.targets).length : paramSpecs(config).length - (train.freezeEmbeddings ? 1 : 0);
   return 2 * (3 * F32 * trainableParamCount(config, train) + 3 * tensors * HEADER_BYTES_PER_TENSOR);
 }
 
 /** Adapter parameters: r·(in + out) per adapted linear per layer (A is (r, in), B is (out, r)). */
-export function loraParamCount(config: NeoXConfig, lora: Pick<LoraConfig, 'rank' | 'targets'>): number {
+export function loraParamCount(config: ModelConfig, lora: Pick<LoraConfig, 'rank' | 'targets'>): number {
   return config.numLayers * adaptedLinears(config, lora.targets).reduce((n, [inp, out]) => n + lora.rank * (inp + out), 0);
 }
 
 /** Parameters the run trains: every weight (less embed_in when frozen) for a full fine-tune, the adapters for LoRA. */
-export function trainableParamCount(config: NeoXConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
+export function trainableParamCount(config: ModelConfig, train: Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora'>): number {
   if (train.method === 'lora') return loraParamCount(config, train.lora);
   return countParams(config) - (train.freezeEmbeddings ? config.vocabSize * config.hiddenSize : 0);
 }
 
-/** [in, out] of each adapted linear, in BLOCK_LINEARS order. */
-function adaptedLinears(config: NeoXConfig, targets: readonly BlockLinear[]): [number, number][] {
-  return BLOCK_LINEARS.filter((t) => targets.includes(t)).map((t) => {
-    const [out, inp] = linearShape(config, t);
-    return [inp, out];
-  });
+/** [in, out] of each adapted linear, in the block's order. */
+function adaptedLinears(config: ModelConfig, targets: readonly BlockLinear[]): [number, number][] {
+  return blockLinears(config)
+    .filter((l) => targets.includes(l.module))
+    .map((l) => [l.in, l.out]);
 }
 
 /** Σ in·out over a block's four linears (12·C² for Pythia's I = 4C). */
-function blockMatrixParams(config: NeoXConfig): number {
-  return BLOCK_LINEARS.reduce((n, t) => n + linearShape(config, t)[0] * linearShape(config, t)[1], 0);
+function blockMatrixParams(config: ModelConfig): number {
+  return blockLinears(config).reduce((n, l) => n + l.out * l.in, 0);
 }
 
 /** Biases and layer-norm parameters of one block. */
-function blockVectorParams(config: NeoXConfig): number {
-  return BLOCK_LINEARS.reduce((n, t) => n + linearShape(config, t)[0], 0) + 4 * config.hiddenSize;
+function blockVectorParams(config: ModelConfig): number {
+  return blockLinears(config).reduce((n, l) => n + (l.bias ? l.out : 0), 0) + 4 * config.hiddenSize;
 }
 
 /**
@@ -115,7 +114,7 @@ function blockVectorParams(config: NeoXConfig): number {
  * Counted per tensor on lossAndGrads (see the file comment); N = B·T rows, M = B·(T − 1) loss
  * rows (every position has a target: the most a batch can have).
  */
-function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T: number): { layer: number; global: number } {
+function activationFloats(config: ModelConfig, train: EstimateTrain, B: number, T: number): { layer: number; global: number } {
   const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
   const hs = headSize(config);
   const rd = rotaryDims(config);
@@ -131,7 +130,7 @@ function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T
   if (!config.useParallelResidual) layer += 2 * N * C; // the extra residual sum and its gradient
   if (train.method === 'full') {
     // A trained linear also saves its input x (for dW = dyᵀx) and its weight, and makes dyᵀ.
-    layer += BLOCK_LINEARS.reduce((n, t) => n + N * (linearShape(config, t)[0] + linearShape(config, t)[1]), 0) + blockMatrixParams(config);
+    layer += blockLinears(config).reduce((n, l) => n + N * (l.out + l.in), 0) + blockMatrixParams(config);
   } else {
     const r = train.lora.rank;
     for (const [inp, out] of adaptedLinears(config, train.lora.targets)) {
@@ -152,7 +151,7 @@ function activationFloats(config: NeoXConfig, train: EstimateTrain, B: number, T
  * The largest single tensor of a step: an embedding matrix (and its gradient and moments), a loss
  * chunk's logits, the attention scores, or the MLP activations; batchShaped when (B, T) set its size.
  */
-function largestTensor(config: NeoXConfig, B: number, T: number): { floats: number; name: string; batchShaped: boolean } {
+function largestTensor(config: ModelConfig, B: number, T: number): { floats: number; name: string; batchShaped: boolean } {
   const { hiddenSize: C, intermediateSize: I, numHeads: H, vocabSize: V } = config;
   const chunk = Math.min(B * (T - 1), defaultChunkRows(V));
   const candidates = [
@@ -166,7 +165,7 @@ function largestTensor(config: NeoXConfig, B: number, T: number): { floats: numb
 
 type Breakdown = Pick<MemoryEstimate, 'weights' | 'gradients' | 'optimizer' | 'activations' | 'total' | 'largestTensor'>;
 
-function breakdown(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend['name']): Breakdown {
+function breakdown(config: ModelConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend['name']): Breakdown {
   const trained = trainableParamCount(config, train) * F32;
   const base = countParams(config) * F32;
   // The trainer leaves the loaded model untouched: a full fine-tune trains a copy of it.
@@ -232,7 +231,7 @@ function budget(backend: EstimateBackend): { bytes: number; what: string } {
 }
 
 /** Changes to the run that lower its peak, each with what it saves, the largest saving first. */
-function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: Breakdown, backend: EstimateBackend['name']): string[] {
+function advise(config: ModelConfig, train: EstimateTrain, seqLen: number, now: Breakdown, backend: EstimateBackend['name']): string[] {
   const options: { saves: number; text: (saves: string) => string }[] = [];
   const saving = (t: EstimateTrain, T: number) => now.total - breakdown(config, t, T, backend).total;
   if (train.method === 'full') {
@@ -269,7 +268,7 @@ function advise(config: NeoXConfig, train: EstimateTrain, seqLen: number, now: B
 }
 
 /** Advice when one tensor is over the GPU's binding limit: the batch shapes that bring it under, if any. */
-function bindingAdvice(config: NeoXConfig, train: EstimateTrain, seqLen: number, binding: number): string[] {
+function bindingAdvice(config: ModelConfig, train: EstimateTrain, seqLen: number, binding: number): string[] {
   const advice: string[] = [];
   for (let B = train.batchSize >> 1; B >= 1; B >>= 1) {
     const bytes = largestTensor(config, B, seqLen).floats * F32;
@@ -308,7 +307,7 @@ export function estimateSeqLen(tokenize: { maxLength: number; padding: 'longest'
  * defaults fit (160m at LoRA 4×128 on WASM: ~5.0 GB without, ~1.5 GB with). `auto` says it was
  * turned on here.
  */
-export function resolveCheckpointing<T extends EstimateTrain>(config: NeoXConfig, train: T, seqLen: number, backend: EstimateBackend): { train: T; auto: boolean } {
+export function resolveCheckpointing<T extends EstimateTrain>(config: ModelConfig, train: T, seqLen: number, backend: EstimateBackend): { train: T; auto: boolean } {
   if (train.activationCheckpointing !== undefined) return { train, auto: false };
   const off = { ...train, activationCheckpointing: false };
   const without = estimateMemory(config, off, seqLen, backend);
@@ -323,7 +322,7 @@ export function resolveCheckpointing<T extends EstimateTrain>(config: NeoXConfig
  * binds and the device's memory (or a 4 GiB tab budget), CPU like WASM (and slow).
  * 'tight' above 75% of the limit, 'wont-fit' above it.
  */
-export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
+export function estimateMemory(config: ModelConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`sequence length must be a whole number of at least 1 (got ${seqLen})`);
   if (!Number.isInteger(train.batchSize) || train.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${train.batchSize})`);
   const b = { ...breakdown(config, train, seqLen, backend.name), checkpoint: checkpointBytes(config, train) };
@@ -363,7 +362,7 @@ export function estimateMemory(config: NeoXConfig, train: EstimateTrain, seqLen:
  * `seqLen` defaults to all tokens in one sequence, capped at the model's context: an upper bound.
  */
 export function flopsPerStep(
-  config: NeoXConfig,
+  config: ModelConfig,
   train: Pick<TrainConfig, 'method' | 'lora' | 'activationCheckpointing'> & Partial<Pick<TrainConfig, 'batchSize'>>,
   tokens: number,
   seqLen = Math.min(tokens, config.maxPositions),

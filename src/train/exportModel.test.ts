@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BASE_DIR, CASES, hashes, makeExports, PROBE_IDS, readExportFixture, sha256, type CaseName, type ExportFixture, type ExportSet } from '../testing/exportRecipe';
 import { loadModel } from '../model/checkpoint';
-import { hiddenStates, lmHead, type ForwardContext } from '../model/gptNeox';
-import { BLOCK_LINEARS, disposeParams, linearShape, paramSpecs, type Params } from '../model/params';
+import { hiddenStates, lmHead, type ForwardContext } from '../model/forward';
+import { disposeParams, linearNames, linearShape, paramSpecs, type Params } from '../model/params';
 import { f32ToF16, readHeader, readSafetensors } from '../model/safetensors';
 import { startTestBackend } from '../testing/fixtures';
 import { writeTinyModelDir } from '../testing/tinyModel';
@@ -193,7 +193,7 @@ describe('what the files hold', () => {
     expect(metadata).toEqual({ format: 'pt' });
     const want: [string, string, number[]][] = [];
     for (let i = 0; i < set.base.config.numLayers; i++) {
-      for (const l of BLOCK_LINEARS) {
+      for (const l of linearNames(set.base.config)) {
         const [out, inp] = linearShape(set.base.config, l);
         want.push([`base_model.model.gpt_neox.layers.${i}.${l}.lora_A.weight`, 'F32', [4, inp]]);
         want.push([`base_model.model.gpt_neox.layers.${i}.${l}.lora_B.weight`, 'F32', [out, 4]]);

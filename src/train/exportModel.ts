@@ -8,7 +8,7 @@
  * forward) and the fixtures it wrote, fixtures/export/ (see src/train/exportModel.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { toHfConfig, type NeoXConfig } from '../model/config';
+import { toHfConfig, type ModelConfig } from '../model/config';
 import { checkpointBytes } from '../model/checkpoint';
 import { paramSpecs, type Params } from '../model/params';
 import { writeSafetensors } from '../model/safetensors';
@@ -45,7 +45,7 @@ async function hostCopies(params: Params, names: string[]): Promise<Map<string, 
  * GPT-NeoX config: the special token ids and `_from_model_config`, keys sorted. (No
  * transformers_version: the file was not written by transformers, and the field is optional.)
  */
-export function generationConfig(config: NeoXConfig): Record<string, unknown> {
+export function generationConfig(config: ModelConfig): Record<string, unknown> {
   return { _from_model_config: true, bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenId };
 }
 
@@ -57,7 +57,7 @@ const FOLDER_FILES = ['config.json', 'generation_config.json', 'model.safetensor
  * tokenizer files given, unchanged. Nothing else is made up: without tokenizer files the folder has
  * none.
  */
-export async function modelFolderFiles(config: NeoXConfig, params: Params, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+export async function modelFolderFiles(config: ModelConfig, params: Params, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`export dtype must be float32 or float16, got ${JSON.stringify(dtype)}`);
   const clash = tokenizerFiles.find((f) => FOLDER_FILES.includes(f.name));
@@ -75,7 +75,7 @@ export async function modelFolderFiles(config: NeoXConfig, params: Params, token
  * A run's weights as a model folder. A LoRA run's adapters are folded into the base first
  * (W + scale·B·A): an adapter cannot ride inside config.json.
  */
-export async function runModelFolderFiles(config: NeoXConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+export async function runModelFolderFiles(config: ModelConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
   if (!lora) return modelFolderFiles(config, params, tokenizerFiles, opts);
   const merged = mergeLora(params, lora);
   try {
@@ -94,9 +94,9 @@ export const adapterParams = (params: Params): Params => Object.fromEntries(Obje
 export const PEFT_PREFIX = 'base_model.model.';
 
 /**
- * PEFT's files for a LoRA adapter on a GPT-NeoX base, as `PeftModel.save_pretrained` writes them:
- * keys `base_model.model.gpt_neox.layers.N.<module>.lora_{A,B}.weight` (the adapter name
- * "default" removed), A (r, in) and B (out, r), float32.
+ * PEFT's files for a LoRA adapter, as `PeftModel.save_pretrained` writes them: keys
+ * `base_model.model.<layer prefix><module>.lora_{A,B}.weight` (the adapter name "default"
+ * removed), A (r, in) and B (out, r), float32, whatever the family (GPT-2's Conv1D included).
  */
 export async function peftAdapterFiles(adapters: Params, lora: LoraConfig, baseModel: string): Promise<OutFile[]> {
   const names = Object.keys(adapters).sort();
@@ -113,7 +113,7 @@ export async function peftAdapterFiles(adapters: Params, lora: LoraConfig, baseM
     lora_dropout: lora.dropout,
     target_modules: peftTargetModules(lora),
     bias: 'none',
-    fan_in_fan_out: false,
+    fan_in_fan_out: lora.targets.some((t) => /^(attn\.c_|mlp\.c_)/.test(t)), // GPT-2's Conv1D layers: PEFT sets it for them
     inference_mode: true,
     init_lora_weights: true,
     modules_to_save: null,

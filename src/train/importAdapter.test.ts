@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../model/config';
-import { BLOCK_LINEARS, disposeParams, type Params } from '../model/params';
+import { disposeParams, linearNames, type Params } from '../model/params';
 import { mulberry32, normalSampler } from '../model/random';
 import { f32ToF16, writeSafetensors } from '../model/safetensors';
 import { loadFixture, startTestBackend } from '../testing/fixtures';
@@ -12,6 +12,7 @@ import type { LoraConfig } from './types';
 
 // vocab 96, hidden 64, intermediate 128, 2 layers.
 const base = parseConfig(loadFixture('parallel-rot025-f32').configJson);
+const BLOCK_LINEARS = linearNames(base);
 const LORA: LoraConfig = { rank: 4, alpha: 8, dropout: 0.1, targets: ['attention.dense', 'attention.query_key_value', 'mlp.dense_4h_to_h'] };
 
 /** Adapters with a non-zero B (a trained-looking adapter), as the trainer holds them. */

@@ -2,14 +2,14 @@
  * A PEFT LoRA adapter trained elsewhere (adapter_config.json + adapter_model.safetensors, as
  * `PeftModel.save_pretrained` writes them), read back into the studio's names and LoraConfig.
  *
- * The studio applies exactly PEFT's default LoRA on GPT-NeoX block linears, y = x Wᵀ + b +
+ * The studio applies exactly PEFT's default LoRA on the block linears, y = x Wᵀ + b +
  * (lora_alpha / r) · x Aᵀ Bᵀ, with the same targets in every layer. Whatever an adapter needs
  * beyond that (another PEFT method, DoRA, rsLoRA, trained biases, extra saved modules, per-layer
  * or per-module ranks, transposed weights) is refused by name rather than applied wrongly.
  */
-import type { NeoXConfig } from '../model/config';
+import { FAMILY_NAMES, type ModelConfig } from '../model/config';
 import { PICKLE_REFUSAL } from '../model/checkpoint';
-import { BLOCK_LINEARS, layerPrefix, linearShape, type BlockLinear } from '../model/params';
+import { layerOf, layerPrefix, linearNames, linearShape, modelNames, type BlockLinear } from '../model/params';
 import { readSafetensors } from '../model/safetensors';
 import { loraParamNames } from './lora';
 import { PEFT_PREFIX } from './exportModel';
@@ -22,7 +22,7 @@ export interface AdapterFile {
 
 export interface ParsedAdapter {
   lora: LoraConfig;
-  /** Studio names (`gpt_neox.layers.N.<module>.lora_A.weight`, A (r, in), B (out, r)), float32, in loraParamNames order. */
+  /** Studio names (`<layer prefix><module>.lora_A.weight`, A (r, in), B (out, r)), float32, in loraParamNames order. */
   tensors: Record<string, { shape: number[]; data: Float32Array }>;
   /** adapter_config.json's base_model_name_or_path, when it names one. */
   baseModel: string | null;
@@ -49,14 +49,22 @@ function show(v: unknown): string {
   return s.length > 100 ? `${s.slice(0, 100)}…` : s;
 }
 
-const SUPPORTED = 'query_key_value, dense, dense_h_to_4h, dense_4h_to_h (attention.* and mlp.* of each block)';
+/** The block linears an adapter may target, for messages. */
+const supported = (base: ModelConfig): string => `${linearNames(base).map((l) => l.split('.').pop()).join(', ')} (${linearNames(base).join(', ')} of each block)`;
 const baseName = (n: string): string => n.slice(n.lastIndexOf('/') + 1);
 
-/** Every module of GPTNeoXForCausalLM that PEFT could put LoRA on (its Linear and Embedding layers). */
-function adaptableModules(base: NeoXConfig): { name: string; layer: number; linear: BlockLinear | null }[] {
-  const out: { name: string; layer: number; linear: BlockLinear | null }[] = [{ name: 'gpt_neox.embed_in', layer: -1, linear: null }];
-  for (let i = 0; i < base.numLayers; i++) for (const l of BLOCK_LINEARS) out.push({ name: `${layerPrefix(i)}${l}`, layer: i, linear: l });
-  out.push({ name: 'embed_out', layer: -1, linear: null });
+/** The module names of the embedding and LM head (no `.weight`), which PEFT could adapt and the studio does not. */
+function sharedModules(base: ModelConfig): { embed: string; head: string } {
+  const n = modelNames(base);
+  return { embed: n.embed.replace(/\.weight$/, ''), head: base.tieWordEmbeddings ? 'lm_head' : n.head.replace(/\.weight$/, '') };
+}
+
+/** Every module of the model that PEFT could put LoRA on (its Linear and Embedding layers). */
+function adaptableModules(base: ModelConfig): { name: string; layer: number; linear: BlockLinear | null }[] {
+  const { embed, head } = sharedModules(base);
+  const out: { name: string; layer: number; linear: BlockLinear | null }[] = [{ name: embed, layer: -1, linear: null }];
+  for (let i = 0; i < base.numLayers; i++) for (const l of linearNames(base)) out.push({ name: `${layerPrefix(base, i)}${l}`, layer: i, linear: l });
+  out.push({ name: head, layer: -1, linear: null });
   return out;
 }
 
@@ -220,12 +228,13 @@ export function targetPatternMatcher(pattern: string): (module: string) => boole
 }
 
 /** Resolve target_modules (a list, a regex string, or "all-linear") to block linears, the same in every layer. */
-function resolveTargets(raw: unknown, base: NeoXConfig, layers: Set<number>): BlockLinear[] {
+function resolveTargets(raw: unknown, base: ModelConfig, layers: Set<number>): BlockLinear[] {
   const modules = adaptableModules(base);
   let groups: { label: string; match: (m: string) => boolean }[];
   if (raw === 'all-linear') {
-    // PEFT: every Linear except the output layer (embed_out).
-    groups = [{ label: 'all-linear', match: (m) => m !== 'embed_out' && m !== 'gpt_neox.embed_in' }];
+    // PEFT: every Linear except the output layer.
+    const { embed, head } = sharedModules(base);
+    groups = [{ label: 'all-linear', match: (m) => m !== head && m !== embed }];
   } else if (typeof raw === 'string') {
     groups = [{ label: raw, match: targetPatternMatcher(raw) }];
   } else if (Array.isArray(raw) && raw.length > 0 && raw.every((t) => typeof t === 'string')) {
@@ -241,9 +250,9 @@ function resolveTargets(raw: unknown, base: NeoXConfig, layers: Set<number>): Bl
         `adapter_config.json's target_modules is the string ${show(raw)}, which PEFT matches against whole module names (such as ${modules.find((m) => matchesListTarget(m.name, raw))!.name}), so it matches none: write it as a list, [${show(raw)}]`,
       );
     }
-    if (hit.length === 0) throw new AdapterError(`target module ${show(g.label)} matches none of GPT-NeoX's linear layers: the adapter is for another architecture or module (supported: ${SUPPORTED})`);
+    if (hit.length === 0) throw new AdapterError(`target module ${show(g.label)} matches none of ${FAMILY_NAMES[base.modelType]}'s linear layers: the adapter is for another architecture or module (supported: ${supported(base)})`);
     const other = hit.find((m) => m.linear === null);
-    if (other) throw new AdapterError(`target module ${show(g.label)} puts LoRA on ${other.name}: the studio applies adapters to ${SUPPORTED} only`);
+    if (other) throw new AdapterError(`target module ${show(g.label)} puts LoRA on ${other.name}: the studio applies adapters to ${supported(base)} only`);
     for (const m of hit) if (!targets.includes(m.linear!)) targets.push(m.linear!);
   }
   // The studio's LoraConfig applies its targets to every layer (of those listed in layers_to_transform).
@@ -257,16 +266,17 @@ function resolveTargets(raw: unknown, base: NeoXConfig, layers: Set<number>): Bl
 
 const isSet = (v: unknown): boolean => v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
-function checkConfig(c: Record<string, unknown>): void {
+function checkConfig(c: Record<string, unknown>, base: ModelConfig): void {
   const peftType = c.peft_type ?? null;
   if (peftType !== 'LORA') {
     throw new AdapterError(`adapter_config.json has peft_type ${show(peftType)}: only LoRA adapters ("LORA") can be applied (AdaLoRA, IA3, prefix tuning and others are different methods)`);
   }
   if (c.task_type !== undefined && c.task_type !== null && c.task_type !== 'CAUSAL_LM') {
-    throw new AdapterError(`adapter_config.json has task_type ${show(c.task_type)}: only causal language model adapters ("CAUSAL_LM") fit a GPT-NeoX text generator`);
+    throw new AdapterError(`adapter_config.json has task_type ${show(c.task_type)}: only causal language model adapters ("CAUSAL_LM") fit a causal text generator`);
   }
   const refuse: [string, boolean, string][] = [
-    ['fan_in_fan_out', c.fan_in_fan_out === true, 'its weights are stored transposed, for GPT-2-style Conv1D layers; GPT-NeoX uses nn.Linear (fan_in_fan_out false)'],
+    // GPT-2's Conv1D layers are the one place PEFT sets fan_in_fan_out (it forces it on for them); A and B keep their shapes either way.
+    ['fan_in_fan_out', c.fan_in_fan_out === true && base.modelType !== 'gpt2', `its weights are stored transposed, for GPT-2-style Conv1D layers; a ${FAMILY_NAMES[base.modelType]} model uses nn.Linear (fan_in_fan_out false)`],
     ['use_dora', c.use_dora === true, 'DoRA rescales the merged weight by a learned magnitude, which the studio does not implement'],
     ['use_rslora', c.use_rslora === true, 'rsLoRA scales by lora_alpha/√r, the studio by PEFT\'s default lora_alpha/r'],
     ['lora_bias', c.lora_bias === true, 'it trains a bias on lora_B, which the studio does not have'],
@@ -292,7 +302,7 @@ function checkConfig(c: Record<string, unknown>): void {
 }
 
 /** Which layers layers_to_transform names (all of them when absent); anything short of all is refused. */
-function checkLayers(c: Record<string, unknown>, base: NeoXConfig): Set<number> {
+function checkLayers(c: Record<string, unknown>, base: ModelConfig): Set<number> {
   const all = new Set(Array.from({ length: base.numLayers }, (_, i) => i));
   const raw = c.layers_to_transform;
   if (raw === undefined || raw === null) return all;
@@ -327,7 +337,7 @@ function pickAdapterFiles(files: AdapterFile[]): { cfgFile: AdapterFile; weights
   return { cfgFile, weights };
 }
 
-const describeBase = (b: NeoXConfig): string => `this base model (hidden_size ${b.hiddenSize}, intermediate_size ${b.intermediateSize}, ${b.numLayers} layers)`;
+const describeBase = (b: ModelConfig): string => `this base model (hidden_size ${b.hiddenSize}, intermediate_size ${b.intermediateSize}, ${b.numLayers} layers)`;
 
 /**
  * adapter_config.json + adapter_model.safetensors (F32, F16 or BF16; read as float32) → the
@@ -335,7 +345,7 @@ const describeBase = (b: NeoXConfig): string => `this base model (hidden_size ${
  * carry folder prefixes ("adapter/adapter_config.json"): the two must then share one, and files
  * that hold two adapters' configs are refused rather than one picked at random.
  */
-export function parsePeftAdapter(files: AdapterFile[], base: NeoXConfig): ParsedAdapter {
+export function parsePeftAdapter(files: AdapterFile[], base: ModelConfig): ParsedAdapter {
   const { cfgFile, weights } = pickAdapterFiles(files);
   if (cfgFile.bytes.length > MAX_CONFIG_BYTES) {
     throw new AdapterError(`adapter_config.json is ${(cfgFile.bytes.length / 1e6).toFixed(1)} MB, and PEFT writes one of a few KB: pick the adapter_config.json saved with the adapter`);
@@ -347,7 +357,7 @@ export function parsePeftAdapter(files: AdapterFile[], base: NeoXConfig): Parsed
     throw new AdapterError(`adapter_config.json is not valid JSON (${(e as Error).message})`);
   }
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new AdapterError('adapter_config.json must hold a JSON object');
-  checkConfig(c);
+  checkConfig(c, base);
   const layers = checkLayers(c, base);
   const baseModel = typeof c.base_model_name_or_path === 'string' ? c.base_model_name_or_path : null;
   const lora: LoraConfig = {
@@ -368,10 +378,12 @@ export function parsePeftAdapter(files: AdapterFile[], base: NeoXConfig): Parsed
   const tensors: ParsedAdapter['tensors'] = {};
   for (const [key, t] of stored) {
     const name = key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : null;
-    const m = name ? /^gpt_neox\.layers\.(\d+)\.(.+)\.lora_([AB])\.weight$/.exec(name) : null;
+    const layer = name ? layerOf(base, name) : null;
+    const rest = name && layer !== null ? /^(.+)\.lora_([AB])\.weight$/.exec(name.slice(layerPrefix(base, layer).length)) : null;
+    const m = rest ? [name, String(layer), rest[1], rest[2]] : null;
     if (!name || !m) {
       const why = /lora_magnitude_vector/.test(key) ? ' (a DoRA magnitude)' : /lora_embedding_/.test(key) ? ' (LoRA on an embedding)' : /\.bias$/.test(key) ? ' (a trained bias)' : '';
-      throw new AdapterError(`adapter_model.safetensors has a tensor "${key}"${why} that is not a LoRA A/B weight of a GPT-NeoX block linear under "${PEFT_PREFIX}": the studio cannot apply it`);
+      throw new AdapterError(`adapter_model.safetensors has a tensor "${key}"${why} that is not a LoRA A/B weight of a ${FAMILY_NAMES[base.modelType]} block linear under "${PEFT_PREFIX}": the studio cannot apply it`);
     }
     if (Number(m[1]) >= base.numLayers) throw new AdapterError(`adapter_model.safetensors has "${key}" for layer ${m[1]}, but ${describeBase(base)} has layers 0…${base.numLayers - 1}${madeFor}`);
     if (!expected.has(name)) {

@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture, relError, startTestBackend, type Fixture } from '../testing/fixtures';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
 import { parseConfig } from '../model/config';
-import { hiddenStates, lmHead, transposedWeights, type ForwardContext } from '../model/gptNeox';
+import { hiddenStates, lmHead, transposedWeights, type ForwardContext } from '../model/forward';
 import { batchLoss, lossAndGrads, type TokenBatch } from '../model/objective';
-import { BLOCK_LINEARS, disposeParams, type Params } from '../model/params';
+import { disposeParams, linearNames, type Params } from '../model/params';
 import { mulberry32, normalSampler } from '../model/random';
 import { createLoraParams, initLoraData, loraContext, loraParamNames, loraScale, mergeLora } from './lora';
 import type { LoraConfig } from './types';
 
 // rank 4, alpha 8: scale 2, so a scaling bug (alpha/√r, or none) shows up in the merge test.
+const BLOCK_LINEARS = linearNames(parseConfig(loadFixture('parallel-rot025-f32').configJson));
 const LORA: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: [...BLOCK_LINEARS] };
 const QKV0 = 'gpt_neox.layers.0.attention.query_key_value';
 const H4H1 = 'gpt_neox.layers.1.mlp.dense_4h_to_h';
@@ -270,7 +271,7 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
     it('precomputed Wᵀ copies serve the frozen weights only: a stale copy of a trainable weight changes nothing', () => {
       const ad = adapters(model, LORA, 7, 0.1);
       const names = [...loraParamNames(model.config, LORA), `${H4H1}.weight`];
-      const transposed = transposedWeights(model.params);
+      const transposed = transposedWeights(model.params, model.config);
       const stale = transposed[`${H4H1}.weight`];
       transposed[`${H4H1}.weight`] = tf.zerosLike(stale); // as if W had been updated since the copy was made
       stale.dispose();

@@ -5,17 +5,17 @@
  * The forward (y += scale · drop(x) Aᵀ Bᵀ) lives in gptNeox.ts's linear().
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NeoXConfig } from '../model/config';
-import type { LoraContext } from '../model/gptNeox';
-import { BLOCK_LINEARS, layerPrefix, linearShape, type BlockLinear, type Params } from '../model/params';
+import { FAMILY_NAMES, type ModelConfig } from '../model/config';
+import type { LoraContext } from '../model/forward';
+import { blockLinears, layerPrefix, linearNames, peftModuleName, type Params } from '../model/params';
 import { mulberry32 } from '../model/random';
 import type { LoraConfig } from './types';
 
 /** PEFT's default scaling, alpha / r (not rsLoRA's alpha / √r). */
 export const loraScale = (l: LoraConfig): number => l.alpha / l.rank;
 
-/** PEFT's target_modules: PEFT matches by name suffix, so "dense" adapts attention.dense and not mlp.dense_h_to_4h. */
-export const peftTargetModules = (l: LoraConfig): string[] => l.targets.map((t) => t.split('.').pop()!);
+/** PEFT's target_modules: PEFT matches by name suffix, so "dense" adapts attention.dense and not mlp.dense_h_to_4h (params.ts peftModuleName). */
+export const peftTargetModules = (l: LoraConfig): string[] => l.targets.map(peftModuleName);
 
 /** The forward settings for a step: dropout only while training, its masks seeded per micro-batch. */
 export const loraContext = (l: LoraConfig, seed: number, training: boolean): LoraContext => ({ scale: loraScale(l), dropout: training ? l.dropout : 0, seed });
@@ -28,25 +28,26 @@ interface AdapterSpec {
   in: number;
 }
 
-/** Adapted linears in PEFT's order: layer by layer, targets in BLOCK_LINEARS order. */
-function adapters(config: NeoXConfig, lora: LoraConfig): AdapterSpec[] {
+/** Adapted linears in PEFT's order: layer by layer, targets in the block's order. */
+function adapters(config: ModelConfig, lora: LoraConfig): AdapterSpec[] {
   if (!Number.isInteger(lora.rank) || lora.rank < 1) throw new Error(`LoRA rank must be a positive integer, got ${lora.rank}`);
   if (!(lora.dropout >= 0 && lora.dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${lora.dropout}`);
-  const targets = BLOCK_LINEARS.filter((t: BlockLinear) => lora.targets.includes(t));
+  const unknown = lora.targets.find((t) => !linearNames(config).includes(t));
+  if (unknown !== undefined) throw new Error(`LoRA target "${unknown}" is not a linear of this ${FAMILY_NAMES[config.modelType]} model: choose from ${linearNames(config).join(', ')}`);
+  const targets = blockLinears(config).filter((l) => lora.targets.includes(l.module));
   if (targets.length === 0) throw new Error('LoRA needs at least one target module');
   const out: AdapterSpec[] = [];
   for (let i = 0; i < config.numLayers; i++) {
     for (const t of targets) {
-      const linear = `${layerPrefix(i)}${t}`;
-      const [o, n] = linearShape(config, t);
-      out.push({ linear, a: `${linear}.lora_A.weight`, b: `${linear}.lora_B.weight`, out: o, in: n });
+      const linear = `${layerPrefix(config, i)}${t.module}`;
+      out.push({ linear, a: `${linear}.lora_A.weight`, b: `${linear}.lora_B.weight`, out: t.out, in: t.in });
     }
   }
   return out;
 }
 
 /** The adapter parameter names (A then B per adapted linear): the parameters a LoRA run trains. */
-export function loraParamNames(config: NeoXConfig, lora: LoraConfig): string[] {
+export function loraParamNames(config: ModelConfig, lora: LoraConfig): string[] {
   return adapters(config, lora).flatMap((s) => [s.a, s.b]);
 }
 
@@ -55,7 +56,7 @@ export function loraParamNames(config: NeoXConfig, lora: LoraConfig): string[] {
  * gain = √(2/(1+a²)) = √(1/3)), and B = 0, so a fresh adapter leaves the model unchanged.
  * Seeded with mulberry32: the same seed gives the same adapters everywhere.
  */
-export function initLoraData(config: NeoXConfig, lora: LoraConfig, seed: number): Record<string, { shape: number[]; data: Float32Array }> {
+export function initLoraData(config: ModelConfig, lora: LoraConfig, seed: number): Record<string, { shape: number[]; data: Float32Array }> {
   const rand = mulberry32(seed);
   const out: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const s of adapters(config, lora)) {
@@ -69,7 +70,7 @@ export function initLoraData(config: NeoXConfig, lora: LoraConfig, seed: number)
 }
 
 /** initLoraData uploaded as tensors (the caller owns them; merge them into the model's Params to use). */
-export function createLoraParams(config: NeoXConfig, lora: LoraConfig, seed: number): Params {
+export function createLoraParams(config: ModelConfig, lora: LoraConfig, seed: number): Params {
   const params: Params = {};
   for (const [name, { shape, data }] of Object.entries(initLoraData(config, lora, seed))) params[name] = tf.tensor(data, shape, 'float32');
   return params;

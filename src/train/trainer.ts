@@ -11,10 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedExample } from '../data/types';
-import type { NeoXConfig } from '../model/config';
-import type { ForwardContext } from '../model/gptNeox';
+import type { ModelConfig } from '../model/config';
+import type { ForwardContext } from '../model/forward';
 import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
-import { disposeParams, paramSpecs, type Params } from '../model/params';
+import { disposeParams, modelNames, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
 import { epochBatches, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
@@ -75,11 +75,11 @@ export class NonFiniteLossError extends Error {
 }
 
 /** The names a run trains. */
-export function trainableNames(config: NeoXConfig, c: TrainConfig): string[] {
+export function trainableNames(config: ModelConfig, c: TrainConfig): string[] {
   if (c.method === 'lora') return loraParamNames(config, c.lora);
   return paramSpecs(config)
     .map((s) => s.name)
-    .filter((n) => !(c.freezeEmbeddings && n === 'gpt_neox.embed_in.weight'));
+    .filter((n) => !(c.freezeEmbeddings && n === modelNames(config).embed));
 }
 
 export class Trainer {
@@ -98,7 +98,7 @@ export class Trainer {
   private finishedAt = 0;
 
   constructor(
-    private readonly base: { params: Params; config: NeoXConfig },
+    private readonly base: { params: Params; config: ModelConfig },
     private readonly data: EncodedSplits,
     readonly config: TrainConfig,
     resume?: TrainerSnapshot,

@@ -12,7 +12,7 @@ export interface LoraConfig {
   alpha: number;
   /** Dropout on the adapter's input, as PEFT's lora_dropout (0 = none). */
   dropout: number;
-  /** Which block linears get adapters (PEFT target_modules, by their GPT-NeoX names). */
+  /** Which block linears get adapters, by their module names in the block (params.ts blockLinears: 'attention.query_key_value', 'self_attn.q_proj', …). */
   targets: BlockLinear[];
 }
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { biasAddFused, biasGeluFused, causalAttentionFused, layerNormFused } from '../../model/fused';
-import { gelu, layerNorm, ropeFor } from '../../model/gptNeox';
+import { gelu, layerNorm, ropeFor } from '../../model/layers';
 import { lmLoss } from '../../model/loss';
 import { parseConfig } from '../../model/config';
 import { relError } from '../../testing/fixtures';

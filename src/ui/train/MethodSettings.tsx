@@ -1,6 +1,6 @@
 /** Full fine-tune or LoRA, and the settings that only one of them has. */
-import { selectLoraTargetsError, trainActions, useTrain } from '../../state';
-import { BLOCK_LINEARS, type BlockLinear, type TrainMethod } from '../../state/trainOptions';
+import { selectLoraTargetsError, selectModelInfo, trainActions, useStudio, useTrain } from '../../state';
+import { linearNames, type BlockLinear, type TrainMethod } from '../../state/trainOptions';
 import { NumberGrid } from './NumberField';
 
 const METHODS: { id: TrainMethod; label: string; hint: string }[] = [
@@ -8,11 +8,23 @@ const METHODS: { id: TrainMethod; label: string; hint: string }[] = [
   { id: 'lora', label: 'LoRA', hint: 'the model stays frozen; small low-rank adapters beside chosen layers learn instead.' },
 ];
 
+/** What each family's block linears do, in words. */
 export const TARGET_NAMES: Record<BlockLinear, string> = {
   'attention.query_key_value': 'Attention q·k·v',
   'attention.dense': 'Attention output',
   'mlp.dense_h_to_4h': 'MLP up',
   'mlp.dense_4h_to_h': 'MLP down',
+  'self_attn.q_proj': 'Attention query',
+  'self_attn.k_proj': 'Attention key',
+  'self_attn.v_proj': 'Attention value',
+  'self_attn.o_proj': 'Attention output',
+  'mlp.gate_proj': 'MLP gate',
+  'mlp.up_proj': 'MLP up',
+  'mlp.down_proj': 'MLP down',
+  'attn.c_attn': 'Attention q·k·v',
+  'attn.c_proj': 'Attention output',
+  'mlp.c_fc': 'MLP up',
+  'mlp.c_proj': 'MLP down',
 };
 
 export function MethodSettings() {
@@ -72,10 +84,13 @@ function CheckpointingToggle() {
 function LoraSettings() {
   const targets = useTrain((s) => s.draft.lora.targets);
   const error = useTrain(selectLoraTargetsError);
+  const config = useStudio(selectModelInfo)?.config;
+  // The loaded model's linears; before a model is loaded, the ones chosen.
+  const linears = config ? linearNames(config) : targets;
   const toggle = (t: BlockLinear, on: boolean) => {
     const lora = useTrain.getState().draft.lora;
     // Kept in the model's order, so equal choices compare equal between runs.
-    trainActions.setDraft({ lora: { ...lora, targets: BLOCK_LINEARS.filter((x) => (x === t ? on : lora.targets.includes(x))) } });
+    trainActions.setDraft({ lora: { ...lora, targets: linears.filter((x) => (x === t ? on : lora.targets.includes(x))) } });
   };
   return (
     <div className="lora-settings">
@@ -83,11 +98,11 @@ function LoraSettings() {
       <fieldset className="lora-targets" data-testid="train-lora-targets" aria-describedby={error ? 'lora-targets-error' : undefined}>
         <legend>Adapt these layers</legend>
         <div className="target-grid">
-          {BLOCK_LINEARS.map((t) => (
+          {linears.map((t) => (
             <label key={t} className="checkbox">
               <input type="checkbox" data-testid={`train-lora-target-${t}`} checked={targets.includes(t)} onChange={(e) => toggle(t, e.target.checked)} />
               <span>
-                {TARGET_NAMES[t]} <code className="target-code">{t}</code>
+                {TARGET_NAMES[t] ?? t} <code className="target-code">{t}</code>
               </span>
             </label>
           ))}
