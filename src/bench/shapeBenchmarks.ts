@@ -1,15 +1,17 @@
 /**
- * The bigger Pythia shapes on one backend, one measurement per worker (so that the WASM heap's
- * size, which only grows, is that measurement's peak): decoding with the KV cache, and LoRA r8 and
- * full fine-tune steps at 4×128 where the estimate says they fit, each beside the same run's matmul
- * roofline. Random weights of the real shapes; float32 in memory, as a loaded float16 file is.
+ * The bigger shapes on one backend, one measurement per worker (so that the WASM heap's size,
+ * which only grows, is that measurement's peak): decoding with the KV cache, and LoRA r8 (every
+ * block linear) and full fine-tune steps where the estimate says they fit, each beside the same
+ * run's matmul roofline. Random weights of the real shapes (Pythia-160m and -410m at 4×128,
+ * SmolLM2-135M at 8×128); float32 in memory, as a loaded float16 or bfloat16 file is.
  */
 import { wasmHeapBytes, whileTraining } from '../backend/backend';
 import { decodingLayout, disposeModel, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import { generate } from '../model/generate';
 import type { ForwardContext } from '../model/forward';
-import { countParams, initRandomData, paramsFromData } from '../model/params';
+import { countParams, initRandomData, linearNames, paramsFromData } from '../model/params';
+import { parseConfig, type ModelConfig } from '../model/config';
 import { GREEDY } from '../model/sampling';
 import { PYTHIA_SHAPES, tinyConfig } from '../model/tinyConfig';
 import type { BackendInfo } from '../protocol/protocol';
@@ -20,17 +22,29 @@ import type { TrainConfig } from '../train/types';
 import { matmulRoofline, type BenchLine } from './benchmarks';
 import { syntheticRows } from './trainBenchmarks';
 
-export type ShapeName = '160m' | '410m';
+export type ShapeName = '160m' | '410m' | 'smollm2-135m';
 export type ShapeRun = 'decode' | 'lora' | 'full';
 
-const [B, T] = [4, 128];
+/** Each shape's config and training batch. SmolLM2-135M: 30 layers, hidden 576, 9 heads over 3 key/value heads, vocabulary 49,152, tied head. */
+function shape(name: ShapeName): { config: ModelConfig; label: string; B: number } {
+  if (name === 'smollm2-135m') {
+    const config = parseConfig({
+      model_type: 'llama', vocab_size: 49152, hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3,
+      intermediate_size: 1536, max_position_embeddings: 8192, rope_theta: 100000, rms_norm_eps: 1e-5, tie_word_embeddings: true,
+    });
+    return { config, label: 'smollm2-135m', B: 8 };
+  }
+  return { config: tinyConfig({ ...PYTHIA_SHAPES[name], seed: 0 }), label: `pythia-${name}`, B: 4 };
+}
+
+const T = 128;
 /** Timed steps after one warm-up step: a 410m LoRA step takes about a minute on 2 cores. */
 const STEPS = 2;
 
-export async function runShapeBenchmark(backend: BackendInfo, shape: ShapeName, run: ShapeRun, emit: (line: BenchLine) => void): Promise<void> {
+export async function runShapeBenchmark(backend: BackendInfo, name: ShapeName, run: ShapeRun, emit: (line: BenchLine) => void): Promise<void> {
   const gflops = await matmulRoofline(1024);
-  const config = tinyConfig({ ...PYTHIA_SHAPES[shape], seed: 0 });
-  const base = { backend: backend.name, wasmThreads: backend.wasmThreads, shape: `pythia-${shape}`, params: countParams(config), matmul_gflops: +gflops.toFixed(2) };
+  const { config, label, B } = shape(name);
+  const base = { backend: backend.name, wasmThreads: backend.wasmThreads, shape: label, params: countParams(config), matmul_gflops: +gflops.toFixed(2) };
   const ctx: ForwardContext = { params: paramsFromData(config, initRandomData(config, 0)), config };
   const heap = () => wasmHeapBytes();
   try {
@@ -48,7 +62,7 @@ export async function runShapeBenchmark(backend: BackendInfo, shape: ShapeName, 
       emit({ ...base, figure: 'decode_tokens_per_s_kv_cache', value: +(n / (ms / 1000)).toFixed(1), layout, prompt_tokens: 8, new_tokens: n, heap_peak_bytes: heap() });
       return;
     }
-    const lora: TrainConfig['lora'] = { rank: 8, alpha: 16, dropout: 0, targets: ['attention.query_key_value', 'attention.dense', 'mlp.dense_h_to_4h', 'mlp.dense_4h_to_h'] };
+    const lora: TrainConfig['lora'] = { rank: 8, alpha: 16, dropout: 0, targets: linearNames(config) };
     const asked: TrainConfig = { ...DEFAULT_TRAIN, method: run, lora, batchSize: B, maxSteps: 100, evalEvery: 0 };
     const limits = { name: backend.name, limits: backend.limits };
     const { train: c, auto } = resolveCheckpointing(config, asked, T, limits);
@@ -58,7 +72,7 @@ export async function runShapeBenchmark(backend: BackendInfo, shape: ShapeName, 
       emit({ ...line, value: null, error: `not run: ${estimate.reason}` });
       return;
     }
-    const trainer = new Trainer(ctx, { train: syntheticRows(4 * B, T, 50277), test: [], maxLength: T, padId: 0 }, c);
+    const trainer = new Trainer(ctx, { train: syntheticRows(4 * B, T, Math.min(config.vocabSize, 50277)), test: [], maxLength: T, padId: 0 }, c);
     try {
       const times = await whileTraining(async () => {
         await trainer.trainStep();

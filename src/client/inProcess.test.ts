@@ -149,8 +149,10 @@ describe('in-process engine with model files', () => {
   it('a broken config.json rejects with the config error', async () => {
     const bad = path.join(dir, 'bad');
     writeTinyModelDir(bad, { tokenizer: false });
+    writeFileSync(path.join(bad, 'config.json'), JSON.stringify({ model_type: 'mistral', hidden_size: 16 }));
+    await expect(engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(bad) } })).rejects.toThrow(/model_type "mistral".*gpt_neox.*llama.*qwen2.*qwen3.*gpt2/);
     writeFileSync(path.join(bad, 'config.json'), JSON.stringify({ model_type: 'llama', hidden_size: 16 }));
-    await expect(engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(bad) } })).rejects.toThrow(/model_type "llama".*gpt_neox/);
+    await expect(engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(bad) } })).rejects.toThrow(/config\.json is missing "num_attention_heads"/);
     writeFileSync(path.join(bad, 'config.json'), '{"model_type": "gpt_neox", ');
     await expect(engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(bad) } })).rejects.toThrow(/config\.json is not valid JSON/);
   });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VIEW_DROPPED_TOKENS } from '../protocol/dataProtocol';
 import { inProcessDataClient, pythiaTokenizer } from '../testing/dataTesting';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_TOKENIZE } from '../data/defaults';
+import { tokenizerFromJson } from '../data/tokenizer';
+import { TOKENIZER_PATH } from '../testing/tinyModel';
 import type { Segment } from '../data/types';
 
 const tok = pythiaTokenizer();
@@ -11,6 +14,23 @@ const qa = (q: string, a: string): Segment[] => [
 ];
 
 describe('data service', () => {
+  it('counts with the loaded model\'s tokenizer once told to, and with the bundled one again after', async () => {
+    const data = inProcessDataClient();
+    const items = [qa('What is a token?', ' A piece of text.')];
+    const bundled = Array.from((await data.request('measure', { items })).lengths);
+    // Another tokenizer: Pythia's vocabulary without its merges splits text into far more tokens.
+    const pythia = JSON.parse(readFileSync(TOKENIZER_PATH, 'utf8'));
+    const other = tokenizerFromJson({ ...pythia, model: { ...pythia.model, merges: [] } });
+    await data.request('useTokenizer', { source: { tokenizerJson: { ...pythia, model: { ...pythia.model, merges: [] } }, tokenizerConfig: null } });
+    const own = Array.from((await data.request('measure', { items })).lengths);
+    expect(own).toEqual([items[0].reduce((n, s) => n + other.encode(s.text).length, 0)]);
+    expect(own[0]).toBeGreaterThan(bundled[0]);
+    const view = await data.request('tokenView', { segments: items[0], settings: DEFAULT_TOKENIZE });
+    expect(view.tokens.map((t) => t.id).slice(0, 5)).toEqual(other.encode(items[0][0].text).slice(0, 5));
+    await data.request('useTokenizer', { source: null });
+    expect(Array.from((await data.request('measure', { items })).lengths)).toEqual(bundled); // the memo went with the other tokenizer
+  });
+
   it('measure counts tokens per example (no EOS), the same again from its memo', async () => {
     const data = inProcessDataClient();
     const items = [qa('What is a token?', ' A piece of text.'), [], qa('', ' x')];

@@ -1,6 +1,6 @@
 /**
- * What the data worker does: parse files and tokenize examples. The tokenizer is loaded on first
- * use; token counts are memoised per segment text, so re-measuring after an edit or a settings
+ * What the data worker does: parse files and tokenize examples. The tokenizer is the loaded
+ * model's (useTokenizer), or the bundled Pythia one, loaded on first use; token counts are memoised per segment text, so re-measuring after an edit or a settings
  * change only tokenizes what changed (up to MEMO_LIMIT distinct segments; beyond, it starts over).
  */
 import { VIEW_DROPPED_TOKENS, type DataEvent, type DataRequests, type TokenView } from '../protocol/dataProtocol';
@@ -8,7 +8,7 @@ import type { JobContext } from '../protocol/rpc';
 import { semanticSimilarity } from '../eval/similarity';
 import { encodeSegments } from '../data/encode';
 import { parseDataset } from '../data/parse';
-import type { Tokenizer } from '../data/tokenizer';
+import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import type { Segment, TokenizeSettings } from '../data/types';
 
 type Ctx = JobContext<DataEvent>;
@@ -35,6 +35,12 @@ export class DataService {
       measure: (p, c) => this.measure(p.items, c),
       tokenView: (p) => this.tokenView(p.segments, p.settings),
       similarity: (p, c) => semanticSimilarity(p.outputs, p.targets, { signal: c.signal }),
+      useTokenizer: async (p) => {
+        // Counts remembered for the old tokenizer would be wrong for the new one.
+        this.memo.clear();
+        this.tokenizer = p.source ? Promise.resolve(tokenizerFromJson(p.source.tokenizerJson, p.source.tokenizerConfig)) : null;
+        return null;
+      },
     };
     return (jobs[kind] as (p: DataRequests[K]['params'], c: Ctx) => Promise<DataRequests[K]['result']>)(params, ctx);
   }

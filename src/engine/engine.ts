@@ -10,7 +10,7 @@ import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
-import { parseConfig, type ModelConfig } from '../model/config';
+import { FAMILY_NAMES, parseConfig, type ModelConfig } from '../model/config';
 import type { ForwardContext } from '../model/forward';
 import { decodingLayout, disposeModel, toDecoding, toTraining } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
@@ -28,6 +28,7 @@ import type {
   ParamsOf,
   RequestKind,
   ResultOf,
+  TokenizerSource,
 } from '../protocol/protocol';
 import type { JobContext } from '../protocol/rpc';
 import { generateText } from '../eval/generateText';
@@ -56,6 +57,8 @@ interface Loaded {
   tokenizer: Tokenizer;
   /** tokenizer.json (and tokenizer_config.json) as loaded, for exported model folders. */
   tokenizerFiles: ExportedFile[];
+  /** The model's own tokenizer (null: the bundled one). */
+  tokenizerSource: TokenizerSource | null;
   info: ModelInfo;
 }
 
@@ -94,6 +97,7 @@ export class Engine {
       },
       evaluate: (p, h) => this.evaluate(p, h),
       loadedModel: async () => this.model?.info ?? null,
+      modelTokenizer: async () => this.model?.tokenizerSource ?? null,
       exportRun: async (p) => {
         const { tokenizerFiles } = this.requireModel();
         const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles), true);
@@ -189,7 +193,7 @@ export class Engine {
       label = 'local files';
     } else {
       const { hiddenSize: C, numLayers: L, numHeads: H, seed } = source.spec;
-      label = `tiny random GPT-NeoX (${L} layers, hidden ${C}, ${H} heads, seed ${seed})`;
+      label = `tiny random ${FAMILY_NAMES[source.spec.family ?? 'gpt_neox']} (${L} layers, hidden ${C}, ${H} heads, seed ${seed})`;
     }
     if (hooks.signal.aborted) throw new DOMException('cancelled', 'AbortError');
 
@@ -225,7 +229,8 @@ export class Engine {
       warnings: loaded.warnings,
       fingerprint,
     };
-    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, info };
+    const tokenizerSource = tokenizerJson ? { tokenizerJson, tokenizerConfig } : null;
+    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, tokenizerSource, info };
     return info;
   }
 

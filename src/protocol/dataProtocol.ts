@@ -5,8 +5,9 @@
  */
 import type { Similarity } from '../eval/similarity';
 import type { ParseProgress, ParseResult, Segment, SourceFormat, TokenizeSettings } from '../data/types';
+import type { TokenizerSource } from './protocol';
 
-export const DATA_PROTOCOL_VERSION = 2;
+export const DATA_PROTOCOL_VERSION = 3;
 
 /** Dropped tokens shown on the far side of a truncation cut. */
 export const VIEW_DROPPED_TOKENS = 64;
@@ -41,6 +42,8 @@ export type DataRequests = {
   tokenView: { params: { segments: Segment[]; settings: TokenizeSettings }; result: TokenView };
   /** Output/target similarity from a sentence-embedding model (downloaded on first use; unavailable offline). */
   similarity: { params: { outputs: string[]; targets: string[] }; result: Similarity };
+  /** Tokenize with this tokenizer from now on (the loaded model's), or with the bundled Pythia one (null). */
+  useTokenizer: { params: { source: TokenizerSource | null }; result: null };
 };
 
 export type DataEvent =

@@ -136,12 +136,20 @@ export interface TrainEstimate {
   autoCheckpointing: boolean;
 }
 
+/** A tokenizer as a repo ships it: tokenizer.json and, when there is one, tokenizer_config.json (parsed). */
+export interface TokenizerSource {
+  tokenizerJson: unknown;
+  tokenizerConfig: unknown | null;
+}
+
 /** A type alias, not an interface, so it satisfies RequestMap's index signature. */
 export type Requests = {
   init: { params: { backend: BackendChoice }; result: BackendInfo };
   loadModel: { params: { source: ModelSource }; result: ModelInfo };
   /** The model the engine holds now: after a refused or cancelled load, still the one before it (checks run before it is freed). */
   loadedModel: { params: Record<string, never>; result: ModelInfo | null };
+  /** The loaded model's own tokenizer files (null: it uses the bundled Pythia tokenizer), for the data worker to tokenize as training will. */
+  modelTokenizer: { params: Record<string, never>; result: TokenizerSource | null };
   generate: { params: GenerateParams; result: GenerateResult };
   train: { params: TrainParams; result: TrainResult };
   /** Answered at once, even while `train` runs: the run pauses or stops at its next step boundary. */

@@ -7,6 +7,7 @@
  */
 import type { StoreApi } from 'zustand';
 import type { DataEvent, DataRequests } from '../protocol/dataProtocol';
+import type { TokenizerSource } from '../protocol/protocol';
 import type { RpcHooks } from '../client/rpcClient';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { toJsonl, type ExportFormat } from '../data/exportJsonl';
@@ -243,6 +244,19 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
   }
 
   return {
+    /**
+     * Tokenize with the loaded model's tokenizer (null: the bundled one) from now on, so the Data
+     * tab shows the tokens training will use: every count and the token view are made again.
+     */
+    async useTokenizer(source: TokenizerSource | null): Promise<void> {
+      await env.data.request('useTokenizer', { source });
+      set({ tokenizer: source ? 'model' : 'bundled' });
+      measuredFor = null;
+      viewKey = [];
+      remeasure();
+      refreshTokenView();
+    },
+
     /** Restores the saved dataset, or loads the sample when there is none. */
     async start(): Promise<void> {
       set({ restoring: true });

@@ -77,6 +77,8 @@ export interface DatasetState {
   saved: boolean;
   /** Why the dataset could not be saved in the browser (it still works until the tab closes). */
   storageError: string | null;
+  /** Whose tokenizer counts and shows the tokens: the loaded model's, or the bundled Pythia one before a model with its own is loaded. */
+  tokenizer: 'model' | 'bundled';
 }
 
 export const SKIPPED_KEPT = 1000;
@@ -94,6 +96,7 @@ export const initialDatasetState = (): DatasetState => ({
   history: [],
   saved: false,
   storageError: null,
+  tokenizer: 'bundled',
 });
 
 export const useDataset = create<DatasetState>()(initialDatasetState);

@@ -1,7 +1,7 @@
 /** Max length, truncation, padding, EOS and where the loss goes. Numbers are checked before they apply. */
 import { MAX_LENGTH_LIMIT } from '../../data/defaults';
 import type { TokenizeSettings as Settings } from '../../data/types';
-import { datasetActions } from '../../state';
+import { datasetActions, useDataset } from '../../state';
 import { Field } from '../parts/Field';
 import { useDraft } from '../parts/useDraft';
 
@@ -13,11 +13,14 @@ function checkMaxLength(text: string): string | null {
 }
 
 export function TokenizeSettings({ settings }: { settings: Settings }) {
+  const tokenizer = useDataset((s) => s.tokenizer);
   const maxLength = useDraft(settings.maxLength, checkMaxLength, (t) => datasetActions.setTokenize({ maxLength: Number(t) }));
   return (
     <fieldset className="source" data-testid="tokenize-settings">
       <legend>Tokens</legend>
-      <p className="hint">Counted with the bundled Pythia (GPT-NeoX-20B) tokenizer, which every Pythia model shares.</p>
+      <p className="hint" data-testid="tokenizer-source">
+        {tokenizer === 'model' ? 'Counted with the loaded model\'s own tokenizer, as training will.' : 'Counted with the bundled Pythia (GPT-NeoX-20B) tokenizer, which every Pythia model and the random models share; a model with its own tokenizer replaces it when it loads.'}
+      </p>
       <div className="settings-grid">
       <Field label="Max length" hint="Tokens per example, end-of-text included; longer ones are truncated." error={maxLength.error}>
         {({ id, describedBy }) => (

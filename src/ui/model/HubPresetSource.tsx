@@ -1,4 +1,4 @@
-/** Pythia checkpoints, with what each costs to download and to hold before it is picked. */
+/** Checkpoints of every family on the Hub, with what each costs to download and to hold before it is picked. */
 import { actions, findHubPreset, HUB_PRESETS, selectHubMirror, selectLoadBlocker, selectModelForm, useStudio } from '../../state';
 import { formatBytes, formatCount } from '../format';
 import { ActionButton } from '../parts/ActionButton';
@@ -10,7 +10,7 @@ export function HubPresetSource() {
   const chosen = findHubPreset(preset);
   return (
     <fieldset className="source">
-      <legend>Pythia from the Hub</legend>
+      <legend>A model from the Hub</legend>
       {mirror && (
         <p className="note" data-testid="hub-endpoint">
           Hub endpoint: <code>{mirror}</code> (a mirror, set by <code>?hub=</code>)
@@ -18,7 +18,7 @@ export function HubPresetSource() {
       )}
       <div className="row">
         <label className="visually-hidden" htmlFor="hub-preset-select">
-          Pythia model
+          Model
         </label>
         <select
           id="hub-preset-select"
@@ -38,9 +38,8 @@ export function HubPresetSource() {
       </div>
       {chosen && (
         <p className="hint" data-testid="hub-preset-info">
-          {formatCount(chosen.paramCount)} parameters · {formatBytes(chosen.downloadBytes, 0)} download (float16 safetensors) · about{' '}
+          {chosen.note}. {formatCount(chosen.paramCount)} parameters · {formatBytes(chosen.downloadBytes, 0)} download · about{' '}
           {formatBytes(chosen.paramCount * 4, 0)} on the device (float32). Downloaded once, then cached in the browser.
-          {chosen.repo.endsWith('-deduped') && ' Trained on the deduplicated Pile.'}
         </p>
       )}
     </fieldset>
