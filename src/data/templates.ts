@@ -5,6 +5,7 @@
  * (DeepLearning.AI / Lamini), so rendering the course data reproduces its processed files byte for
  * byte. No template adds an end-of-text token: the encoder appends Pythia's EOS.
  */
+import { chatSegments } from './chatTemplate';
 import type { ChatMessage, MappedExample, MappingKind, Segment, TemplateId, TemplateSpec } from './types';
 
 export const TEMPLATES: { id: TemplateId; label: string; description: string }[] = [
@@ -29,6 +30,12 @@ export const TEMPLATES: { id: TemplateId; label: string; description: string }[]
     description: '[INST] … [/INST] turns with an optional <<SYS>> block; no <s>/</s>, which Pythia does not have.',
   },
   {
+    id: 'model',
+    label: 'The model’s chat template',
+    description:
+      'The loaded model’s own chat template (instruct models have one), as transformers’ apply_chat_template renders it: chat rows as they are, question/answer rows as one user turn and the assistant’s reply. Only the replies carry loss; the template ends each turn itself, so no end-of-text token is added.',
+  },
+  {
     id: 'custom',
     label: 'Custom',
     description: 'Your own prompt with {field} placeholders naming the dataset’s fields ({{ and }} for literal braces); the answer follows it.',
@@ -50,6 +57,9 @@ export interface TemplateError {
   start: number;
   end: number;
 }
+
+export const NO_CHAT_TEMPLATE =
+  'the loaded model has no chat template (base models seldom do): load an instruct model (SmolLM2-…-Instruct, Qwen2.5-…-Instruct, Qwen3) or pick another template';
 
 const CHAT_CUSTOM =
   'custom templates need single-turn data (question/answer, prompt/completion…); pick a built-in template for chat';
@@ -114,6 +124,7 @@ function compileCustom(tpl: string, fields: string[]): { pieces: Piece[] } | { e
  * mapping kind so chat data, which a custom (single-turn) template cannot render, is refused.
  */
 export function checkTemplate(spec: TemplateSpec, fields: string[], kind?: MappingKind): TemplateError | null {
+  if (spec.id === 'model') return spec.chat ? null : { message: NO_CHAT_TEMPLATE, start: 0, end: 0 };
   if (spec.id !== 'custom') return null;
   if (kind === 'chat') return { message: CHAT_CUSTOM, start: 0, end: 0 };
   const compiled = compileCustom(spec.custom, fields);
@@ -129,7 +140,7 @@ const hasText = (s: string) => s.trim() !== '';
  * The prompt of a built-in template for one example or one user turn. `system` is only given for
  * Llama 2, whose system prompt lives inside the first [INST] block.
  */
-function builtinPrompt(id: Exclude<TemplateId, 'custom'>, prompt: string, input: string, system: string | null): string {
+function builtinPrompt(id: Exclude<TemplateId, 'custom' | 'model'>, prompt: string, input: string, system: string | null): string {
   switch (id) {
     case 'plain':
       return hasText(input) ? `${prompt}\n${input}` : prompt;
@@ -169,7 +180,7 @@ function tidy(segs: Segment[]): Segment[] {
  * template's prompt form (Alpaca: the no-input form), each assistant turn trained. The "\n\n"
  * between turns belongs to the next prompt segment, so a separator is never trained.
  */
-function renderChat(messages: ChatMessage[], id: Exclude<TemplateId, 'custom'>): Segment[] {
+function renderChat(messages: ChatMessage[], id: Exclude<TemplateId, 'custom' | 'model'>): Segment[] {
   const systems = messages.filter((m) => m.role === 'system').map((m) => m.content);
   let system = systems.length > 0 ? systems.join('\n\n') : null;
   const segs: Segment[] = [];
@@ -208,6 +219,11 @@ function renderChat(messages: ChatMessage[], id: Exclude<TemplateId, 'custom'>):
  * invalid for this example's fields (see checkTemplate) or the example is a chat.
  */
 export function renderSegments(ex: MappedExample, spec: TemplateSpec, kind?: MappingKind): Segment[] {
+  if (spec.id === 'model') {
+    if (!spec.chat) throw new Error(NO_CHAT_TEMPLATE);
+    if (ex.messages === null && kind === 'text') return tidy([{ text: ex.output, train: true }]);
+    return chatSegments(spec.chat, ex.messages ?? singleTurn(ex));
+  }
   if (ex.messages !== null) {
     if (spec.id === 'custom') throw new Error(CHAT_CUSTOM);
     return renderChat(ex.messages, spec.id);
@@ -227,6 +243,14 @@ export function renderSegments(ex: MappedExample, spec: TemplateSpec, kind?: Map
     { text: prompt, train: false },
     { text: completionPrefix(spec.id) + ex.output, train: true },
   ]);
+}
+
+/** A single-turn example as a conversation: the prompt (and Alpaca's input) from the user, the answer from the assistant. */
+function singleTurn(ex: MappedExample): ChatMessage[] {
+  return [
+    { role: 'user', content: hasText(ex.input) ? `${ex.prompt}\n\n${ex.input}` : ex.prompt },
+    { role: 'assistant', content: ex.output },
+  ];
 }
 
 /** The whole text, concatenated: what the model sees. */

@@ -7,6 +7,7 @@
  * Everything here is plain data (structured-cloneable), so it crosses the worker boundary and
  * goes into IndexedDB unchanged.
  */
+import type { ChatTemplate } from './chatTemplate';
 import type { Tokenizer } from './tokenizer';
 
 /** A record as it came from the file: JSON values (JSONL/JSON) or strings (CSV, plain text). */
@@ -98,12 +99,14 @@ export interface Segment {
   train: boolean;
 }
 
-export type TemplateId = 'plain' | 'qa' | 'alpaca' | 'llama2' | 'custom';
+export type TemplateId = 'plain' | 'qa' | 'alpaca' | 'llama2' | 'model' | 'custom';
 
 export interface TemplateSpec {
   id: TemplateId;
   /** For 'custom': the prompt text with {field} placeholders; the mapped output follows it. */
   custom: string;
+  /** For 'model': the loaded model's chat template (kept with the dataset and each run, so a run says how it was trained); null when that model has none. */
+  chat?: ChatTemplate | null;
 }
 
 export interface TokenizeSettings {

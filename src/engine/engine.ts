@@ -5,6 +5,7 @@
  */
 import { initBackend, whileTraining } from '../backend/backend';
 import { takeXnnFailure } from '../backend/xnnStatus';
+import { chatTemplateOf, renderChat } from '../data/chatTemplate';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
@@ -225,6 +226,7 @@ export class Engine {
       deviceBytes: paramCount * 4,
       fileBytes,
       tokenizer: tokenizerJson ? 'model' : 'bundled',
+      chatTemplate: chatTemplateOf(tokenizerConfig) !== null,
       fromCache,
       warnings: loaded.warnings,
       fingerprint,
@@ -274,8 +276,9 @@ export class Engine {
 
   async generate(params: GenerateParams, hooks: JobHooks): Promise<GenerateResult> {
     const model = this.requireModel();
+    const prompt = params.chat ? this.chatPrompt(params.prompt) : params.prompt;
     const [result] = await this.eachModel([params.model ?? { kind: 'base' }], (ctx) =>
-      generateText(ctx, model.tokenizer, params, {
+      generateText(ctx, model.tokenizer, { ...params, prompt }, {
         signal: hooks.signal,
         onDelta: (delta, tokenCount) => hooks.emit({ type: 'token', requestId: hooks.requestId, delta, tokenCount }),
       }),
@@ -283,6 +286,13 @@ export class Engine {
     // A stopped run is a cancelled request like any other (CancelledError on the client); its text was already streamed.
     if (result.reason === 'cancelled') throw new DOMException('cancelled', 'AbortError');
     return result;
+  }
+
+  /** The prompt as one user turn of the loaded model's chat template, with the assistant's turn opened. */
+  private chatPrompt(text: string): string {
+    const template = chatTemplateOf(this.requireModel().tokenizerSource?.tokenizerConfig ?? null);
+    if (!template) throw new Error('the loaded model has no chat template: untick "Chat", or load an instruct model (…-Instruct, Qwen3)');
+    return renderChat(template, [{ role: 'user', content: text }], true);
   }
 
   async evaluate(p: ParamsOf<'evaluate'>, hooks: JobHooks): Promise<ResultOf<'evaluate'>> {

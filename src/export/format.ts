@@ -78,6 +78,9 @@ export function promptFormat(spec: TemplateSpec): PromptFormat {
       return { label: 'Llama 2 chat', prompts: [{ when: null, text: '[INST] {prompt} [/INST]' }], answerPrefix: ' ' };
     case 'custom':
       return { label: 'custom', prompts: [{ when: null, text: spec.custom }], answerPrefix: '' };
+    case 'model':
+      // The model's own Jinja template: the recipe and card point to it rather than copy it.
+      return { label: "the model's chat template (tokenizer_config.json's chat_template, as apply_chat_template renders it)", prompts: [{ when: null, text: '{chat template}' }], answerPrefix: '' };
   }
 }
 

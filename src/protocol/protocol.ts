@@ -51,6 +51,8 @@ export interface ModelInfo {
   /** Bytes downloaded or read from files (0 for a random model). */
   fileBytes: number;
   tokenizer: 'model' | 'bundled';
+  /** The tokenizer has a chat template (instruct models): the playground can send prompts as a chat turn. */
+  chatTemplate: boolean;
   fromCache: boolean;
   /** What loaded but deserves a look (NaN or infinite weights), one line each. */
   warnings: string[];
@@ -61,6 +63,8 @@ export interface ModelInfo {
 export interface GenerateParams extends TextGeneration {
   /** Which weights answer (the base when absent). */
   model?: ModelRef;
+  /** Send the prompt as one user turn in the model's chat template, ending where the assistant's reply starts. */
+  chat?: boolean;
 }
 
 export type { GenerateResult };

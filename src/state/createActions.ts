@@ -11,7 +11,7 @@ import { isOutOfMemory } from '../backend/outOfMemory';
 import { checkLocalFiles } from './localFiles';
 import { findHubPreset, RANDOM_PRESETS } from './presets';
 import { checkSamplingDraft, type SamplingDraft } from './samplingDraft';
-import { selectGenerateBlocker, selectLoadBlocker } from './selectors';
+import { selectChatMode, selectGenerateBlocker, selectLoadBlocker } from './selectors';
 import type { StoreApi } from 'zustand';
 import type { LoadProgress, ModelForm, RunState, StudioState } from './store';
 
@@ -203,7 +203,8 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
       set({ run: { ...run, text: run.text + ev.delta, tokens: ev.tokenCount, lastTokenAt: now() } });
     };
     try {
-      const result = await e.request('generate', { ...draft.params, prompt, useCache: s.useCache, model: s.generateWith }, { signal: controller.signal, onToken });
+      const chat = selectChatMode(s);
+      const result = await e.request('generate', { ...draft.params, prompt, useCache: s.useCache, model: s.generateWith, chat }, { signal: controller.signal, onToken });
       if (mine !== epoch) return;
       set({
         run: {
@@ -308,6 +309,10 @@ export function createActions(store: Pick<StoreApi<StudioState>, 'getState' | 's
 
     setSampling(patch: Partial<SamplingDraft>): void {
       set({ sampling: { ...get().sampling, ...patch } });
+    },
+
+    setChat(chat: boolean): void {
+      set({ chat });
     },
 
     setUseCache(useCache: boolean): void {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { inProcessDataClient, repoFile } from '../testing/dataTesting';
+import { SMOLLM2_CHAT_TEMPLATE } from '../testing/hubConfigs';
+import { TOKENIZER_PATH } from '../testing/tinyModel';
 import { createDatasetActions, SAMPLE_NAME, type DatasetActions } from './createDatasetActions';
 import { deriveDataset, selectVisibleRows } from './datasetDerived';
 import type { DatasetStorage } from './datasetStorage';
@@ -173,6 +175,33 @@ describe('dataset actions', () => {
     actions.undo(); // back to exactly what is stored, before the save timer fired
     await until(() => store.getState().saved);
     expect(storage.saved!.rows[0].data.answer).toBe('a1');
+  });
+
+  it("the model's chat template: chat and Q&A rows render through the loaded model's template, loss on the replies only, and a model without one says so", async () => {
+    await actions.start();
+    await actions.importText('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}\n');
+    const pythia = JSON.parse(readFileSync(TOKENIZER_PATH, 'utf8'));
+    await actions.useTokenizer({ tokenizerJson: pythia, tokenizerConfig: { chat_template: SMOLLM2_CHAT_TEMPLATE, eos_token: '<|im_end|>' } });
+    actions.setTemplate({ id: 'model' });
+    let view = deriveDataset(store.getState().dataset!, store.getState().measure);
+    expect(view.rendered.segments[0]).toEqual([
+      { text: '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', train: false },
+      { text: 'Hello.<|im_end|>\n', train: true },
+    ]);
+    expect(store.getState().dataset!.tokenize.appendEos).toBe(false); // the template ends the turn itself
+    // A model without a chat template: the template cannot render, and says what to do.
+    await actions.useTokenizer({ tokenizerJson: pythia, tokenizerConfig: {} });
+    view = deriveDataset(store.getState().dataset!, store.getState().measure);
+    expect(view.rendered.templateError?.message).toMatch(/the loaded model has no chat template/);
+    actions.setTemplate({ id: 'llama2' });
+    expect(store.getState().dataset!.tokenize.appendEos).toBe(true);
+    // Q&A rows become one user turn and the reply.
+    await actions.useTokenizer({ tokenizerJson: pythia, tokenizerConfig: { chat_template: SMOLLM2_CHAT_TEMPLATE } });
+    await actions.importText('{"question": "Why?", "answer": "Because."}\n');
+    actions.setTemplate({ id: 'model' });
+    view = deriveDataset(store.getState().dataset!, store.getState().measure);
+    expect(view.rendered.segments[0]!.filter((x) => x.train)).toEqual([{ text: 'Because.<|im_end|>\n', train: true }]);
+    expect(view.rendered.segments[0]![0].text).toContain('<|im_start|>user\nWhy?<|im_end|>');
   });
 
   it('a custom placeholder missing from some rows makes just those rows unusable, with the reason', async () => {

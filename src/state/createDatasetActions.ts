@@ -8,6 +8,7 @@
 import type { StoreApi } from 'zustand';
 import type { DataEvent, DataRequests } from '../protocol/dataProtocol';
 import type { TokenizerSource } from '../protocol/protocol';
+import { chatTemplateOf } from '../data/chatTemplate';
 import type { RpcHooks } from '../client/rpcClient';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { toJsonl, type ExportFormat } from '../data/exportJsonl';
@@ -250,7 +251,10 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
      */
     async useTokenizer(source: TokenizerSource | null): Promise<void> {
       await env.data.request('useTokenizer', { source });
-      set({ tokenizer: source ? 'model' : 'bundled' });
+      const modelChat = source ? chatTemplateOf(source.tokenizerConfig) : null;
+      set({ tokenizer: source ? 'model' : 'bundled', modelChat });
+      // A dataset on the model's template follows the model now loaded.
+      if (get().dataset?.template.id === 'model') update((d) => ({ ...d, template: { ...d.template, chat: modelChat } }));
       measuredFor = null;
       viewKey = [];
       remeasure();
@@ -319,7 +323,20 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
       });
     },
 
-    setTemplate: (t: Partial<TemplateSpec>) => update((d) => ({ ...d, template: { ...d.template, ...t } })),
+    /**
+     * The model's chat template ends each turn with the model's own end token, so choosing it turns
+     * the appended end-of-text token off (and leaving it turns it back on); the Tokens panel shows it.
+     */
+    setTemplate: (t: Partial<TemplateSpec>) =>
+      update((d) => {
+        const toModel = t.id === 'model' && d.template.id !== 'model';
+        const fromModel = t.id !== undefined && t.id !== 'model' && d.template.id === 'model';
+        return {
+          ...d,
+          template: { ...d.template, ...t, ...(t.id === 'model' ? { chat: get().modelChat } : {}) },
+          tokenize: toModel || fromModel ? { ...d.tokenize, appendEos: fromModel } : d.tokenize,
+        };
+      }),
     setTokenize: (t: Partial<TokenizeSettings>) => update((d) => ({ ...d, tokenize: { ...d.tokenize, ...t } })),
     setSplit: (s: Partial<SplitSettings>) => update((d) => ({ ...d, split: { ...d.split, ...s } })),
 

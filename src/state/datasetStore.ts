@@ -3,6 +3,7 @@
  * panel shows around it. Kept apart from the engine's store: the two change independently, and the
  * dataset is what survives a reload (IndexedDB).
  */
+import type { ChatTemplate } from '../data/chatTemplate';
 import { create } from 'zustand';
 import type { TokenView } from '../protocol/dataProtocol';
 import type { FieldMapping, ParseIssue, ParseProgress, ParseResult, Row, SourceFormat, SplitSettings, TemplateSpec, TokenizeSettings } from '../data/types';
@@ -79,6 +80,8 @@ export interface DatasetState {
   storageError: string | null;
   /** Whose tokenizer counts and shows the tokens: the loaded model's, or the bundled Pythia one before a model with its own is loaded. */
   tokenizer: 'model' | 'bundled';
+  /** The loaded model's chat template (the 'model' template renders with it), or null. */
+  modelChat: ChatTemplate | null;
 }
 
 export const SKIPPED_KEPT = 1000;
@@ -97,6 +100,7 @@ export const initialDatasetState = (): DatasetState => ({
   saved: false,
   storageError: null,
   tokenizer: 'bundled',
+  modelChat: null,
 });
 
 export const useDataset = create<DatasetState>()(initialDatasetState);

@@ -29,6 +29,8 @@ export const selectIsLoading = (s: StudioState) => s.model.status === 'loading';
 export const selectPrompt = (s: StudioState) => s.prompt;
 export const selectSampling = (s: StudioState) => s.sampling;
 export const selectUseCache = (s: StudioState) => s.useCache;
+/** Whether the playground sends its prompt as a chat turn: asked for, and the loaded model has a chat template. */
+export const selectChatMode = (s: StudioState): boolean => s.chat && s.model.status === 'ready' && s.model.info.chatTemplate;
 export const selectRun = (s: StudioState) => s.run;
 export const selectIsGenerating = (s: StudioState) => s.run.status === 'running';
 

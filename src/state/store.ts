@@ -60,6 +60,8 @@ export interface StudioState {
   prompt: string;
   sampling: SamplingDraft;
   useCache: boolean;
+  /** Send the prompt as a chat turn in the model's chat template (only where the model has one). */
+  chat: boolean;
   /** Which weights the playground runs: the loaded model, or a training run's (see modelChoices). */
   generateWith: ModelRef;
   run: RunState;
@@ -84,6 +86,7 @@ export const initialState = (): StudioState => ({
   prompt: DEFAULT_PROMPT,
   sampling: { ...DEFAULT_SAMPLING },
   useCache: DEFAULT_USE_CACHE,
+  chat: true,
   generateWith: { kind: 'base' },
   run: { status: 'idle' },
   cachedModels: { status: 'idle' },

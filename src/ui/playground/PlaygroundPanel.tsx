@@ -5,6 +5,19 @@ import { GenerateWith } from './GenerateWith';
 import { GenerationOutput } from './GenerationOutput';
 import { SamplingSettings } from './SamplingSettings';
 
+/** Instruct models: the prompt as a user turn in the model's own chat template, the reply as the assistant's. */
+function ChatToggle() {
+  const chat = useStudio((s) => s.chat);
+  return (
+    <label className="checkbox">
+      <input type="checkbox" data-testid="chat-mode" checked={chat} onChange={(e) => actions.setChat(e.target.checked)} />
+      <span>
+        Chat <small className="hint">send the prompt as a user turn in the model&apos;s chat template; the model answers as the assistant and stops at its end-of-turn token.</small>
+      </span>
+    </label>
+  );
+}
+
 export function PlaygroundPanel() {
   const prompt = useStudio(selectPrompt);
   const generateBlocker = useStudio(selectGenerateBlocker);
@@ -42,6 +55,7 @@ export function PlaygroundPanel() {
       <small className="hint" id="prompt-hint">
         Ctrl+Enter generates. The default follows the course's Q&A template.
       </small>
+      {model?.chatTemplate && <ChatToggle />}
       <SamplingSettings />
       <div className="row actions">
         <ActionButton blocker={generateBlocker} variant="primary" data-testid="generate" onClick={() => void actions.generate()}>
