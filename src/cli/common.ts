@@ -1,4 +1,6 @@
 /** What every CLI command shares: argument errors, the backend, reading a model folder. */
+import { chatTemplateOf } from '../data/chatTemplate';
+import type { TemplateId, TemplateSpec } from '../data/types';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -81,6 +83,18 @@ export function num(value: string | undefined, flag: string, fallback: number): 
   return n;
 }
 
+
+/**
+ * The template --template names; 'model' is DIR's own chat template (tokenizer_config.json's
+ * chat_template), as the studio's "the model's chat template".
+ */
+export function templateSpec(id: TemplateId, dir: string): TemplateSpec {
+  if (id !== 'model') return { id, custom: '' };
+  const cfgPath = path.join(dir, 'tokenizer_config.json');
+  const chat = existsSync(cfgPath) ? chatTemplateOf(JSON.parse(readFileSync(cfgPath, 'utf8'))) : null;
+  if (!chat) throw new Error(`--template model: ${dir} has no chat template (tokenizer_config.json's chat_template): use an instruct model's folder, or another --template`);
+  return { id, custom: '', chat };
+}
 
 /** DIR/tokenizer.json (and tokenizer_config.json when present): the model's own tokenizer, checked against its vocabSize. */
 export function readTokenizer(dir: string, vocabSize: number): Tokenizer {

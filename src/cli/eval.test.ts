@@ -101,7 +101,7 @@ describe('cli eval', () => {
       expect([noData.code, badLimit.code, badTemplate.code, badTokens.code]).toEqual([2, 2, 2, 2]);
       expect(noData.stderr).toMatch(/--data FILE is required/);
       expect(badLimit.stderr).toMatch(/--limit must be at least 1/);
-      expect(badTemplate.stderr).toMatch(/--template must be one of plain, qa, alpaca, llama2, got "custom"/);
+      expect(badTemplate.stderr).toMatch(/--template must be one of plain, qa, alpaca, llama2, model, got "custom"/);
       expect(badTokens.stderr).toMatch(/--max-new-tokens must be at least 1/);
       expect(plain.code).toBe(1);
       expect(plain.stderr).toMatch(/is plain text: evaluation needs a prompt and an answer per row/);

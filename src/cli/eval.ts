@@ -9,12 +9,12 @@ import { DEFAULT_TOKENIZE } from '../data/defaults';
 import { detectMapping, mapRows } from '../data/mapping';
 import { parseDataset } from '../data/parse';
 import { renderSegments, TEMPLATES } from '../data/templates';
-import type { TemplateId } from '../data/types';
+import type { TemplateId, TemplateSpec } from '../data/types';
 import { DEFAULT_EVAL_SAMPLING, evaluateExamples, type EvalExample } from '../eval/batchEval';
 import { evalExampleOf, guardrailAnswersOf, reportJsonl, summarize } from '../eval/report';
-import { decodingModel, int, readModelDir, readTokenizer, UsageError } from './common';
+import { decodingModel, int, readModelDir, readTokenizer, templateSpec, UsageError } from './common';
 
-export const EVAL_USAGE = `  npm run cli -- eval --model DIR --data FILE [--template plain|qa|alpaca|llama2] [--limit N] [--out FILE.jsonl]
+export const EVAL_USAGE = `  npm run cli -- eval --model DIR --data FILE [--template plain|qa|alpaca|llama2|model] [--limit N] [--out FILE.jsonl]
                      [--max-new-tokens N] [--max-length L]`;
 
 /** --limit, --out, --max-new-tokens and the train options it shares are declared by the other commands. */
@@ -27,7 +27,7 @@ const BUILTIN = TEMPLATES.map((t) => t.id).filter((t) => t !== 'custom');
  * split into prompt and answer; ids are the rows' line numbers in the file. Rows that render with
  * no prompt (plain text) cannot be asked anything and are skipped.
  */
-async function readExamples(file: string, template: TemplateId): Promise<EvalExample[]> {
+async function readExamples(file: string, template: TemplateSpec): Promise<EvalExample[]> {
   if (!existsSync(file)) throw new Error(`data file ${file} does not exist`);
   const parsed = await parseDataset(new Blob([readFileSync(file)]), { name: path.basename(file) });
   if (parsed.issues.length) {
@@ -40,7 +40,7 @@ async function readExamples(file: string, template: TemplateId): Promise<EvalExa
   const { examples, issues } = mapRows(parsed.rows, mapping);
   if (issues.length) process.stderr.write(`warning: ${issues.length} row(s) skipped, e.g. row ${issues[0].row + 1}: ${issues[0].message}\n`);
   const usable = examples.flatMap((e, i) => (e ? [{ e, line: parsed.rowLines[i] }] : []));
-  const out = usable.flatMap(({ e, line }) => evalExampleOf(String(line), renderSegments(e, { id: template, custom: '' }, mapping.kind)) ?? []);
+  const out = usable.flatMap(({ e, line }) => evalExampleOf(String(line), renderSegments(e, template, mapping.kind)) ?? []);
   if (out.length === 0) throw new Error(`${file}: no row has both a prompt and an answer`);
   if (out.length < usable.length) process.stderr.write(`warning: ${usable.length - out.length} row(s) without a prompt skipped\n`);
   return out;
@@ -57,7 +57,7 @@ export async function evalCmd(v: Record<string, string | undefined>): Promise<vo
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength: int(v['max-length'], '--max-length', DEFAULT_TOKENIZE.maxLength) };
   const model = readModelDir(v.model);
   const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
-  const all = await readExamples(v.data, template as TemplateId);
+  const all = await readExamples(v.data, templateSpec(template as TemplateId, v.model!));
   // Canned refusals are found in the whole file: a --limit sample may hold too few of each.
   const guardrails = guardrailAnswersOf(all.map((e) => e.target));
   const examples = all.slice(0, limit);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../model/safetensors';
-import { REPO_ROOT, writeTinyModelDir } from '../testing/tinyModel';
+import { REPO_ROOT, TINY_CHAT_TEMPLATE, writeTinyModelDir } from '../testing/tinyModel';
 
 const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
 const cli = (...args: string[]) =>
@@ -49,6 +49,27 @@ describe('cli train', () => {
     expect(after.get('embed_out.weight')!.data).not.toEqual(before.get('embed_out.weight')!.data);
     const g = await cli('generate', '--model', out, '--prompt', '### Question:\nWhat is Lamini?\n\n### Answer:', '--max-new-tokens', '4');
     expect(g.code).toBe(0);
+  });
+
+  it('a Qwen2 model with its chat template: --template model trains LoRA on PEFT\'s default targets, and a folder without a template is told so', async () => {
+    const qwen = path.join(dir, 'qwen');
+    writeTinyModelDir(qwen, { spec: { hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 6, family: 'qwen2' }, tokenizerConfig: { chat_template: TINY_CHAT_TEMPLATE, eos_token: '<|endoftext|>' } });
+    const chats = path.join(dir, 'chats.jsonl');
+    const turn = (q: string, a: string) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
+    writeFileSync(chats, Array.from({ length: 12 }, (_, i) => turn(`Question ${i}?`, `Answer ${i}.`)).join('\n'));
+    const out = path.join(dir, 'qwen-lora');
+    const r = await cli('train', '--model', qwen, '--data', chats, '--template', 'model', '--out', out, '--method', 'lora', '--steps', '2', '--batch-size', '4', '--eval-every', '0');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout).filter((l) => 'loss' in l)).toHaveLength(2);
+    const config = JSON.parse(readFileSync(path.join(out, 'adapter/adapter_config.json'), 'utf8'));
+    expect(config.target_modules).toEqual(['q_proj', 'v_proj']);
+    expect(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')).model_type).toBe('qwen2');
+    const bad = await cli('train', '--model', model, '--data', chats, '--template', 'model', '--out', path.join(dir, 'no-template'), '--steps', '1');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--template model: .* has no chat template/);
+    const targets = await cli('train', '--model', qwen, '--data', chats, '--out', path.join(dir, 'bad-target'), '--method', 'lora', '--lora-targets', 'query_key_value', '--steps', '1');
+    expect(targets.stderr).toMatch(/--lora-targets: "query_key_value" is not a linear of this Qwen2 model: choose from self_attn\.q_proj/);
   });
 
   it('LoRA: the merged model is base + (alpha/r)·B·A, and the PEFT adapter sits in adapter/', async () => {

@@ -14,7 +14,7 @@ import { detectMapping, mapRows } from '../data/mapping';
 import { parseDataset } from '../data/parse';
 import { splitIds } from '../data/split';
 import { renderSegments, TEMPLATES } from '../data/templates';
-import type { Segment, TemplateId } from '../data/types';
+import type { Segment, TemplateSpec } from '../data/types';
 import { defaultLoraTargets, resolveLinear } from '../model/params';
 import type { ModelConfig } from '../model/config';
 import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
@@ -23,13 +23,13 @@ import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
 import type { TrainConfig } from '../train/types';
-import { int, num, readModelDir, readTokenizer, UsageError } from './common';
+import { int, num, readModelDir, readTokenizer, templateSpec, UsageError } from './common';
 
-export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2]
+export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2|model]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
                       [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing | --no-checkpointing]
-                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets query_key_value,dense,…]
+                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--lora-targets q_proj,v_proj,… (the model's linears; default PEFT's for the family)]
                       [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)
                       [--force]   (write into a non-empty --out, or start a run the estimate says will not fit)`;
 
@@ -97,7 +97,7 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
 }
 
 /** The data file through the same pipeline as the Data tab: parse, detect the mapping, template, split. */
-async function readData(file: string | undefined, template: TemplateId, testFraction: number): Promise<{ train: Segment[][]; test: Segment[][] }> {
+async function readData(file: string | undefined, template: TemplateSpec, testFraction: number): Promise<{ train: Segment[][]; test: Segment[][] }> {
   if (!file) throw new UsageError('--data FILE is required (JSONL, JSON, CSV or text)');
   if (!existsSync(file)) throw new Error(`data file ${file} does not exist`);
   const parsed = await parseDataset(new Blob([readFileSync(file)]), { name: path.basename(file) });
@@ -110,7 +110,7 @@ async function readData(file: string | undefined, template: TemplateId, testFrac
   const { examples, issues } = mapRows(parsed.rows, mapping);
   if (issues.length) process.stderr.write(`warning: ${issues.length} row(s) skipped, e.g. row ${issues[0].row + 1}: ${issues[0].message}\n`);
   const usable = examples.flatMap((e, i) => (e ? [i] : []));
-  const rendered = new Map(usable.map((i) => [i, renderSegments(examples[i]!, { id: template, custom: '' }, mapping.kind)]));
+  const rendered = new Map(usable.map((i) => [i, renderSegments(examples[i]!, template, mapping.kind)]));
   const { train, test } = splitIds(usable, { ...DEFAULT_SPLIT, testFraction });
   return { train: train.map((i) => rendered.get(i)!), test: test.map((i) => rendered.get(i)!) };
 }
@@ -150,8 +150,9 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const model = readModelDir(v.model);
   asked.lora.targets = loraTargets(v, model.config);
   const tokenizer = readTokenizer(v.model!, model.config.vocabSize);
-  const data = await readData(v.data, template, num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
-  const tokenize = { ...DEFAULT_TOKENIZE, maxLength };
+  const data = await readData(v.data, templateSpec(template, v.model!), num(v['test-fraction'], '--test-fraction', DEFAULT_SPLIT.testFraction));
+  // A chat template ends each turn with the model's own end token: no end-of-text is appended (as in the studio).
+  const tokenize = { ...DEFAULT_TOKENIZE, maxLength, appendEos: template !== 'model' };
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
   const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
   // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.

@@ -5,6 +5,7 @@
  *
  * Missing metrics say "not measured" rather than printing a guess, 0, undefined or NaN.
  */
+import type { ModelType } from '../model/config';
 import type { TemplateSpec, TokenizeSettings } from '../data/types';
 import type { TrainConfig } from '../train/types';
 import { peftTargetModules } from '../train/lora';
@@ -33,6 +34,8 @@ export interface ModelCardInput {
   kind: 'full' | 'adapter';
   /** An SPDX id or Hub license name; omitted from the front matter when not given. */
   license?: string;
+  /** The base model's family (config.json's model_type), a Hub tag; GPT-NeoX when not given. */
+  modelType?: ModelType;
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -46,7 +49,7 @@ const table = (head: [string, string], rows: [string, string | number][]) =>
 
 function frontMatter(x: ModelCardInput): string {
   const adapter = x.kind === 'adapter';
-  const tags = ['neox-studio', 'gpt_neox', adapter ? 'lora' : 'full-fine-tune', 'text-generation'];
+  const tags = ['neox-studio', x.modelType ?? 'gpt_neox', adapter ? 'lora' : 'full-fine-tune', 'text-generation'];
   return [
     '---',
     `library_name: ${adapter ? 'peft' : 'transformers'}`,

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../model/config';
+import { GPT2, SMOLLM2_135M } from '../testing/hubConfigs';
 import { makeBatch } from '../data/batch';
 import { encodeSegments } from '../data/encode';
 import { segmentsText } from '../data/templates';
@@ -198,6 +200,16 @@ describe('trainingRecipe: files', () => {
     expect(md).toContain('never left this machine');
     expect(md).toContain('### Question:\n{question}\n\n### Answer:'); // the literal prompt format
     expect(md).not.toMatch(/undefined|NaN/);
+  });
+
+  it.each([
+    ['llama', { ...SMOLLM2_135M }, ['^model.layers.', '^model.norm.']],
+    ['llama, untied', { ...SMOLLM2_135M, tie_word_embeddings: false }, ['^model.layers.', '^model.norm.', '^lm_head.']],
+    ['gpt2', { ...GPT2 }, ['^transformer.h.', '^transformer.ln_f.', '^transformer.wpe.']],
+  ] as const)('axolotl.yaml with frozen embeddings names what trains by the %s parameter names', (_, json, patterns) => {
+    const files = trainingRecipe({ ...input({ ...DEFAULT_TRAIN, method: 'full', freezeEmbeddings: true }), modelConfig: parseConfig(json) });
+    const ax = parseYaml(new TextDecoder().decode(files.find((f) => f.name === 'axolotl.yaml')!.bytes)) as Record<string, unknown>;
+    expect(ax.unfrozen_parameters).toEqual(patterns);
   });
 
   it('accelerate_config.yaml is a multi-GPU bf16 config with 8 processes', () => {

@@ -24,6 +24,8 @@
  * the studio's seeded plan), how an epoch's trailing partial accumulation is counted, how losses
  * are averaged across accumulated micro-batches, and bf16 autocast versus the studio's float32.
  */
+import type { ModelConfig } from '../model/config';
+import { layerPrefix, modelNames } from '../model/params';
 import type { Segment, TemplateSpec, TokenizeSettings } from '../data/types';
 import type { OutFile } from '../train/exportModel';
 import { totalSteps } from '../train/batchPlan';
@@ -45,6 +47,8 @@ export interface RecipeInput {
   /** Rendered examples (renderSegments): prompt segments train false, answers train true. */
   train: Segment[][];
   test: Segment[][];
+  /** The base model's config (its parameter names); a GPT-NeoX when not given. */
+  modelConfig?: ModelConfig;
 }
 
 /** transformers.TrainingArguments keywords, exactly as train_hf.py passes them (bf16 aside). */
@@ -120,6 +124,17 @@ export interface IoSegment {
  * lossOn "all"); the appended end-of-text becomes a final trained segment, since axolotl adds
  * no EOS of its own to this format, and the studio trains it whatever lossOn says.
  */
+/** The input embedding's module, which a full fine-tune with frozen embeddings leaves alone. */
+const frozenEmbedding = (c?: ModelConfig): string => (c ? modelNames(c).embed.replace(/\.weight$/, '') : 'gpt_neox.embed_in');
+
+/** axolotl's unfrozen_parameters for "everything but the input embedding": the blocks, the final norm, an untied head, GPT-2's positions. */
+function unfrozenPatterns(c?: ModelConfig): string[] {
+  if (!c) return ['^gpt_neox.layers.', '^gpt_neox.final_layer_norm.', '^embed_out.'];
+  const n = modelNames(c);
+  const prefix = layerPrefix(c, 0).replace(/0\.$/, '');
+  return [`^${prefix}`, `^${n.finalNorm}.`, ...(n.head !== n.embed ? [`^${n.head.replace(/weight$/, '')}`] : []), ...(n.positions ? [`^${n.positions.replace(/weight$/, '')}`] : [])];
+}
+
 export function ioJsonl(items: Segment[][], s: TokenizeSettings): string {
   const all = s.lossOn === 'all';
   const lines = items.map((segs) => {
@@ -219,7 +234,7 @@ use_cpu: false
 const multipleAtLeast = (n: number, every: number) => Math.max(1, Math.ceil(n / every)) * every;
 
 /** The same run as an axolotl config, written from the recipe so the two cannot drift apart. */
-export function axolotlYaml(r: Recipe): string {
+export function axolotlYaml(r: Recipe, model?: ModelConfig): string {
   const a = r.training_arguments;
   const t = r.tokenize;
   const kv = (k: string, v: string | number | boolean) => `${k}: ${yamlScalar(v)}`;
@@ -272,8 +287,8 @@ export function axolotlYaml(r: Recipe): string {
     lines.push('# no adapter: a full fine-tune');
     if (r.freeze_embeddings) {
       lines.push(
-        '# everything but gpt_neox.embed_in trains (patterns match from the start of the name; "." is literal)',
-        `unfrozen_parameters: ${yamlList(['^gpt_neox.layers.', '^gpt_neox.final_layer_norm.', '^embed_out.'])}`,
+        `# everything but ${frozenEmbedding(model)} trains (patterns match from the start of the name; "." is literal)`,
+        `unfrozen_parameters: ${yamlList(unfrozenPatterns(model))}`,
       );
     }
   }
@@ -397,7 +412,7 @@ export function trainingRecipe(x: RecipeInput): OutFile[] {
     { name: 'recipe.json', bytes: utf8(`${JSON.stringify(r, null, 2)}\n`) },
     { name: 'train_hf.py', bytes: utf8(TRAIN_HF_PY) },
     { name: 'accelerate_config.yaml', bytes: utf8(ACCELERATE_CONFIG) },
-    { name: 'axolotl.yaml', bytes: utf8(axolotlYaml(r)) },
+    { name: 'axolotl.yaml', bytes: utf8(axolotlYaml(r, x.modelConfig)) },
     { name: 'README.md', bytes: utf8(readme(x, r)) },
   ];
 }

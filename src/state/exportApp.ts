@@ -12,7 +12,7 @@ import { downloadText, saveToPickedFolder } from './download';
 import { currentChoices } from './evalApp';
 import { useEval } from './evalStore';
 import { useStudio } from './store';
-import { selectModelLabel } from './selectors';
+import { selectModelInfo, selectModelLabel } from './selectors';
 import { trainActions, trainingData } from './trainApp';
 import { useTrain, type RunRecord } from './trainStore';
 
@@ -39,6 +39,7 @@ function runCard(run: RunRecord, choiceId: string, kind: 'full' | 'adapter'): Ex
       template,
       tokenize: run.tokenize,
       config: run.config,
+      modelType: selectModelInfo(useStudio.getState())?.config.modelType,
       metrics: {
         finalTrainLoss: run.steps.at(-1)?.loss ?? null,
         evalLoss: run.evals.at(-1)?.loss ?? null,
@@ -58,7 +59,8 @@ export function recipeFiles(name: string, config: TrainConfig): ExportedFile[] {
   const d = trainingData();
   if ('problem' in d) throw new Error(d.problem);
   const dataset = useDataset.getState().dataset!;
-  return trainingRecipe({ runName: name, baseModel: modelLabel() ?? 'EleutherAI/pythia-70m', config, tokenize: d.data.tokenize, template: dataset.template, train: d.data.train, test: d.data.test });
+  const modelConfig = selectModelInfo(useStudio.getState())?.config;
+  return trainingRecipe({ runName: name, baseModel: modelLabel() ?? 'EleutherAI/pythia-70m', config, tokenize: d.data.tokenize, template: dataset.template, train: d.data.train, test: d.data.test, modelConfig });
 }
 
 export const exportActions = createExportActions(useTrain, {

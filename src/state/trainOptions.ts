@@ -6,5 +6,6 @@
  */
 export { checkTrainConfig, DEFAULT_TRAIN, TRAIN_PRESETS } from '../train/presets';
 export { fitLoraTargets, linearNames, type BlockLinear } from '../model/params';
+export { FAMILY_NAMES } from '../model/config';
 export type { EvalMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod } from '../train/types';
 export { estimateSeqLen } from '../train/estimate';

@@ -1,4 +1,4 @@
-/** Test helpers: the bundled tokenizer, and tiny random GPT-NeoX models written as Hugging Face folders. */
+/** Test helpers: the bundled tokenizer, and tiny random models of each family written as Hugging Face folders. */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -26,17 +26,26 @@ export function bundledTokenizerJson(): unknown {
 export const TINY_SPEC: TinyModelSpec = { hiddenSize: 16, numLayers: 1, numHeads: 2, seed: 1 };
 
 /**
- * Write a tiny random Pythia-shaped model (vocab 50304) as config.json + model.safetensors
- * (+ the bundled tokenizer.json unless `tokenizer` is false). `std` above the usual 0.02 keeps
- * the top logits well apart, so greedy choices do not hinge on float round-off between backends.
+ * A chat template in the manner of Zephyr's, over tokens the bundled Pythia tokenizer has: each
+ * turn as <|role|>, its text and <|endoftext|> (the EOS, so a reply stops there).
  */
-export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean; dtype?: 'F32' | 'F16' } = {}): ModelConfig {
+export const TINY_CHAT_TEMPLATE =
+  "{% for m in messages %}{{ '<|' + m.role + '|>\n' + m.content + eos_token + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}";
+
+/**
+ * Write a tiny random model (vocab 50304; GPT-NeoX unless the spec names another family) as
+ * config.json + model.safetensors (+ the bundled tokenizer.json unless `tokenizer` is false, and a
+ * tokenizer_config.json when given). `std` above the usual 0.02 keeps the top logits well apart, so
+ * greedy choices do not hinge on float round-off between backends.
+ */
+export function writeTinyModelDir(dir: string, opts: { spec?: TinyModelSpec; std?: number; tokenizer?: boolean; tokenizerConfig?: object; dtype?: 'F32' | 'F16' } = {}): ModelConfig {
   const spec = opts.spec ?? TINY_SPEC;
   const config = tinyConfig(spec);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(toHfConfig(config), null, 2));
   writeFileSync(path.join(dir, 'model.safetensors'), checkpointBytes(config, initRandomData(config, spec.seed, opts.std ?? 0.02), opts.dtype));
   if (opts.tokenizer !== false) writeFileSync(path.join(dir, 'tokenizer.json'), readFileSync(TOKENIZER_PATH));
+  if (opts.tokenizerConfig) writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(opts.tokenizerConfig));
   return config;
 }
 

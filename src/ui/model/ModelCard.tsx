@@ -1,5 +1,6 @@
 /** What was loaded: size, shape, tokenizer, and whether it came from the cache. */
 import { selectModelInfo, useStudio } from '../../state';
+import { FAMILY_NAMES } from '../../state/trainOptions';
 import { formatBytes, formatCount, formatRatio } from '../format';
 import { Alert } from '../parts/Alert';
 
@@ -10,16 +11,18 @@ export function ModelCard() {
   if (!info) return null;
   const c = info.config;
   const rows: [string, string][] = [
+    ['Family', `${FAMILY_NAMES[c.modelType]} (model_type "${c.modelType}")`],
     ['Parameters', formatCount(info.paramCount)],
     ['On device (float32)', formatBytes(info.deviceBytes)],
     ['File size', info.fileBytes > 0 ? formatBytes(info.fileBytes) : 'none (random weights)'],
     ['Layers', String(c.numLayers)],
     ['Hidden size', String(c.hiddenSize)],
-    ['Heads', String(c.numHeads)],
+    ['Heads', c.numKvHeads === c.numHeads ? String(c.numHeads) : `${c.numHeads} query, ${c.numKvHeads} key/value (grouped-query)`],
     ['Vocab', String(c.vocabSize)],
-    ['rotary_pct', formatRatio(c.rotaryPct)],
-    ['Parallel residual', c.useParallelResidual ? 'yes' : 'no'],
-    ['Tokenizer', info.tokenizer === 'model' ? "the model's tokenizer.json" : 'bundled Pythia tokenizer'],
+    ['Positions', c.rotaryPct > 0 ? `rotary on ${formatRatio(c.rotaryPct)} of each head` : 'learned'],
+    ...(c.modelType === 'gpt_neox' ? [['Parallel residual', c.useParallelResidual ? 'yes' : 'no'] as [string, string]] : []),
+    ['LM head', c.tieWordEmbeddings ? 'tied to the embedding' : 'its own'],
+    ['Tokenizer', `${info.tokenizer === 'model' ? "the model's tokenizer.json" : 'bundled Pythia tokenizer'}${info.chatTemplate ? ', with a chat template' : ''}`],
     ['Source', SOURCE[info.source]],
   ];
   return (
