@@ -6,7 +6,7 @@
  * recipe.test.ts can run its tokenization and collation against the studio's with PyTorch alone.
  * String.raw: the Python's backslashes stay as written; it must not contain a backtick or "${".
  */
-export const TRAIN_HF_PY = String.raw`"""Fine-tune a GPT-NeoX model with Hugging Face transformers, as a NeoX Studio run was trained.
+export const TRAIN_HF_PY = String.raw`"""Fine-tune a model (GPT-NeoX, Llama, Qwen2, Qwen3 or GPT-2) with Hugging Face transformers, as a NeoX Studio run was trained.
 
 One GPU:       python train_hf.py
 Several GPUs:  accelerate launch --config_file accelerate_config.yaml train_hf.py
