@@ -19,13 +19,14 @@ const CHATS = [
   .map(([q, a]) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] }))
   .join('\n');
 
-test('a tiny Llama with a chat template: its template renders the chats, LoRA trains, and chat mode sends the rendered turn', async ({ page }) => {
+for (const backend of ['wasm', 'webgpu'] as const) {
+test(`a tiny Llama with a chat template on ${backend}: its template renders the chats, LoRA trains, and chat mode sends the rendered turn`, async ({ page }) => {
   test.setTimeout(300_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'studio-e2e-llama-'));
   try {
     writeTinyModelDir(dir, { spec: { hiddenSize: 64, numLayers: 2, numHeads: 4, seed: 5, family: 'llama' }, std: 0.2, tokenizerConfig: { chat_template: TINY_CHAT_TEMPLATE, eos_token: '<|endoftext|>' } });
     const errors = watchErrors(page);
-    await openStudio(page, 'backend=wasm');
+    await openStudio(page, `backend=${backend}`);
     await page.getByTestId('files-input').setInputFiles(readdirSync(dir).map((f) => path.join(dir, f)));
     await expect(page.getByTestId('model-status')).toHaveText('Ready', { timeout: 60_000 });
     await expect(page.getByTestId('model-info')).toContainText('Llama (model_type "llama")');
@@ -41,7 +42,7 @@ test('a tiny Llama with a chat template: its template renders the chats, LoRA tr
     await expect(preview).toContainText('<|user|>');
     await expect(preview.locator('.seg-train').first()).toHaveText(/^(Small adapters|A piece|To see|How far).*<\|endoftext\|>\n?$/);
     await expect(page.getByTestId('tokenizer-source')).toContainText("the loaded model's own tokenizer");
-    await page.screenshot({ path: 'test-results/families-data.png', fullPage: true });
+    await page.screenshot({ path: `test-results/families-data-${backend}.png`, fullPage: true });
 
     await page.getByTestId('tab-train').click();
     await page.getByTestId('train-method-lora').check();
@@ -54,7 +55,7 @@ test('a tiny Llama with a chat template: its template renders the chats, LoRA tr
     await page.getByTestId('train-start').click();
     await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 120_000 });
     expect(Number.isFinite(Number(await page.getByTestId('run-loss').textContent()))).toBe(true);
-    await page.screenshot({ path: 'test-results/families-trained.png', fullPage: true });
+    await page.screenshot({ path: `test-results/families-trained-${backend}.png`, fullPage: true });
 
     // Chat mode sends the prompt as the template's user turn with the assistant's opened: the same
     // greedy text as typing that rendering by hand with chat mode off.
@@ -71,3 +72,4 @@ test('a tiny Llama with a chat template: its template renders the chats, LoRA tr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+}

@@ -93,7 +93,7 @@ describe('course strings', () => {
   });
 
   it('TEMPLATES lists each template once, with words for the picker', () => {
-    expect(TEMPLATES.map((t) => t.id)).toEqual(['plain', 'qa', 'alpaca', 'llama2', 'custom']);
+    expect(TEMPLATES.map((t) => t.id)).toEqual(['plain', 'qa', 'alpaca', 'llama2', 'model', 'custom']);
     for (const t of TEMPLATES) {
       expect(t.label).toBeTruthy();
       expect(t.description).toBeTruthy();

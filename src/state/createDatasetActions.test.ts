@@ -202,6 +202,11 @@ describe('dataset actions', () => {
     view = deriveDataset(store.getState().dataset!, store.getState().measure);
     expect(view.rendered.segments[0]!.filter((x) => x.train)).toEqual([{ text: 'Because.<|im_end|>\n', train: true }]);
     expect(view.rendered.segments[0]![0].text).toContain('<|im_start|>user\nWhy?<|im_end|>');
+    // With a chat template loaded, chat data starts on it (and without the appended end-of-text).
+    actions.setTemplate({ id: 'qa' });
+    await actions.importText('{"messages": [{"role": "user", "content": "Hey"}, {"role": "assistant", "content": "Yes?"}]}\n');
+    expect(store.getState().dataset!.template).toMatchObject({ id: 'model', chat: { source: SMOLLM2_CHAT_TEMPLATE } });
+    expect(store.getState().dataset!.tokenize.appendEos).toBe(false);
   });
 
   it('a custom placeholder missing from some rows makes just those rows unusable, with the reason', async () => {

@@ -8,7 +8,7 @@
 import type { StoreApi } from 'zustand';
 import type { DataEvent, DataRequests } from '../protocol/dataProtocol';
 import type { TokenizerSource } from '../protocol/protocol';
-import { chatTemplateOf } from '../data/chatTemplate';
+import { chatTemplateOf, type ChatTemplate } from '../data/chatTemplate';
 import type { RpcHooks } from '../client/rpcClient';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { toJsonl, type ExportFormat } from '../data/exportJsonl';
@@ -56,8 +56,18 @@ function customStarter(mapping: FieldMapping | null): string {
   return field ? `Q: {${field}}\nA:` : 'Text: {text}\n';
 }
 
-export function datasetFromParse(name: string, source: Dataset['source'], result: ParseResult, prev: Dataset | null): Dataset {
+/**
+ * A dataset from a parsed file, its mapping detected. Chat data starts on the loaded model's own
+ * chat template when it has one (`modelChat`), else on Llama 2's.
+ */
+export function datasetFromParse(name: string, source: Dataset['source'], result: ParseResult, prev: Dataset | null, modelChat: ChatTemplate | null = null): Dataset {
   const mapping = detectMapping(result.rows);
+  const template: TemplateSpec =
+    mapping?.kind === 'chat' && modelChat ? { id: 'model', custom: customStarter(mapping), chat: modelChat } : { id: mapping ? TEMPLATE_FOR[mapping.kind] : 'plain', custom: customStarter(mapping) };
+  // Settings are the user's, not the file's: they carry over to a new dataset, but the end-of-text
+  // token follows the template as setTemplate has it (off with the model's chat template).
+  const tokenize = { ...(prev?.tokenize ?? DEFAULT_TOKENIZE) };
+  if ((template.id === 'model') !== (prev?.template.id === 'model')) tokenize.appendEos = template.id !== 'model';
   return {
     name,
     source,
@@ -67,9 +77,8 @@ export function datasetFromParse(name: string, source: Dataset['source'], result
     skipped: result.issues.slice(0, SKIPPED_KEPT),
     skippedCount: result.issues.filter((i) => i.kind !== 'empty-file').length,
     mapping,
-    template: { id: mapping ? TEMPLATE_FOR[mapping.kind] : 'plain', custom: customStarter(mapping) },
-    // Settings are the user's, not the file's: they carry over to a new dataset.
-    tokenize: prev?.tokenize ?? { ...DEFAULT_TOKENIZE },
+    template,
+    tokenize,
     split: prev?.split ?? { ...DEFAULT_SPLIT },
   };
 }
@@ -225,7 +234,7 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
   function adopt(name: string, source: Dataset['source'], result: ParseResult): void {
     const prev = get().dataset;
     if (prev) push({ label: `load ${name}`, kind: 'dataset', dataset: prev });
-    set({ dataset: datasetFromParse(name, source, result, prev) });
+    set({ dataset: datasetFromParse(name, source, result, prev, get().modelChat) });
     set({ import: { status: 'idle' }, selectedId: null, query: '', filter: 'all' });
   }
 
