@@ -1,5 +1,5 @@
 /**
- * Downloads a GPT-NeoX / Pythia checkpoint from the Hugging Face Hub (or a mirror with the
+ * Downloads a checkpoint (GPT-NeoX, Llama, Qwen2, Qwen3 or GPT-2) from the Hugging Face Hub (or a mirror with the
  * same URL layout). Runs in windows, Web Workers and Node: it only needs `fetch`.
  *
  * Order of requests (first download, nothing cached):

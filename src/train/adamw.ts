@@ -44,7 +44,7 @@ export function decayFromSpecs(config: ModelConfig): DecayRule {
     const decay = table.get(name);
     if (decay !== undefined) return decay;
     if (LORA_WEIGHT.test(name)) return true;
-    throw new Error(`no weight-decay rule for parameter "${name}": it is neither a GPT-NeoX parameter nor a LoRA weight`);
+    throw new Error(`no weight-decay rule for parameter "${name}": it is neither a parameter of this model nor a LoRA weight`);
   };
 }
 

@@ -1,4 +1,4 @@
-/** Any GPT-NeoX repo on the Hub (or the mirror), at any revision. */
+/** Any repo of a supported family on the Hub (or the mirror), at any revision. */
 import { actions, selectLoadBlocker, selectModelForm, useStudio } from '../../state';
 import { ActionButton } from '../parts/ActionButton';
 
@@ -47,8 +47,9 @@ export function HubRepoSource() {
         </ActionButton>
       </form>
       <p className="hint">
-        Needs a GPT-NeoX <code>config.json</code> and <code>model.safetensors</code> (or shards with their index). Uses the repo's{' '}
-        <code>tokenizer.json</code>, or the bundled Pythia tokenizer if it has none. Revision: a branch, tag or commit.
+        Needs a <code>config.json</code> of a supported family (GPT-NeoX, Llama, Qwen2, Qwen3, GPT-2) and <code>model.safetensors</code> (or shards with
+        their index). Uses the repo's <code>tokenizer.json</code> and chat template, or the bundled Pythia tokenizer if it has none. Revision: a branch,
+        tag or commit.
       </p>
     </fieldset>
   );
