@@ -19,7 +19,7 @@ export function ModelCard() {
     ['Hidden size', String(c.hiddenSize)],
     ['Heads', c.numKvHeads === c.numHeads ? String(c.numHeads) : `${c.numHeads} query, ${c.numKvHeads} key/value (grouped-query)`],
     ['Vocab', String(c.vocabSize)],
-    ['Positions', c.rotaryPct > 0 ? `rotary on ${formatRatio(c.rotaryPct)} of each head` : 'learned'],
+    ['Positions', c.rotaryPct === 0 ? 'learned' : c.rotaryPct === 1 ? 'rotary, over the whole head' : `rotary, rotary_pct ${formatRatio(c.rotaryPct)}`],
     ...(c.modelType === 'gpt_neox' ? [['Parallel residual', c.useParallelResidual ? 'yes' : 'no'] as [string, string]] : []),
     ['LM head', c.tieWordEmbeddings ? 'tied to the embedding' : 'its own'],
     ['Tokenizer', `${info.tokenizer === 'model' ? "the model's tokenizer.json" : 'bundled Pythia tokenizer'}${info.chatTemplate ? ', with a chat template' : ''}`],
