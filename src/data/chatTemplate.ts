@@ -67,6 +67,31 @@ export function renderChat(tpl: ChatTemplate, messages: ChatMessage[], generatio
   }
 }
 
+/** A conversation with every role and long turns: a template must render it before the studio uses it. */
+const TRIAL: ChatMessage[] = [
+  { role: 'system', content: 'You answer briefly. '.repeat(100) },
+  { role: 'user', content: 'What is a token? '.repeat(120) },
+  { role: 'assistant', content: 'A piece of text. '.repeat(120) },
+  { role: 'user', content: 'And a template?' },
+  { role: 'assistant', content: 'How turns become text.' },
+];
+
+/**
+ * Why a chat template cannot be used, or null: it must render a trial conversation (with and
+ * without the generation prompt) and split it into turns. A template is code from the model repo;
+ * this runs in the data worker, so one that loops for ever or exhausts memory takes the worker
+ * down, never the page, and is not adopted.
+ */
+export function trialRender(tpl: ChatTemplate): string | null {
+  try {
+    renderChat(tpl, TRIAL.slice(0, 2), true);
+    chatSegments(tpl, TRIAL);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /**
  * The conversation as segments: everything the template writes around the assistant's replies is
  * prompt (no loss); each reply with the template's end-of-turn after it is trained.

@@ -8,6 +8,7 @@ import type { JobContext } from '../protocol/rpc';
 import { semanticSimilarity } from '../eval/similarity';
 import { encodeSegments } from '../data/encode';
 import { parseDataset } from '../data/parse';
+import { chatTemplateOf, trialRender } from '../data/chatTemplate';
 import { tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import type { Segment, TokenizeSettings } from '../data/types';
 
@@ -39,7 +40,9 @@ export class DataService {
         // Counts remembered for the old tokenizer would be wrong for the new one.
         this.memo.clear();
         this.tokenizer = p.source ? Promise.resolve(tokenizerFromJson(p.source.tokenizerJson, p.source.tokenizerConfig)) : null;
-        return null;
+        const chat = p.source ? chatTemplateOf(p.source.tokenizerConfig) : null;
+        const chatProblem = chat ? trialRender(chat) : null;
+        return { chat: chatProblem ? null : chat, chatProblem };
       },
     };
     return (jobs[kind] as (p: DataRequests[K]['params'], c: Ctx) => Promise<DataRequests[K]['result']>)(params, ctx);

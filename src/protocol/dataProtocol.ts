@@ -6,6 +6,7 @@
 import type { Similarity } from '../eval/similarity';
 import type { ParseProgress, ParseResult, Segment, SourceFormat, TokenizeSettings } from '../data/types';
 import type { TokenizerSource } from './protocol';
+import type { ChatTemplate } from '../data/chatTemplate';
 
 export const DATA_PROTOCOL_VERSION = 3;
 
@@ -42,8 +43,11 @@ export type DataRequests = {
   tokenView: { params: { segments: Segment[]; settings: TokenizeSettings }; result: TokenView };
   /** Output/target similarity from a sentence-embedding model (downloaded on first use; unavailable offline). */
   similarity: { params: { outputs: string[]; targets: string[] }; result: Similarity };
-  /** Tokenize with this tokenizer from now on (the loaded model's), or with the bundled Pythia one (null). */
-  useTokenizer: { params: { source: TokenizerSource | null }; result: null };
+  /**
+   * Tokenize with this tokenizer from now on (the loaded model's), or with the bundled Pythia one
+   * (null). Returns its chat template once it rendered a trial conversation here, or why not.
+   */
+  useTokenizer: { params: { source: TokenizerSource | null }; result: { chat: ChatTemplate | null; chatProblem: string | null } };
 };
 
 export type DataEvent =

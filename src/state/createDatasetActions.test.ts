@@ -189,6 +189,11 @@ describe('dataset actions', () => {
       { text: 'Hello.<|im_end|>\n', train: true },
     ]);
     expect(store.getState().dataset!.tokenize.appendEos).toBe(false); // the template ends the turn itself
+    // A template that fails its trial rendering is not adopted, and says why.
+    const refusing = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{{ m.content }}{% endfor %}";
+    await actions.useTokenizer({ tokenizerJson: pythia, tokenizerConfig: { chat_template: refusing } });
+    expect(store.getState().modelChat).toBeNull();
+    expect(store.getState().modelChatProblem).toMatch(/System role not supported/);
     // A model without a chat template: the template cannot render, and says what to do.
     await actions.useTokenizer({ tokenizerJson: pythia, tokenizerConfig: {} });
     view = deriveDataset(store.getState().dataset!, store.getState().measure);

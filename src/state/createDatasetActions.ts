@@ -8,7 +8,7 @@
 import type { StoreApi } from 'zustand';
 import type { DataEvent, DataRequests } from '../protocol/dataProtocol';
 import type { TokenizerSource } from '../protocol/protocol';
-import { chatTemplateOf, type ChatTemplate } from '../data/chatTemplate';
+import type { ChatTemplate } from '../data/chatTemplate';
 import type { RpcHooks } from '../client/rpcClient';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { toJsonl, type ExportFormat } from '../data/exportJsonl';
@@ -259,9 +259,9 @@ export function createDatasetActions(store: Pick<StoreApi<DatasetState>, 'getSta
      * tab shows the tokens training will use: every count and the token view are made again.
      */
     async useTokenizer(source: TokenizerSource | null): Promise<void> {
-      await env.data.request('useTokenizer', { source });
-      const modelChat = source ? chatTemplateOf(source.tokenizerConfig) : null;
-      set({ tokenizer: source ? 'model' : 'bundled', modelChat });
+      // The data worker adopts the chat template only once it rendered a trial conversation there.
+      const { chat: modelChat, chatProblem: modelChatProblem } = await env.data.request('useTokenizer', { source });
+      set({ tokenizer: source ? 'model' : 'bundled', modelChat, modelChatProblem });
       // A dataset on the model's template follows the model now loaded.
       if (get().dataset?.template.id === 'model') update((d) => ({ ...d, template: { ...d.template, chat: modelChat } }));
       measuredFor = null;

@@ -82,6 +82,8 @@ export interface DatasetState {
   tokenizer: 'model' | 'bundled';
   /** The loaded model's chat template (the 'model' template renders with it), or null. */
   modelChat: ChatTemplate | null;
+  /** Why the loaded model's chat template is not used (it failed its trial rendering), or null. */
+  modelChatProblem: string | null;
 }
 
 export const SKIPPED_KEPT = 1000;
@@ -101,6 +103,7 @@ export const initialDatasetState = (): DatasetState => ({
   storageError: null,
   tokenizer: 'bundled',
   modelChat: null,
+  modelChatProblem: null,
 });
 
 export const useDataset = create<DatasetState>()(initialDatasetState);

@@ -26,6 +26,7 @@ export function TemplateSettings({ view }: { view: DatasetView }) {
   const [custom, setCustom] = useDebouncedCustom(template.custom);
   const error = view.rendered.templateError;
   const selectedId = useDataset((s) => s.selectedId);
+  const chatProblem = useDataset((s) => s.modelChatProblem);
   const info = TEMPLATES.find((t) => t.id === template.id);
   // The preview follows the selected example, else the first usable one.
   const selectedIndex = selectedId === null ? undefined : selectRowIndex(view.dataset.rows).get(selectedId);
@@ -70,6 +71,11 @@ export function TemplateSettings({ view }: { view: DatasetView }) {
       {error && (
         <p className="field-error" id="template-custom-error" data-testid="template-error">
           {error.message}
+        </p>
+      )}
+      {template.id === 'model' && chatProblem && (
+        <p className="field-error" data-testid="template-chat-problem">
+          The loaded model has a chat template, but it is not used: {chatProblem}
         </p>
       )}
       {preview && (
