@@ -117,7 +117,7 @@ export function loadModel(configJson: unknown, shards: (ArrayBuffer | Uint8Array
 const fileShape = (s: ParamSpec): number[] => (s.fileTransposed ? [s.shape[1], s.shape[0]] : s.shape);
 
 /** The (cols, rows) transpose of a row-major (rows, cols) matrix, on the host (no second backend copy). */
-function transposeHost(a: Float32Array, rows: number, cols: number): Float32Array {
+export function transposeHost(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
   return out;

@@ -1,6 +1,7 @@
 /** Test helpers: the PyTorch golden fixtures under fixtures/ (see fixtures/README.md). */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { transposeHost } from '../model/checkpoint';
 import { parseConfig } from '../model/config';
 import { paramSpecs } from '../model/params';
 import { readSafetensors } from '../model/safetensors';
@@ -55,9 +56,7 @@ export function goldenGrad(f: Fixture, name: string): { shape: number[]; data: F
   const spec = paramSpecs(parseConfig(f.configJson)).find((s) => s.name === name);
   if (!spec?.fileTransposed) return ref;
   const [rows, cols] = ref.shape;
-  const data = new Float32Array(ref.data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = ref.data[r * cols + c];
-  return { shape: [cols, rows], data };
+  return { shape: [cols, rows], data: transposeHost(ref.data, rows, cols) };
 }
 
 /** max|a − b| / max|ref|: a per-tensor relative error that tolerates exact zeros in the reference. */
