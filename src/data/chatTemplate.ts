@@ -88,7 +88,8 @@ export function trialRender(tpl: ChatTemplate): string | null {
     chatSegments(tpl, TRIAL);
     return null;
   } catch (e) {
-    return (e as Error).message;
+    const cause = (e as Error).cause;
+    return `it fails on a trial conversation (${cause instanceof Error ? cause.message : (e as Error).message})`;
   }
 }
 

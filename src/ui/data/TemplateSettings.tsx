@@ -68,15 +68,16 @@ export function TemplateSettings({ view }: { view: DatasetView }) {
           )}
         </>
       )}
-      {error && (
-        <p className="field-error" id="template-custom-error" data-testid="template-error">
-          {error.message}
+      {template.id === 'model' && chatProblem ? (
+        <p className="field-error" id="template-custom-error" data-testid="template-chat-problem">
+          The loaded model has a chat template, but it is not used: {chatProblem}. Pick another template.
         </p>
-      )}
-      {template.id === 'model' && chatProblem && (
-        <p className="field-error" data-testid="template-chat-problem">
-          The loaded model has a chat template, but it is not used: {chatProblem}
-        </p>
+      ) : (
+        error && (
+          <p className="field-error" id="template-custom-error" data-testid="template-error">
+            {error.message}
+          </p>
+        )
       )}
       {preview && (
         <div data-testid="template-preview">
