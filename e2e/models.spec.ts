@@ -16,7 +16,7 @@ async function download(page: Page, testId: string): Promise<Download> {
   return d;
 }
 
-test('a LoRA run exported as a PEFT adapter and a merged float16 model, the adapter re-imported, both adapters side by side', async ({ page }) => {
+test('a LoRA run exported as a PEFT adapter, a merged float16 model and GGUF, the adapter re-imported, both adapters side by side', async ({ page }) => {
   const errors = watchErrors(page);
   await openStudio(page, 'backend=wasm');
   await createTinyModel(page);
@@ -48,6 +48,20 @@ test('a LoRA run exported as a PEFT adapter and a merged float16 model, the adap
   const header = safetensorsHeader(merged['model.safetensors']);
   expect(header['gpt_neox.embed_in.weight'].dtype).toBe('F16');
   expect(Object.keys(header).some((k) => k.includes('lora'))).toBe(false);
+
+  // GGUF for llama.cpp and Ollama: the merged model in Q8_0 with its Modelfile, and the adapter for --lora.
+  await page.getByTestId('model-export-format').selectOption('gguf');
+  await page.getByTestId('export-dtype').selectOption('q8_0');
+  const gguf = await unzip(await download(page, 'export-zip'));
+  expect(Object.keys(gguf).sort()).toEqual(['Modelfile', 'model.gguf']);
+  expect(new TextDecoder().decode(gguf['model.gguf'].subarray(0, 4))).toBe('GGUF');
+  expect(new TextDecoder().decode(gguf['Modelfile'])).toMatch(/^# Ollama: .*\nFROM \.\/model\.gguf\nTEMPLATE """[\s\S]*\{\{ \.Prompt \}\}[\s\S]*"""\nPARAMETER stop "<\|endoftext\|>"\n$/);
+  await expect(page.getByTestId('export-status')).toContainText('Run it: ollama create my-model -f Modelfile && ollama run my-model  or  llama-cli -m model.gguf');
+  await page.getByTestId('export-kind').selectOption('adapter');
+  const ggufAdapter = await unzip(await download(page, 'export-zip'));
+  expect(Object.keys(ggufAdapter).sort()).toEqual(['Modelfile', 'adapter.gguf']);
+  expect(new TextDecoder().decode(ggufAdapter['Modelfile'])).toContain('FROM ./base.gguf\nADAPTER ./adapter.gguf\n');
+  await page.getByTestId('model-export-format').selectOption('hf');
 
   // The recipe for GPUs.
   const recipe = await unzip(await download(page, 'recipe-download'));

@@ -1,7 +1,7 @@
 /** What every CLI command shares: argument errors, the backend, reading a model folder. */
 import { chatTemplateOf } from '../data/chatTemplate';
 import type { TemplateId, TemplateSpec } from '../data/types';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -105,4 +105,35 @@ export function readTokenizer(dir: string, vocabSize: number): Tokenizer {
   // An id past the embedding's rows would read zeros (WebGPU) or garbage: refuse the pair, as the studio does.
   checkTokenizerFitsModel(json, vocabSize, 'model');
   return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
+}
+
+export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** A switch: present means on. */
+export const flag = (value: string | undefined): boolean => value !== undefined;
+
+/**
+ * --out is checked before any work: never the model folder itself (the output would replace what
+ * it is made from), and a folder with files in it only with --force.
+ */
+export function checkOut(out: string | undefined, model: string | undefined, force: boolean, what = 'the trained model folder'): string {
+  if (!out) throw new UsageError(`--out DIR is required (where ${what} goes)`);
+  if (model && path.resolve(out) === path.resolve(model)) throw new UsageError('--out is the --model folder: the output would replace the model it is made from; choose another folder');
+  if (existsSync(out) && readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose an empty or new folder, or add --force to write over its files`);
+  return out;
+}
+
+/** Each file under a temporary name, then renamed: an interrupted write leaves no half file under the real name. */
+export function writeFiles(dir: string, files: { name: string; bytes: Uint8Array }[]): void {
+  for (const f of files) {
+    const target = path.join(dir, f.name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.partial-${process.pid}`;
+    writeFileSync(tmp, f.bytes);
+    renameSync(tmp, target);
+  }
 }

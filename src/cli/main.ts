@@ -7,6 +7,7 @@
  *   npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] … (see train.ts)
  *   npm run cli -- arc --model DIR --data FILE.jsonl [--limit N]
  *   npm run cli -- eval --model DIR --data FILE [--template …] [--limit N] [--out FILE.jsonl] [--max-new-tokens N]
+ *   npm run cli -- export --model DIR --format gguf|hf|peft --out PATH [--adapter DIR] [--merge] [--dtype f32|f16|q8_0]
  *
  * Every failure exits non-zero with one line on stderr saying what is wrong and what to do.
  */
@@ -23,6 +24,7 @@ import { takeXnnFailure } from '../backend/xnnStatus';
 import { ARC_OPTIONS, ARC_USAGE, arcCmd } from './arc';
 import { decodingModel, int, num, readModelDir, readTokenizer, startBackend, UsageError } from './common';
 import { EVAL_OPTIONS, EVAL_USAGE, evalCmd } from './eval';
+import { EXPORT_OPTIONS, EXPORT_SWITCHES, EXPORT_USAGE, exportCmd } from './export';
 import { TRAIN_OPTIONS, TRAIN_SWITCHES, TRAIN_USAGE, trainCmd } from './train';
 
 const USAGE = `usage:
@@ -31,6 +33,7 @@ const USAGE = `usage:
 ${TRAIN_USAGE}
 ${ARC_USAGE}
 ${EVAL_USAGE}
+${EXPORT_USAGE}
 options: --backend wasm|webgpu|cpu (default wasm; webgpu runs on Dawn for Node: a Vulkan driver, or Mesa's EGL/GLES in software)
          --memory (at the end, one JSON line on stderr: the WASM heap's peak and the live tensors' bytes)`;
 
@@ -110,9 +113,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const options = Object.fromEntries(
-      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', 'memory', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS].map((k) => [
+      ['model', 'ids', 'out', 'grads', 'prompt', 'max-new-tokens', 'temperature', 'top-k', 'top-p', 'repetition-penalty', 'seed', 'stop', 'backend', 'memory', ...TRAIN_OPTIONS, ...ARC_OPTIONS, ...EVAL_OPTIONS, ...EXPORT_OPTIONS].map((k) => [
         k,
-        { type: TRAIN_SWITCHES.includes(k) || k === 'memory' ? ('boolean' as const) : ('string' as const) },
+        { type: TRAIN_SWITCHES.includes(k) || EXPORT_SWITCHES.includes(k) || k === 'memory' ? ('boolean' as const) : ('string' as const) },
       ]),
     );
     let values: Record<string, string | undefined>;
@@ -123,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (command !== 'forward' && command !== 'generate' && command !== 'train' && command !== 'arc' && command !== 'eval') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    if (!['forward', 'generate', 'train', 'arc', 'eval', 'export'].includes(command)) throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
     await startBackend(values.backend);
     backend = tf.getBackend();
     memory = values.memory === 'true';
@@ -131,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'generate') await generateCmd(values);
     else if (command === 'train') await trainCmd(values);
     else if (command === 'arc') await arcCmd(values);
+    else if (command === 'export') await exportCmd(values);
     else await evalCmd(values);
     const xnn = takeXnnFailure(); // printed, not thrown, by tfjs-wasm: the command's output cannot be trusted
     if (xnn) throw xnn;

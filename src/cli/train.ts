@@ -3,7 +3,7 @@
  * line per step (and per evaluation) on stdout; the result is a model folder, and for LoRA also
  * the PEFT adapter in DIR/adapter/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
 import { whileTraining } from '../backend/backend';
@@ -23,7 +23,7 @@ import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
 import type { TrainConfig } from '../train/types';
-import { int, num, readModelDir, readTokenizer, templateSpec, UsageError } from './common';
+import { checkOut, flag, int, num, oneOf, readModelDir, readTokenizer, templateSpec, UsageError, writeFiles } from './common';
 
 export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2|model]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
@@ -41,14 +41,6 @@ export const TRAIN_OPTIONS = [
   'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'lora-rank', 'lora-alpha',
   'lora-dropout', 'lora-targets', 'dtype', 'force',
 ];
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
-  return value as T;
-}
-
-const flag = (value: string | undefined): boolean => value !== undefined;
 
 /** --lora-targets as the model's block linears (short or full module names); absent: PEFT's default for the family. */
 function loraTargets(v: Record<string, string | undefined>, model: ModelConfig): string[] {
@@ -117,28 +109,6 @@ async function readData(file: string | undefined, template: TemplateSpec, testFr
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const round = (x: number, d = 5) => Number(x.toPrecision(d));
-
-/**
- * --out is checked before any work: never the model folder itself (the run would replace what it
- * trains from), and a folder with files in it only with --force.
- */
-function checkOut(out: string | undefined, model: string | undefined, force: boolean): string {
-  if (!out) throw new UsageError('--out DIR is required (where the trained model folder goes)');
-  if (model && path.resolve(out) === path.resolve(model)) throw new UsageError('--out is the --model folder: the trained model would replace the one it trains from; choose another folder');
-  if (existsSync(out) && readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose an empty or new folder, or add --force to write over its files`);
-  return out;
-}
-
-/** Each file under a temporary name, then renamed: an interrupted write leaves no half file under the real name. */
-function writeFiles(dir: string, files: OutFile[]): void {
-  for (const f of files) {
-    const target = path.join(dir, f.name);
-    mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.partial-${process.pid}`;
-    writeFileSync(tmp, f.bytes);
-    renameSync(tmp, target);
-  }
-}
 
 export async function trainCmd(v: Record<string, string | undefined>): Promise<void> {
   if (!v.out) throw new UsageError('--out DIR is required (where the trained model folder goes)');

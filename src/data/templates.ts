@@ -64,14 +64,14 @@ export const NO_CHAT_TEMPLATE =
 const CHAT_CUSTOM =
   'custom templates need single-turn data (question/answer, prompt/completion…); pick a built-in template for chat';
 
-type Piece = { literal: string } | { field: string; start: number; end: number };
+export type Piece = { literal: string } | { field: string; start: number; end: number };
 
 /**
  * Split a custom template into literal text and {field} placeholders, Python str.format style:
  * `{{` and `}}` are literal braces, and a placeholder is everything between `{` and the next `}`
  * (no format specs or conversions: `{a:>5}` names a field called "a:>5").
  */
-function parseCustom(tpl: string): { pieces: Piece[] } | { error: TemplateError } {
+export function parseCustom(tpl: string): { pieces: Piece[] } | { error: TemplateError } {
   const pieces: Piece[] = [];
   let literal = '';
   let i = 0;

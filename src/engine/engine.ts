@@ -37,7 +37,7 @@ import { TrainingHost } from './training';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
 import { RunModels, type OpenModel } from './runModels';
-import { exportFiles, importAdapterFiles } from './exports';
+import { exportFiles, importAdapterFiles, type ExportTokenizer } from './exports';
 import { evaluateExamples } from '../eval/batchEval';
 import { evaluateArc } from '../eval/arc';
 
@@ -56,8 +56,8 @@ export type JobHooks = JobContext<EngineEvent>;
 interface Loaded {
   ctx: ForwardContext;
   tokenizer: Tokenizer;
-  /** tokenizer.json (and tokenizer_config.json) as loaded, for exported model folders. */
-  tokenizerFiles: ExportedFile[];
+  /** The tokenizer as exports write it (files for model folders, metadata for GGUF). */
+  exportTokenizer: ExportTokenizer;
   /** The model's own tokenizer (null: the bundled one). */
   tokenizerSource: TokenizerSource | null;
   info: ModelInfo;
@@ -100,8 +100,8 @@ export class Engine {
       loadedModel: async () => this.model?.info ?? null,
       modelTokenizer: async () => this.model?.tokenizerSource ?? null,
       exportRun: async (p) => {
-        const { tokenizerFiles } = this.requireModel();
-        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, tokenizerFiles), true);
+        const { exportTokenizer } = this.requireModel();
+        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, exportTokenizer), true);
         return { files };
       },
       importAdapter: async (p) => {
@@ -204,7 +204,11 @@ export class Engine {
     checkTokenizerFitsModel(tokJson, config.vocabSize, tokenizerJson ? 'model' : 'bundled');
     const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig);
     const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
-    const tokenizerFiles = [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])];
+    const exportTokenizer: ExportTokenizer = {
+      files: [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])],
+      source: { json: tokJson, config: tokenizerConfig ?? null },
+      eosToken: tokenizer.decode([tokenizer.eosTokenId]),
+    };
     progress('upload', null, 0, null);
     if (source.kind !== 'random') checkCheckpoint(config, shards, shardNames);
     const fingerprint = await modelFingerprint(source.kind === 'random' ? source.spec : configJson, shards);
@@ -232,7 +236,7 @@ export class Engine {
       fingerprint,
     };
     const tokenizerSource = tokenizerJson ? { tokenizerJson, tokenizerConfig } : null;
-    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, tokenizerFiles, tokenizerSource, info };
+    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, exportTokenizer, tokenizerSource, info };
     return info;
   }
 

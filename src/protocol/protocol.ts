@@ -9,7 +9,7 @@ import type { CachedModel } from '../hub/cachedModels';
 import type { GenerateResult, TextGeneration } from '../eval/generateText';
 import type { ModelConfig } from '../model/config';
 import type { TinyModelSpec } from '../model/tinyConfig';
-import type { Segment, TokenizeSettings } from '../data/types';
+import type { Segment, TemplateSpec, TokenizeSettings } from '../data/types';
 import type { MemoryEstimate } from '../train/estimate';
 import type { RunEnd } from '../train/run';
 import type { EvalMetrics, LoraConfig, StepMetrics, TrainConfig } from '../train/types';
@@ -87,10 +87,19 @@ export interface EvaluateParams {
 /** What a run can be exported as: its own weights as a model folder, LoRA merged into the base, or the PEFT adapter. */
 export type ExportKind = 'model' | 'merged' | 'adapter';
 
+/** Hugging Face files (a model folder or PEFT adapter), or llama.cpp's GGUF (a model, or a LoRA adapter for --lora) with an Ollama Modelfile. */
+export type ModelFormat = 'hf' | 'gguf';
+
+/** How exported weights are stored: float32, float16, or (GGUF only) llama.cpp's 8-bit Q8_0. */
+export type ExportDtype = 'float32' | 'float16' | 'q8_0';
+
 export interface ExportParams {
   ref: ModelRef;
   kind: ExportKind;
-  dtype: 'float32' | 'float16';
+  format: ModelFormat;
+  dtype: ExportDtype;
+  /** How the run's prompts were rendered, for the GGUF's Ollama Modelfile (null: the base, prompted as typed). */
+  template?: TemplateSpec | null;
   /** The base model's Hub id (or label), written into adapter_config.json and the model card. */
   baseModel: string;
 }

@@ -9,6 +9,7 @@ import type { ModelChoice } from './modelChoices';
 import { initialTrainState, type RunRecord, type TrainState } from './trainStore';
 
 const LORA = { ...DEFAULT_TRAIN.lora, rank: 4, alpha: 8 };
+const QA = { id: 'qa' as const, custom: '' };
 const CHOICES: ModelChoice[] = [
   { id: 'base', label: 'Base (tiny)', ref: { kind: 'base' } },
   { id: 'r1', label: 'Run 1 (LoRA r4, step 6)', ref: { kind: 'run', runId: 'r1', checkpoint: 'last', config: { ...DEFAULT_TRAIN, method: 'lora', lora: LORA } } },
@@ -39,6 +40,7 @@ function setup(answer: (kind: RequestKind, params: unknown) => Promise<unknown>)
       return `as ${name}.zip`;
     },
     card: (c, kind) => (c.id === 'base' ? null : { name: 'README.md', bytes: new TextEncoder().encode(`card ${c.id} ${kind}`) }),
+    template: (c) => (c.id === 'base' ? null : QA),
     addRun: (r) => added.push(r),
     report: (s) => reports.push(s),
     newId: () => 'import-1',
@@ -50,24 +52,42 @@ function setup(answer: (kind: RequestKind, params: unknown) => Promise<unknown>)
 describe('export actions', () => {
   it('exports the chosen run as asked, saves the files under a readable name, and reports the size', async () => {
     const t = setup(async () => ({ files: FILES }));
-    await t.actions.exportModel('r1', 'adapter', 'float16', 'zip');
-    expect(t.calls).toEqual([{ kind: 'exportRun', params: { ref: CHOICES[1].ref, kind: 'adapter', dtype: 'float16', baseModel: 'EleutherAI/pythia-70m' } satisfies ParamsOf<'exportRun'> }]);
+    await t.actions.exportModel('r1', { kind: 'adapter', format: 'hf', dtype: 'float16' }, 'zip');
+    expect(t.calls).toEqual([{ kind: 'exportRun', params: { ref: CHOICES[1].ref, kind: 'adapter', format: 'hf', dtype: 'float16', baseModel: 'EleutherAI/pythia-70m', template: QA } satisfies ParamsOf<'exportRun'> }]);
     // The run's model card goes with its files.
     expect(t.saved).toEqual([{ name: 'run-1-adapter', files: [...FILES, { name: 'README.md', bytes: new TextEncoder().encode('card r1 adapter') }], target: 'zip' }]);
     expect(t.reports.map((r) => r.status)).toEqual(['working', 'done']);
     expect(t.reports[1].message).toBe('3 files (2.0 MB) saved as run-1-adapter.zip.');
 
     // To the Hub: the same files, the target passed on.
-    await t.actions.exportModel('r1', 'adapter', 'float32', { hub: { repo: 'me/run-1', token: 'hf_x', private: true } });
+    await t.actions.exportModel('r1', { kind: 'adapter', format: 'hf', dtype: 'float32' }, { hub: { repo: 'me/run-1', token: 'hf_x', private: true } });
     expect(t.saved[1].target).toBe('{"hub":{"repo":"me/run-1","token":"hf_x","private":true}}');
     expect(t.saved[1].files.map((f) => f.name)).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'README.md']);
+  });
+
+  it('a GGUF export goes with its Modelfile and no model card, is named for its type, and says how to run it', async () => {
+    const gguf = [
+      { name: 'model.gguf', bytes: new Uint8Array(3_000_000) },
+      { name: 'Modelfile', bytes: new TextEncoder().encode('FROM ./model.gguf\n') },
+    ];
+    const t = setup(async () => ({ files: gguf }));
+    await t.actions.exportModel('r1', { kind: 'merged', format: 'gguf', dtype: 'q8_0' }, 'zip');
+    expect(t.calls[0].params).toMatchObject({ kind: 'merged', format: 'gguf', dtype: 'q8_0', template: QA });
+    expect(t.saved).toEqual([{ name: 'run-1-merged-gguf-q8_0', files: gguf, target: 'zip' }]);
+    expect(t.reports.at(-1)?.message).toBe(
+      '2 files (3.0 MB) saved as run-1-merged-gguf-q8_0.zip. Run it: ollama create my-model -f Modelfile && ollama run my-model  or  llama-cli -m model.gguf -p "…".',
+    );
+
+    const u = setup(async () => ({ files: [{ name: 'adapter.gguf', bytes: new Uint8Array(10) }, gguf[1]] }));
+    await u.actions.exportModel('r1', { kind: 'adapter', format: 'gguf', dtype: 'float32' }, 'zip');
+    expect(u.reports.at(-1)?.message).toMatch(/llama-cli -m base\.gguf --lora adapter\.gguf .*export the base model as GGUF into the same folder as base\.gguf first/);
   });
 
   it('a failed export says why; closing the folder picker is not an error', async () => {
     const t = setup(async () => {
       throw new Error('only a LoRA run has an adapter: export the model instead');
     });
-    await t.actions.exportModel('base', 'adapter', 'float32', 'zip');
+    await t.actions.exportModel('base', { kind: 'adapter', format: 'hf', dtype: 'float32' }, 'zip');
     expect(t.reports.at(-1)).toEqual({ status: 'failed', message: 'only a LoRA run has an adapter: export the model instead' });
     expect(t.saved).toEqual([]);
 
@@ -81,10 +101,11 @@ describe('export actions', () => {
         throw picker;
       },
       card: () => null,
+      template: () => null,
       addRun: () => {},
       report: (s) => u.reports.push(s),
     });
-    await actions.exportModel('base', 'model', 'float32', 'folder');
+    await actions.exportModel('base', { kind: 'model', format: 'hf', dtype: 'float32' }, 'folder');
     expect(u.reports.at(-1)).toEqual({ status: 'idle', message: null });
   });
 

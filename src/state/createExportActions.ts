@@ -5,7 +5,9 @@
  */
 import type { StoreApi } from 'zustand';
 import { unzip, zipSync, type UnzipFileFilter } from 'fflate';
-import type { EngineApi, ExportedFile, ExportKind } from '../protocol/protocol';
+import { runInstructions } from '../export/ollama';
+import type { EngineApi, ExportDtype, ExportedFile, ModelFormat, ExportKind } from '../protocol/protocol';
+import type { TemplateSpec } from '../data/types';
 import { DEFAULT_TRAIN } from '../train/presets';
 import type { ModelChoice } from './modelChoices';
 import type { RunRecord, TrainState } from './trainStore';
@@ -33,6 +35,8 @@ export interface ExportEnv {
   save: (name: string, files: ExportedFile[], target: ExportTarget) => Promise<string>;
   /** The model card (README.md) for what is exported, or null when there is nothing to say (the base). */
   card: (choice: ModelChoice, kind: ExportKind) => ExportedFile | null;
+  /** How the chosen run's prompts were rendered (null: the base, or a run from before runs kept it). */
+  template: (choice: ModelChoice) => TemplateSpec | null;
   /** Lists the imported run with the others (and keeps it). */
   addRun: (run: RunRecord) => void;
   report: (s: ExportState) => void;
@@ -95,6 +99,13 @@ export async function readPickedFiles(list: readonly File[]): Promise<ExportedFi
   return files;
 }
 
+/** What to export a model as. */
+export interface ExportChoice {
+  kind: ExportKind;
+  format: ModelFormat;
+  dtype: ExportDtype;
+}
+
 export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'>, env: ExportEnv) {
   const now = env.now ?? (() => Date.now());
   const newId = env.newId ?? (() => `import-${now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
@@ -115,22 +126,32 @@ export function createExportActions(store: Pick<StoreApi<TrainState>, 'getState'
   }
 
   return {
-    /** Exports the chosen model (a run's last or best weights, or the base) as HF files. */
-    /** Exports a model or adapter to `target`; true once it is saved (or pushed). */
-    async exportModel(choiceId: string, kind: ExportKind, dtype: 'float32' | 'float16', target: ExportTarget): Promise<boolean> {
+    /**
+     * Exports the chosen model (a run's last or best weights, or the base) as Hugging Face files or
+     * GGUF to `target`; true once it is saved (or pushed).
+     */
+    async exportModel(choiceId: string, what: ExportChoice, target: ExportTarget): Promise<boolean> {
       const engine = env.engine();
       const choice = env.choices().find((c) => c.id === choiceId);
       const base = env.model();
       if (!engine || !choice || !base) return false;
-      const name = `${slug(choice.label.replace(/\(.*\)/, ''))}-${kind}${kind === 'adapter' ? '' : `-${dtype}`}`;
+      const { kind, format, dtype } = what;
+      const name = `${slug(choice.label.replace(/\(.*\)/, ''))}-${kind}${format === 'gguf' ? '-gguf' : ''}${kind === 'adapter' && format === 'hf' ? '' : `-${dtype}`}`;
       const done = await run(
         async () => {
-          const { files } = await engine.request('exportRun', { ref: choice.ref, kind, dtype, baseModel: base });
-          const card = env.card(choice, kind);
+          const { files } = await engine.request('exportRun', { ref: choice.ref, kind, format, dtype, baseModel: base, template: env.template(choice) });
+          // A GGUF goes with its Modelfile; the card is about loading the Hugging Face files.
+          const card = format === 'hf' ? env.card(choice, kind) : null;
           const all = card ? [...files, card] : files;
           return { files: all, where: await env.save(name, all, target) };
         },
-        ({ files, where }) => `${files.length} files (${(files.reduce((n, f) => n + f.bytes.byteLength, 0) / 1e6).toFixed(1)} MB) saved ${where}.`,
+        ({ files, where }) => {
+          const saved = `${files.length} files (${(files.reduce((n, f) => n + f.bytes.byteLength, 0) / 1e6).toFixed(1)} MB) saved ${where}.`;
+          if (format !== 'gguf') return saved;
+          const gguf = files.filter((f) => f.name.endsWith('.gguf')).map((f) => f.name);
+          const run = kind === 'adapter' ? runInstructions('base.gguf', gguf[0]) : runInstructions(gguf[0]);
+          return `${saved} Run it: ${run.join('  or  ')}${kind === 'adapter' ? ' (export the base model as GGUF into the same folder as base.gguf first)' : ''}.`;
+        },
       );
       return done !== null;
     },

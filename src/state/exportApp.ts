@@ -73,6 +73,11 @@ export const exportActions = createExportActions(useTrain, {
     const run = useTrain.getState().runs.find((r) => r.id === runId);
     return run ? runCard(run, choice.id, kind === 'adapter' ? 'adapter' : 'full') : null;
   },
+  template: (choice) => {
+    if (choice.ref.kind !== 'run') return null;
+    const runId = choice.ref.runId;
+    return useTrain.getState().runs.find((r) => r.id === runId)?.template?.spec ?? null;
+  },
   save: async (name, files, target) => {
     if (target === 'folder') {
       await saveToPickedFolder(name, files);

@@ -72,9 +72,21 @@ export async function modelFolderFiles(config: ModelConfig, params: Params, toke
 }
 
 /**
- * A run's weights as a model folder. A LoRA run's adapters are folded into the base first
- * (W + scale·B·A): an adapter cannot ride inside config.json.
+ * A run's float32 weights on the host by Hugging Face name. A LoRA run's adapters are folded into
+ * the base first (W + scale·B·A): an adapter cannot ride inside a model file.
  */
+export async function runWeights(config: ModelConfig, params: Params, lora: LoraConfig | null): Promise<Map<string, Float32Array>> {
+  const names = paramSpecs(config).map((s) => s.name);
+  if (!lora) return hostCopies(params, names);
+  const merged = mergeLora(params, lora);
+  try {
+    return await hostCopies({ ...params, ...merged }, names);
+  } finally {
+    tf.dispose(Object.values(merged));
+  }
+}
+
+/** A run's weights as a model folder (a LoRA run's merged into the base). */
 export async function runModelFolderFiles(config: ModelConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
   if (!lora) return modelFolderFiles(config, params, tokenizerFiles, opts);
   const merged = mergeLora(params, lora);
