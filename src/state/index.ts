@@ -24,3 +24,4 @@ export { readPickedFiles, slug } from './createExportActions';
 export type { CachedModel } from '../protocol/protocol';
 export { keepHubToken, loadHubToken } from './hubToken';
 export type { HubTarget } from './createExportActions';
+export { applyUpdate, selectIsolationSource, selectUpdateReady, useAppShell } from '../offline/appShell';
