@@ -45,6 +45,11 @@ test('a 30-step run on WASM with the course data: the chart fills, tokens/s and 
   await expect(page.getByTestId('run-status')).toHaveText('running');
   await expect(page.getByTestId('run-tokens-per-s')).toHaveText(/\d/);
   await expect(page.getByTestId('run-eta')).toHaveText(/\d/);
+  // Charts in a hidden tab keep still (no zero-size warnings from recharts: watchErrors) and come back when shown.
+  await page.getByTestId('tab-model').click();
+  await expect.poll(() => stepOf(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await page.getByTestId('tab-train').click();
+  await expect(page.getByTestId('loss-chart').locator('svg').first()).toBeVisible();
   // Past the first checkpoint (step 5), reload in the middle of the run.
   await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(7);
   await page.screenshot({ path: 'test-results/train-running.png', fullPage: true });

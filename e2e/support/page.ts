@@ -1,11 +1,15 @@
 /** Shared steps for the browser tests, written as a user would do them. */
 import { expect, type Page } from '@playwright/test';
 
-/** Collects console errors and uncaught exceptions; a test asserts the list stays empty. */
+/**
+ * Collects console errors, uncaught exceptions and recharts' warning about a chart drawn at no size
+ * (a chart in a hidden tab); a test asserts the list stays empty.
+ */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() === 'warning' && /of chart should be greater than 0/.test(m.text())) errors.push(`console warning: ${m.text().split('\n')[0]}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return errors;

@@ -34,6 +34,19 @@ describe('templatedPrompt', () => {
     expect(templatedPrompt('Hello?', spec('plain'), CHAT_MAP)).toBe('Hello?');
   });
 
+  it('a prompt already in the template (the playground\'s default) goes as it is, not wrapped twice', () => {
+    const typed = '### Question:\nWhat does this studio do?\n\n### Answer:';
+    expect(templatedPrompt(typed, spec('qa'), QA_MAP)).toBe(typed);
+    expect(templatedPrompt('### Question:\nhalf typed', spec('qa'), QA_MAP)).toBe('### Question:\nhalf typed');
+    const alpaca = templatedPrompt('Name a colour.', spec('alpaca'), ALPACA_MAP);
+    expect(templatedPrompt(alpaca, spec('alpaca'), ALPACA_MAP)).toBe(alpaca);
+    expect(templatedPrompt('[INST] Hi [/INST]', spec('llama2'), QA_MAP)).toBe('[INST] Hi [/INST]');
+    // Only the template's own opening counts: a question that mentions it is still wrapped.
+    expect(templatedPrompt('What does ### Question: mean?', spec('qa'), QA_MAP)).toBe('### Question:\nWhat does ### Question: mean?\n\n### Answer:');
+    // The plain template has no text of its own to find.
+    expect(templatedPrompt('Hello', spec('plain'), QA_MAP)).toBe('Hello');
+  });
+
   it('text data, or no mapping, sends the text as it is', () => {
     const text: FieldMapping = { kind: 'text', fields: { text: 'text' } };
     expect(templatedPrompt('Once upon a time', spec('qa'), text)).toBe('Once upon a time');

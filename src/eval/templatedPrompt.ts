@@ -2,16 +2,25 @@
 import { renderSegments } from '../data/templates';
 import type { FieldMapping, TemplateSpec } from '../data/types';
 
-/** Stands in for the answer while rendering, so the prompt is the text before it. */
+/** Stands in for the answer while rendering (and for the question, to find the template's text before it). */
 const MARK = '\u0000';
 
 /**
  * A typed question wrapped in the template the run trained with, ending where the model's answer
  * begins ("### Question:\n…\n\n### Answer:"). Text data has no prompt form, so the text goes as it
- * is; so does a custom template that needs fields a single question cannot fill.
+ * is; so does a custom template that needs fields a single question cannot fill, and a prompt that
+ * already starts with the template's text.
  */
 export function templatedPrompt(text: string, template: TemplateSpec, mapping: FieldMapping | null): string {
   if (!mapping || mapping.kind === 'text') return text;
+  // Already in the template (the playground's default prompt is): wrapping it again would double it.
+  // With the mark as the question, wrap stops at the question's mark: the template's text before it.
+  const before = wrap(MARK, template, mapping);
+  if (before.trim() !== '' && text.startsWith(before)) return text;
+  return wrap(text, template, mapping);
+}
+
+function wrap(text: string, template: TemplateSpec, mapping: FieldMapping): string {
   const slots = Object.keys(mapping.fields);
   const [promptSlot] = slots;
   const answerSlot = slots.find((s) => ['answer', 'output', 'completion'].includes(s));

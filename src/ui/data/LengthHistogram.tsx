@@ -1,9 +1,10 @@
 /** Examples per token length, with the bins that truncation reaches set apart. */
 import { useMemo } from 'react';
-import { Bar, BarChart, CartesianGrid, Rectangle, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type BarShapeProps } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Rectangle, ReferenceLine, Tooltip, XAxis, YAxis, type BarShapeProps } from 'recharts';
 import type { LengthHistogram as LengthHistogramData } from '../../data/stats';
 import { formatInt } from '../format';
 import { binLabel, binOverflows, maxLengthBin } from './tokenDisplay';
+import { ChartBox } from '../parts/ChartBox';
 import './dataViews.css';
 
 interface BarDatum {
@@ -33,18 +34,16 @@ export function LengthHistogram({ histogram, maxLength }: { histogram: LengthHis
   return (
     <figure className="hist" data-testid="length-histogram" data-bins={bins.length} data-all-fit={mark === null} aria-label={summary}>
       {/* The table speaks for the chart to screen readers. */}
-      <div className="hist-chart" aria-hidden="true">
-        <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={data} margin={{ top: 18, right: 12, bottom: 0, left: 0 }} accessibilityLayer={false}>
-            <CartesianGrid vertical={false} className="hist-grid" />
-            <XAxis dataKey="label" tick={{ fontSize: 11 }} tickLine={false} />
-            <YAxis allowDecimals={false} width={40} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} />
-            <Tooltip formatter={(v) => [formatInt(Number(v)), 'examples']} labelFormatter={(label) => `${label} tokens`} />
-            <Bar dataKey="count" shape={HistogramBar} isAnimationActive={false} />
-            {mark && <ReferenceLine x={binLabel(mark)} className="hist-max" label={{ value: `max length ${maxLength}`, position: 'top', className: 'hist-max-label' }} />}
-          </BarChart>
-        </ResponsiveContainer>
-      </div>
+      <ChartBox className="hist-chart">
+        <BarChart data={data} margin={{ top: 18, right: 12, bottom: 0, left: 0 }} accessibilityLayer={false}>
+          <CartesianGrid vertical={false} className="hist-grid" />
+          <XAxis dataKey="label" tick={{ fontSize: 11 }} tickLine={false} />
+          <YAxis allowDecimals={false} width={40} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} />
+          <Tooltip formatter={(v) => [formatInt(Number(v)), 'examples']} labelFormatter={(label) => `${label} tokens`} />
+          <Bar dataKey="count" shape={HistogramBar} isAnimationActive={false} />
+          {mark && <ReferenceLine x={binLabel(mark)} className="hist-max" label={{ value: `max length ${maxLength}`, position: 'top', className: 'hist-max-label' }} />}
+        </BarChart>
+      </ChartBox>
       <figcaption className="hint">
         {mark === null ? `All examples fit in the max length (${formatInt(maxLength)} tokens).` : `Amber bars reach past the max length (${formatInt(maxLength)} tokens): truncation cuts those examples.`}
       </figcaption>

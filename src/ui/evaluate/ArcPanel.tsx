@@ -50,7 +50,7 @@ export function ArcPanel() {
         </select>
         <div className="field narrow">
           <label htmlFor="arc-limit">Questions</label>
-          <input id="arc-limit" data-testid="arc-limit" inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />
+          <input type="text" id="arc-limit" data-testid="arc-limit" inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />
         </div>
         <ActionButton blocker={fetching ? 'Fetching…' : n === null ? 'Questions: a whole number above 0.' : null} onClick={() => void fromHub()}>
           Fetch from the Hub

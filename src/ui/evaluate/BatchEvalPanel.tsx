@@ -14,7 +14,7 @@ function PositiveInt({ id, label, value, onChange, hint }: { id: string; label: 
   return (
     <div className="field narrow">
       <label htmlFor={id}>{label}</label>
-      <input id={id} data-testid={id} inputMode="numeric" value={value} onChange={(e) => onChange(e.target.value)} />
+      <input type="text" id={id} data-testid={id} inputMode="numeric" value={value} onChange={(e) => onChange(e.target.value)} />
       <small className="hint">{hint}</small>
     </div>
   );

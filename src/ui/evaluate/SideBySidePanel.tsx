@@ -33,7 +33,7 @@ export function SideBySidePanel() {
           </ActionButton>
         )}
       </div>
-      <p className="hint">Uses the playground’s sampling settings for every model. Unless “as typed” is ticked, the prompt is wrapped in the template each run trained with (the Data tab’s for the base model and older runs).</p>
+      <p className="hint">Uses the playground’s sampling settings for every model. Unless “as typed” is ticked, the prompt is wrapped in the template each run trained with (the Data tab’s for the base model and older runs); a prompt that already starts with the template goes as it is.</p>
       {pickProblem && <p className="field-error">{pickProblem}</p>}
       {sb.picked && (
         <div className="sbs-target" data-testid="sbs-target">
@@ -54,9 +54,9 @@ export function SideBySidePanel() {
           ))}
         </div>
       )}
-      {sb.sent && !sb.raw && sb.sent !== sb.prompt && (
-        <details>
-          <summary>Text sent</summary>
+      {sb.sent && !sb.raw && (
+        <details data-testid="sbs-sent">
+          <summary>{sb.sent === sb.prompt ? 'Text sent: as typed (it is already in the template)' : 'Text sent (your prompt in the template)'}</summary>
           <pre>{sb.sent}</pre>
         </details>
       )}

@@ -1,11 +1,12 @@
 /** The course's "vary the amount of data": train the Train tab's settings on growing shares of the data. */
 import { useMemo, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { trainActions, useTrain } from '../../state';
 import { SWEEP_FRACTIONS } from '../../state/trainStore';
 import { ActionButton } from '../parts/ActionButton';
 import { useStartBlocker } from '../train/useTrainContext';
 import { SWEEP_METRICS, sweepPoints, type SweepMetric } from './sweepView';
+import { ChartBox } from '../parts/ChartBox';
 
 export function SweepPanel() {
   const runs = useTrain((s) => s.runs);
@@ -45,19 +46,17 @@ export function SweepPanel() {
       </div>
       {points.length > 0 && (
         <figure className="sweep-chart" data-testid="sweep-chart" data-points={points.filter((p) => p.evalLoss !== null).length}>
-          <div className="chart-box" aria-hidden="true">
-            <ResponsiveContainer width="100%" height="100%">
-              <LineChart data={points} margin={{ top: 8, right: 4, bottom: 0, left: 0 }} accessibilityLayer={false}>
-                <CartesianGrid vertical={false} className="chart-grid" />
-                <XAxis dataKey="examples" type="number" domain={[0, 'dataMax']} tick={{ fontSize: 11 }} tickLine={false} />
-                <YAxis width={44} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} domain={['auto', 'auto']} />
-                <Tooltip labelFormatter={(x) => `${x} training examples`} formatter={(v) => Number(v).toFixed(3)} />
-                <Legend wrapperStyle={{ fontSize: 12 }} />
-                <Line dataKey="evalLoss" name="final eval loss" stroke="var(--accent)" connectNulls isAnimationActive={false} />
-                <Line dataKey="metric" name={SWEEP_METRICS[metric].label} stroke="var(--muted)" strokeDasharray="4 3" connectNulls isAnimationActive={false} />
-              </LineChart>
-            </ResponsiveContainer>
-          </div>
+          <ChartBox className="chart-box">
+            <LineChart data={points} margin={{ top: 8, right: 4, bottom: 0, left: 0 }} accessibilityLayer={false}>
+              <CartesianGrid vertical={false} className="chart-grid" />
+              <XAxis dataKey="examples" type="number" domain={[0, 'dataMax']} tick={{ fontSize: 11 }} tickLine={false} />
+              <YAxis width={44} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} domain={['auto', 'auto']} />
+              <Tooltip labelFormatter={(x) => `${x} training examples`} formatter={(v) => Number(v).toFixed(3)} />
+              <Legend wrapperStyle={{ fontSize: 12 }} />
+              <Line dataKey="evalLoss" name="final eval loss" stroke="var(--accent)" connectNulls isAnimationActive={false} />
+              <Line dataKey="metric" name={SWEEP_METRICS[metric].label} stroke="var(--muted)" strokeDasharray="4 3" connectNulls isAnimationActive={false} />
+            </LineChart>
+          </ChartBox>
           <figcaption className="muted">
             {points.map((p) => `${p.name}: ${p.examples} examples, ${p.status}${p.evalLoss !== null ? `, eval loss ${p.evalLoss.toFixed(3)}` : ''}`).join(' · ')}
           </figcaption>

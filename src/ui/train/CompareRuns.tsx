@@ -1,11 +1,12 @@
 /** The ticked runs side by side: their loss curves on one chart, and the settings that differ. */
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useTrain, type RunRecord } from '../../state';
 import { compareChartData } from './chartData';
 import { configDiff } from './configDiff';
 import { newestFirst } from './runView';
 import { formatLoss } from './trainFormat';
+import { ChartBox } from '../parts/ChartBox';
 
 /** One colour per run, distinct for the usual handful; they repeat after eight. */
 export const RUN_COLOURS = ['#1f4fb8', '#c2410c', '#1d7a46', '#7c3aed', '#b91c5c', '#0e7490', '#a16207', '#4b5563'];
@@ -30,34 +31,32 @@ function CompareChart({ runs }: { runs: RunRecord[] }) {
   const names = new Map<string, string>(runs.flatMap((r, i) => [[`train${i}`, `${r.name} train`] as const, [`eval${i}`, `${r.name} eval`] as const]));
   return (
     <figure className="loss-chart" data-testid="compare-chart" aria-label={`Smoothed train loss and eval loss of ${runs.map((r) => r.name).join(', ')}`}>
-      <div className="chart-box" aria-hidden="true">
-        <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} accessibilityLayer={false}>
-            <CartesianGrid vertical={false} className="chart-grid" />
-            <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} tickLine={false} />
-            <YAxis width={44} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} />
-            <Tooltip labelFormatter={(step) => `step ${step}`} formatter={(v, name) => [formatLoss(Number(v)), names.get(String(name)) ?? name]} />
-            <Legend itemSorter={null} formatter={(name) => names.get(String(name)) ?? name} wrapperStyle={{ fontSize: 12 }} />
-            {runs.map((r, i) => (
-              <Line key={`t${r.id}`} dataKey={`train${i}`} stroke={RUN_COLOURS[i % RUN_COLOURS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
-            ))}
-            {runs.map((r, i) =>
-              r.evals.length > 0 ? (
-                <Line
-                  key={`e${r.id}`}
-                  dataKey={`eval${i}`}
-                  stroke={RUN_COLOURS[i % RUN_COLOURS.length]}
-                  strokeWidth={1.5}
-                  strokeDasharray="5 3"
-                  dot={{ r: 2.5 }}
-                  connectNulls
-                  isAnimationActive={false}
-                />
-              ) : null,
-            )}
-          </LineChart>
-        </ResponsiveContainer>
-      </div>
+      <ChartBox className="chart-box">
+        <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} accessibilityLayer={false}>
+          <CartesianGrid vertical={false} className="chart-grid" />
+          <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} tickLine={false} />
+          <YAxis width={44} tick={{ fontSize: 11 }} tickLine={false} axisLine={false} domain={['auto', 'auto']} tickFormatter={(v: number) => formatLoss(v)} />
+          <Tooltip labelFormatter={(step) => `step ${step}`} formatter={(v, name) => [formatLoss(Number(v)), names.get(String(name)) ?? name]} />
+          <Legend itemSorter={null} formatter={(name) => names.get(String(name)) ?? name} wrapperStyle={{ fontSize: 12 }} />
+          {runs.map((r, i) => (
+            <Line key={`t${r.id}`} dataKey={`train${i}`} stroke={RUN_COLOURS[i % RUN_COLOURS.length]} strokeWidth={2} dot={false} connectNulls isAnimationActive={false} />
+          ))}
+          {runs.map((r, i) =>
+            r.evals.length > 0 ? (
+              <Line
+                key={`e${r.id}`}
+                dataKey={`eval${i}`}
+                stroke={RUN_COLOURS[i % RUN_COLOURS.length]}
+                strokeWidth={1.5}
+                strokeDasharray="5 3"
+                dot={{ r: 2.5 }}
+                connectNulls
+                isAnimationActive={false}
+              />
+            ) : null,
+          )}
+        </LineChart>
+      </ChartBox>
       <figcaption className="hint">Solid: train loss, smoothed. Dashed with dots: eval loss.</figcaption>
     </figure>
   );
