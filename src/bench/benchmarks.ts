@@ -73,7 +73,7 @@ export async function runBenchmarks(backend: BackendInfo, emit: (line: BenchLine
   for (const useCache of [true, false]) {
     let produced = 0;
     const ms = await timeIt(1, async () => {
-      produced = (await generate(ctx, prompt, { ...GREEDY, maxNewTokens: newTokens, seed: 0, eosTokenId: null, useCache })).ids.length;
+      produced = (await generate(ctx, prompt, { ...GREEDY, maxNewTokens: newTokens, seed: 0, eosTokenIds: [], useCache })).ids.length;
     });
     emit({ ...base, figure: useCache ? 'decode_tokens_per_s_kv_cache' : 'decode_tokens_per_s_no_cache', value: +(produced / (ms / 1000)).toFixed(1), shape, prompt_tokens: 8, new_tokens: produced, matmul_gflops: +gflops.toFixed(2) });
   }

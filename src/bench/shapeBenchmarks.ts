@@ -54,7 +54,7 @@ export async function runShapeBenchmark(backend: BackendInfo, name: ShapeName, r
       const prompt = Array.from({ length: 8 }, (_, i) => 100 + i);
       const once = async (n: number) => {
         const t0 = performance.now();
-        const { ids } = await generate(ctx, prompt, { ...GREEDY, maxNewTokens: n, seed: 0, eosTokenId: null, useCache: true });
+        const { ids } = await generate(ctx, prompt, { ...GREEDY, maxNewTokens: n, seed: 0, eosTokenIds: [], useCache: true });
         return { n: ids.length, ms: performance.now() - t0 };
       };
       await once(4); // packs every weight once (XNNPACK), as the first answer of a session does

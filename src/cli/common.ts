@@ -11,6 +11,7 @@ import { installDawnGpu } from '../backend/dawnNode';
 import { checkTokenizerFitsModel, tokenizerFromJson, type Tokenizer } from '../data/tokenizer';
 import { modelFilesFromList } from '../engine/modelFiles';
 import { loadModel, type LoadedModel } from '../model/checkpoint';
+import { eosTokenIds } from '../model/config';
 import { decodingLayout, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import type { ForwardContext } from '../model/forward';
@@ -104,7 +105,10 @@ export function readTokenizer(dir: string, vocabSize: number): Tokenizer {
   const json: unknown = JSON.parse(readFileSync(tokPath, 'utf8'));
   // An id past the embedding's rows would read zeros (WebGPU) or garbage: refuse the pair, as the studio does.
   checkTokenizerFitsModel(json, vocabSize, 'model');
-  return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null);
+  // Generation stops at any end token config.json or generation_config.json names, as in the studio.
+  const named = ['config.json', 'generation_config.json'].map((n) => path.join(dir, n)).filter((f) => existsSync(f));
+  const stopTokenIds = named.flatMap((f) => eosTokenIds(JSON.parse(readFileSync(f, 'utf8')))).filter((id) => id < vocabSize);
+  return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null, { stopTokenIds });
 }
 
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {

@@ -100,3 +100,29 @@ describe('a job during which XNNPACK failed', () => {
     expect((await ask()).tokenIds).toHaveLength(2);
   });
 });
+
+describe('end tokens from generation_config.json', () => {
+  const engine = createInProcessEngine({ wasmPaths: WASM_DIR, bundledTokenizer: async () => bundledTokenizerJson() });
+  beforeAll(async () => {
+    await engine.request('init', { backend: 'cpu' });
+  });
+
+  it('generation stops at any id in its eos_token_id list (as Qwen\'s instruct models list two), not only at the tokenizer\'s EOS', async () => {
+    const d = path.join(dir, 'eos-list');
+    mkdirSync(d, { recursive: true });
+    const config = tinyConfig(TINY_SPEC);
+    writeFileSync(path.join(d, 'config.json'), JSON.stringify(toHfConfig(config)));
+    writeFileSync(path.join(d, 'model.safetensors'), checkpointBytes(config, initRandomData(config, 1)));
+    const greedy = { ...DEFAULT_GENERATE, prompt: 'The studio', temperature: 0, maxNewTokens: 6 };
+    await engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(d) } });
+    const free = await engine.request('generate', greedy);
+    expect(free.reason).toBe('length');
+    expect(free.tokenIds).toHaveLength(6);
+    // The third greedy token becomes an end token: generation ends before it.
+    writeFileSync(path.join(d, 'generation_config.json'), JSON.stringify({ eos_token_id: [0, free.tokenIds[2]] }));
+    await engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(d) } });
+    const stopped = await engine.request('generate', greedy);
+    expect(stopped.reason).toBe('eos');
+    expect(stopped.tokenIds).toEqual(free.tokenIds.slice(0, 2));
+  });
+});

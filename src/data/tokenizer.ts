@@ -9,13 +9,15 @@ export interface Tokenizer {
   /** The text piece of each id, as the vocabulary spells it (for token views). */
   pieces(ids: number[]): string[];
   eosTokenId: number;
+  /** The ids generation stops at: the EOS, and any other end token the model's files name (generation_config.json's eos_token_id list). */
+  stopTokenIds: readonly number[];
   vocabSize: number;
 }
 
 /** Pythia's tokenizer has no tokenizer_config.json of note: bos = eos = unk = <|endoftext|>, no BOS added. */
 const PYTHIA_DEFAULTS = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', add_bos_token: false, add_eos_token: false };
 
-export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig?: unknown): Tokenizer {
+export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig?: unknown, opts: { stopTokenIds?: readonly number[] } = {}): Tokenizer {
   if (typeof tokenizerJson !== 'object' || tokenizerJson === null || !('model' in tokenizerJson)) {
     throw new Error('tokenizer.json is not a Hugging Face tokenizers file (no "model" entry): use the tokenizer.json from the model repo');
   }
@@ -29,6 +31,7 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig?: unkn
     decode: (ids) => tok.decode(ids, { skip_special_tokens: false }),
     pieces: (ids) => ids.map((id) => byId.get(id) ?? `<${id}>`),
     eosTokenId: tok.eos_token_id ?? 0,
+    stopTokenIds: [...new Set([tok.eos_token_id ?? 0, ...(opts.stopTokenIds ?? [])])],
     vocabSize: vocab.size,
   };
 }

@@ -11,7 +11,7 @@ import { outOfMemory } from '../backend/outOfMemory';
 import { checkCheckpoint, loadModel } from '../model/checkpoint';
 import { tinyConfig } from '../model/tinyConfig';
 import { modelFingerprint } from '../model/fingerprint';
-import { FAMILY_NAMES, parseConfig, type ModelConfig } from '../model/config';
+import { eosTokenIds, FAMILY_NAMES, parseConfig, type ModelConfig } from '../model/config';
 import type { ForwardContext } from '../model/forward';
 import { decodingLayout, disposeModel, toDecoding, toTraining } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
@@ -164,6 +164,7 @@ export class Engine {
     let shardNames: string[] = [];
     let tokenizerJson: unknown | null = null;
     let tokenizerConfig: unknown | null = null;
+    let generationConfig: unknown | null = null;
     let label: string;
     let fileBytes = 0;
     let fromCache = false;
@@ -180,6 +181,7 @@ export class Engine {
       shardNames = d.weightFiles;
       tokenizerJson = d.tokenizerJson;
       tokenizerConfig = d.tokenizerConfig;
+      generationConfig = d.generationConfig;
       fileBytes = shards.reduce((n, s) => n + s.byteLength, 0);
       fromCache = d.fromCache;
       label = d.revision === 'main' ? d.repo : `${d.repo}@${d.revision}`;
@@ -190,6 +192,7 @@ export class Engine {
       shardNames = files.shardNames;
       tokenizerJson = files.tokenizerJson;
       tokenizerConfig = files.tokenizerConfig;
+      generationConfig = files.generationConfig;
       fileBytes = files.bytes;
       label = 'local files';
     } else {
@@ -202,7 +205,9 @@ export class Engine {
     // Checked before any weight goes to the device, so that a refusal leaves the loaded model as it was.
     const config = source.kind === 'random' ? tinyConfig(source.spec) : parseConfig(configJson);
     checkTokenizerFitsModel(tokJson, config.vocabSize, tokenizerJson ? 'model' : 'bundled');
-    const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig);
+    // Generation stops at any end token config.json or generation_config.json names (an id past the vocabulary is no token).
+    const stopTokenIds = [...eosTokenIds(configJson), ...eosTokenIds(generationConfig)].filter((id) => id < config.vocabSize);
+    const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig, { stopTokenIds });
     const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
     const exportTokenizer: ExportTokenizer = {
       files: [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])],

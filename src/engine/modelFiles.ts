@@ -15,6 +15,8 @@ export interface ModelFiles {
   shardNames: string[];
   tokenizerJson: unknown | null;
   tokenizerConfig: unknown | null;
+  /** generation_config.json (its eos_token_id list: where generation stops), or null. */
+  generationConfig: unknown | null;
   bytes: number;
 }
 
@@ -51,12 +53,14 @@ export function modelFilesFromList(list: NamedFile[]): ModelFiles {
   }
   const tok = byName.get('tokenizer.json');
   const tokCfg = byName.get('tokenizer_config.json');
+  const genCfg = byName.get('generation_config.json');
   return {
     config: parseJson(config),
     shards: shards.map((s) => s.data),
     shardNames: shards.map((s) => baseName(s.name)),
     tokenizerJson: tok ? parseJson(tok) : null,
     tokenizerConfig: tokCfg ? parseJson(tokCfg) : null,
+    generationConfig: genCfg ? parseJson(genCfg) : null,
     bytes: list.reduce((n, f) => n + f.data.byteLength, 0),
   };
 }

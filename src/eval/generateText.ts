@@ -70,7 +70,7 @@ export async function generateText(
   const { ids, reason } = await generate(
     ctx,
     prompt,
-    { ...p, maxNewTokens: Math.min(p.maxNewTokens, room), eosTokenId: tokenizer.eosTokenId },
+    { ...p, maxNewTokens: Math.min(p.maxNewTokens, room), eosTokenIds: tokenizer.stopTokenIds },
     {
       signal: hooks.signal,
       onToken: (_id, all) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureNames, loadFixture } from '../testing/fixtures';
-import { CONFIG_LIMITS, ConfigError, headSize, parseConfig, rotaryDims, toHfConfig } from './config';
+import { CONFIG_LIMITS, ConfigError, eosTokenIds, headSize, parseConfig, rotaryDims, toHfConfig } from './config';
 import { countParams } from './params';
 
 /** EleutherAI/pythia-70m config.json, as published on the Hub. */
@@ -276,3 +276,15 @@ describe('parseConfig refuses absurd values, naming the field', () => {
     expect(err({ ...PYTHIA_70M, num_hidden_layers: 1e12, rotary_pct: 7 })).toMatch(/"num_hidden_layers" is 1000000000000/);
   });
 });
+
+describe('eosTokenIds', () => {
+  it('reads eos_token_id as an id or a list of ids, ignoring anything else', () => {
+    expect(eosTokenIds({ eos_token_id: 0 })).toEqual([0]);
+    expect(eosTokenIds({ eos_token_id: [151645, 151643] })).toEqual([151645, 151643]);
+    expect(eosTokenIds({ eos_token_id: null })).toEqual([]);
+    expect(eosTokenIds({ eos_token_id: [1, -2, 'x', 2.5, 3] })).toEqual([1, 3]);
+    expect(eosTokenIds(null)).toEqual([]);
+    expect(eosTokenIds({})).toEqual([]);
+  });
+});
+

@@ -276,6 +276,16 @@ const PARSERS: Record<ModelType, (j: Json) => ModelConfig> = {
 };
 
 /** Parse and validate a Hugging Face config.json (object or JSON text) of any supported family. */
+/**
+ * Every end-of-sequence id a config names: config.json's or generation_config.json's
+ * eos_token_id, an id or a list of them (Qwen's instruct models list <|im_end|> and
+ * <|endoftext|>), as transformers' generate stops at any of them. Anything else is ignored.
+ */
+export function eosTokenIds(json: unknown): number[] {
+  const v = json && typeof json === 'object' ? (json as Record<string, unknown>).eos_token_id : undefined;
+  return (Array.isArray(v) ? v : [v]).filter((id): id is number => typeof id === 'number' && Number.isInteger(id) && id >= 0);
+}
+
 export function parseConfig(input: unknown): ModelConfig {
   let json: unknown = input;
   if (typeof input === 'string') {

@@ -71,7 +71,7 @@ describe.each(['cpu', 'wasm', 'webgpu', 'webgpu-stock'] as const)('on the %s bac
 
     it('greedy decoding with the KV cache gives the reference tokens, and equals decoding without it', async () => {
       const g = f.golden.greedy;
-      const opts = { ...GREEDY, maxNewTokens: g.max_new_tokens, seed: 0, eosTokenId: null };
+      const opts = { ...GREEDY, maxNewTokens: g.max_new_tokens, seed: 0, eosTokenIds: [] };
       const cached = await generate(model, g.prompt, { ...opts, useCache: true });
       const full = await generate(model, g.prompt, { ...opts, useCache: false });
       expect(cached.ids).toEqual(g.tokens);
@@ -111,8 +111,8 @@ describe.each(['cpu', 'wasm', 'webgpu', 'webgpu-stock'] as const)('on the %s bac
         tf.dispose(tf.tidy(() => lmHead(model, hiddenStates(model, tf.tensor2d(ids, [B, T], 'int32')))));
         const { loss, grads } = lossAndGrads(model, names, { ids, B, T, lengths: f.golden.lengths });
         tf.dispose([loss, ...Object.values(grads)]);
-        await generate(model, [1, 2, 3], { ...GREEDY, maxNewTokens: 5, seed: 0, eosTokenId: null, useCache: true });
-        await generate(model, [1, 2, 3], { temperature: 0.8, topK: 10, topP: 0.9, repetitionPenalty: 1.2, maxNewTokens: 5, seed: 1, eosTokenId: null, useCache: false });
+        await generate(model, [1, 2, 3], { ...GREEDY, maxNewTokens: 5, seed: 0, eosTokenIds: [], useCache: true });
+        await generate(model, [1, 2, 3], { temperature: 0.8, topK: 10, topP: 0.9, repetitionPenalty: 1.2, maxNewTokens: 5, seed: 1, eosTokenIds: [], useCache: false });
       };
       await round();
       const before = tf.memory().numTensors;

@@ -10,7 +10,7 @@ import { sampleNext, type SamplingOptions } from './sampling';
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   seed: number;
-  eosTokenId: number | null; // null: never stop at EOS
+  eosTokenIds: readonly number[]; // the ids that end generation (end-of-sequence and end-of-turn tokens); [] never stops
   useCache: boolean; // false recomputes the whole sequence each step (benchmarks, checks)
 }
 
@@ -75,7 +75,7 @@ export async function generate(
       const logits = (await logitsT.data()) as Float32Array; // GPU→CPU sync point, once per token
       logitsT.dispose();
       const next = sampleNext(logits, all, o, uniform);
-      if (o.eosTokenId !== null && next === o.eosTokenId) {
+      if (o.eosTokenIds.includes(next)) {
         reason = 'eos';
         break;
       }

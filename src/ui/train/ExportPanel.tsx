@@ -60,7 +60,7 @@ export function ExportPanel() {
                 <option value="merged">model, adapter merged in</option>
               </>
             ) : (
-              <option value="model">model folder</option>
+              <option value="model">{format === 'gguf' ? 'model (model.gguf)' : 'model folder'}</option>
             )}
           </select>
         </div>
