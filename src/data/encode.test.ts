@@ -170,3 +170,34 @@ describe('encodeSegments on the course data (lamini_docs.jsonl, Q&A template)', 
     expect(mismatches).toEqual([]);
   });
 });
+
+describe('encodeSegments: a tokenizer that puts a BOS first (Llama 2, TinyLlama)', () => {
+  // The Pythia tokenizer with a post-processor that adds <|endoftext|> (id 0) before every text, as Llama 2's adds <s>.
+  const json = JSON.parse(readFileSync('public/tokenizers/pythia/tokenizer.json', 'utf8'));
+  const withBos = tokenizerFromJson({
+    ...json,
+    post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [0], tokens: ['<|endoftext|>'] } } },
+  });
+
+  it('finds the BOS by asking the tokenizer, and none for Pythia\'s own', () => {
+    expect(withBos.bosTokenId).toBe(0);
+    expect(tok.bosTokenId).toBeNull();
+  });
+
+  it('puts it first, carrying no loss, as the text tokenized whole with its special tokens', () => {
+    const e = encodeSegments(helloIAm, withBos, settings());
+    const bare = encodeSegments(helloIAm, tok, settings());
+    expect(plain(e)).toEqual({ ids: [0, ...bare.ids], loss: [0, ...bare.loss], fullLength: bare.fullLength + 1, truncated: 0, completionStart: bare.completionStart + 1 });
+  });
+
+  it('keeps it under left truncation too, and adds none where the text already starts with it (a chat template that writes it)', () => {
+    const left = encodeSegments(helloIAm, withBos, settings({ maxLength: 3, truncation: 'left' }));
+    const bareLeft = encodeSegments(helloIAm, tok, settings({ maxLength: 2, truncation: 'left' }));
+    // The answer's last token and the EOS, after the BOS: the BOS predicts the first of them, so it carries loss (alone, nothing could).
+    expect(bareLeft.ids).toEqual([717, 0]);
+    expect(plain(left)).toEqual({ ids: [0, 717, 0], loss: [0, 1, 1], fullLength: bareLeft.fullLength + 1, truncated: bareLeft.truncated, completionStart: 1 });
+    const written = encodeSegments([{ text: '<|endoftext|>Hello', train: false }, { text: ' world', train: true }], withBos, settings({ appendEos: false }));
+    expect(written.ids.filter((id) => id === 0)).toHaveLength(1);
+    expect(written.ids[0]).toBe(0);
+  });
+});

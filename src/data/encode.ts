@@ -9,6 +9,9 @@
  * 1,400 Lamini rows; checked against HF tokenizers in tokenizerReference.test.ts).
  * The mask comes from segment boundaries, never from token values: Pythia's pad id is
  * its EOS id, and the EOS that ends an example must be learned.
+ * A tokenizer that puts a BOS before every text (Llama 2's <s>) gets it before the first segment,
+ * as the text tokenized whole would; not where the text already starts with it (a chat template
+ * that writes {{ bos_token }}).
  */
 import type { EncodedExample, Encoder, Segment, TokenizeSettings } from './types';
 
@@ -16,15 +19,23 @@ export function encodeSegments(segments: Segment[], enc: Encoder, s: TokenizeSet
   if (!Number.isInteger(s.maxLength) || s.maxLength < 2) {
     throw new Error(`maxLength must be a whole number of at least 2 tokens (got ${s.maxLength}): one token alone has nothing to predict it`);
   }
-  // Tokenize first, copy once: the window to keep is only known from the total length.
-  const pieces: number[][] = new Array(segments.length);
-  let tokens = 0;
-  for (let i = 0; i < segments.length; i++) {
-    pieces[i] = segments[i].text === '' ? [] : enc.encode(segments[i].text);
-    tokens += pieces[i].length;
-  }
+  const pieces = segments.map((seg) => (seg.text === '' ? [] : enc.encode(seg.text)));
+  const bos = enc.bosTokenId ?? null;
+  // The BOS stays whatever the truncation (as the tokenizer adds it after truncating): the rest gets one token less.
+  const withBos = bos !== null && pieces.find((p) => p.length > 0)?.[0] !== bos;
+  const w = encodeWindow(pieces, segments, enc, s, s.maxLength - (withBos ? 1 : 0));
+  const ids = withBos ? [bos, ...w.ids] : w.ids;
+  const loss = withBos ? Uint8Array.of(0, ...w.loss) : w.loss;
+  const completionStart = withBos ? w.completionStart + 1 : w.completionStart;
+  if (ids.length > 0) loss[0] = 0; // no token predicts position 0
+  return { ids, loss, fullLength: w.fullLength + (withBos ? 1 : 0), truncated: w.fullLength - w.ids.length, completionStart };
+}
+
+/** The pieces (and the EOS) cut to `maxLength` tokens, with each token's loss flag. */
+function encodeWindow(pieces: number[][], segments: Segment[], enc: Encoder, s: TokenizeSettings, maxLength: number): { ids: number[]; loss: Uint8Array; fullLength: number; completionStart: number } {
+  const tokens = pieces.reduce((n, p) => n + p.length, 0);
   const fullLength = tokens + (s.appendEos ? 1 : 0);
-  const kept = Math.min(fullLength, s.maxLength);
+  const kept = Math.min(fullLength, maxLength);
   // The kept window is [from, from + kept) of the full sequence: the first tokens, or the last.
   const from = s.truncation === 'left' ? fullLength - kept : 0;
   const ids = new Array<number>(kept);
@@ -53,6 +64,5 @@ export function encodeSegments(segments: Segment[], enc: Encoder, s: TokenizeSet
     loss[t] = 1; // it teaches the model to stop, whatever lossOn says
     if (t < completionStart) completionStart = t;
   }
-  if (kept > 0) loss[0] = 0; // no token predicts position 0
-  return { ids, loss, fullLength, truncated: fullLength - kept, completionStart };
+  return { ids, loss, fullLength, completionStart };
 }

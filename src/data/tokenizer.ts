@@ -9,6 +9,12 @@ export interface Tokenizer {
   /** The text piece of each id, as the vocabulary spells it (for token views). */
   pieces(ids: number[]): string[];
   eosTokenId: number;
+  /**
+   * The token the tokenizer puts before every text (Llama 2 and TinyLlama add <s>: their
+   * tokenizer.json's post-processor, or tokenizer_config.json's add_bos_token), or null for the
+   * tokenizers that add none (Pythia, SmolLM2, Qwen, GPT-2).
+   */
+  bosTokenId: number | null;
   /** The ids generation stops at: the EOS, and any other end token the model's files name (generation_config.json's eos_token_id list). */
   stopTokenIds: readonly number[];
   vocabSize: number;
@@ -31,9 +37,17 @@ export function tokenizerFromJson(tokenizerJson: unknown, tokenizerConfig?: unkn
     decode: (ids) => tok.decode(ids, { skip_special_tokens: false }),
     pieces: (ids) => ids.map((id) => byId.get(id) ?? `<${id}>`),
     eosTokenId: tok.eos_token_id ?? 0,
+    bosTokenId: addedBos(tok),
     stopTokenIds: [...new Set([tok.eos_token_id ?? 0, ...(opts.stopTokenIds ?? [])])],
     vocabSize: vocab.size,
   };
+}
+
+/** The id the tokenizer's own special-token handling puts first, found by asking it (its post-processor and add_bos_token both count). */
+function addedBos(tok: PreTrainedTokenizer): number | null {
+  const plain = tok.encode('a', { add_special_tokens: false });
+  const full = tok.encode('a', { add_special_tokens: true });
+  return full.length > plain.length && full[0] !== plain[0] ? full[0] : null;
 }
 
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -122,7 +122,7 @@ export interface TokenizeSettings {
 }
 
 /** The part of the tokenizer (src/data/tokenizer.ts) that encoding needs; tests can pass a fake. */
-export type Encoder = Pick<Tokenizer, 'encode' | 'eosTokenId'>;
+export type Encoder = Pick<Tokenizer, 'encode' | 'eosTokenId'> & Partial<Pick<Tokenizer, 'bosTokenId'>>;
 
 export interface EncodedExample {
   /** Token ids after truncation (EOS included when appended). */

@@ -122,3 +122,22 @@ describe('generateText', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('a tokenizer that puts a BOS first', () => {
+  it('the prompt gets it, as training did; a prompt typed with the BOS\'s text gets no second one', async () => {
+    const json = bundledTokenizerJson() as Record<string, unknown>;
+    const withBos = tokenizerFromJson({
+      ...json,
+      post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [0], tokens: ['<|endoftext|>'] } } },
+    });
+    expect(withBos.bosTokenId).toBe(0);
+    const greedy = params({ temperature: 0, maxNewTokens: 5 });
+    const a = await generateText(model, withBos, greedy);
+    const b = await generateText(model, tokenizer, greedy);
+    expect(a.promptTokens).toBe(b.promptTokens + 1);
+    // Typing the BOS's own text gives the same ids, and no second BOS.
+    const typed = await generateText(model, withBos, { ...greedy, prompt: `<|endoftext|>${PROMPT}` });
+    expect(typed.promptTokens).toBe(a.promptTokens);
+    expect(typed.tokenIds).toEqual(a.tokenIds);
+  });
+});

@@ -61,7 +61,9 @@ export async function generateText(
   hooks: { onDelta?: (delta: string, tokenCount: number) => void; signal?: AbortSignal } = {},
 ): Promise<GenerateResult> {
   validate(p, ctx.config.maxPositions);
-  const prompt = tokenizer.encode(p.prompt);
+  const typed = tokenizer.encode(p.prompt);
+  // The BOS a tokenizer puts before every text (Llama 2's <s>), as training saw it.
+  const prompt = tokenizer.bosTokenId !== null && typed.length > 0 && typed[0] !== tokenizer.bosTokenId ? [tokenizer.bosTokenId, ...typed] : typed;
   if (prompt.length === 0) throw new Error('the prompt is empty: type some text for the model to continue');
   const room = ctx.config.maxPositions - prompt.length;
   if (room < 1) throw new Error(`the prompt is ${prompt.length} tokens, the model's limit is ${ctx.config.maxPositions}: shorten it`);

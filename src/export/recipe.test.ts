@@ -368,18 +368,25 @@ res = []
 for d in ${JSON.stringify(recipeDirs)}:
     s = json.load(open(d + "/recipe.json", encoding="utf-8"))["tokenize"]
     enc = [encode_example(row["segments"], lambda t: [ord(c) for c in t], 0, s) for row in read_jsonl(d + "/data/train.jsonl")]
+    with_bos = [encode_example(row["segments"], lambda t: [ord(c) for c in t], 0, s, 1) for row in read_jsonl(d + "/data/train.jsonl")]
     batch = collate(enc, 0, s["padding"], s["max_length"])
-    res.append({"enc": enc, "batch": {k: v.tolist() for k, v in batch.items()}})
+    res.append({"enc": enc, "withBos": with_bos, "batch": {k: v.tolist() for k, v in batch.items()}})
 print(json.dumps(res))
-`) as { enc: { input_ids: number[]; labels: number[] }[]; batch: Record<'input_ids' | 'attention_mask' | 'labels', number[][]> }[];
-    out.forEach(({ enc, batch }, k) => {
+`) as { enc: { input_ids: number[]; labels: number[] }[]; withBos: { input_ids: number[]; labels: number[] }[]; batch: Record<'input_ids' | 'attention_mask' | 'labels', number[][]> }[];
+    out.forEach(({ enc, withBos, batch }, k) => {
       const s = SETTINGS[k];
       const studio = TRAIN.map((segs) => encodeSegments(segs, fake, s));
-      enc.forEach((e, i) => {
-        expect(e.input_ids).toEqual(studio[i].ids);
-        expect(e.labels.map((l) => (l === -100 ? 0 : 1))).toEqual([...studio[i].loss]);
-        e.labels.forEach((l, t) => l !== -100 && expect(l).toBe(e.input_ids[t]));
-      });
+      // A tokenizer that puts a BOS (id 1 here) before every text, as Llama 2's does.
+      const studioBos = TRAIN.map((segs) => encodeSegments(segs, { ...fake, bosTokenId: 1 }, s));
+      const same = (py: { input_ids: number[]; labels: number[] }[], ts: typeof studio) =>
+        py.forEach((e, i) => {
+          expect(e.input_ids).toEqual(ts[i].ids);
+          expect(e.labels.map((l) => (l === -100 ? 0 : 1))).toEqual([...ts[i].loss]);
+          e.labels.forEach((l, t) => l !== -100 && expect(l).toBe(e.input_ids[t]));
+        });
+      same(enc, studio);
+      same(withBos, studioBos);
+      expect(withBos.every((e) => e.input_ids[0] === 1)).toBe(true);
       const b = makeBatch(studio, 0, s);
       expect(batch.input_ids.flat()).toEqual([...b.ids]);
       expect(batch.labels.flat().map((l) => (l === -100 ? 0 : 1))).toEqual([...b.labelMask]);

@@ -30,7 +30,7 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def encode_example(segments, tokenize, eos_id, settings):
+def encode_example(segments, tokenize, eos_id, settings, bos_id=None):
     """One example's segments -> input_ids and labels, exactly as the studio encodes it.
 
     Each segment is tokenized on its own and the ids concatenated, so the prompt/answer boundary
@@ -38,8 +38,10 @@ def encode_example(segments, tokenize, eos_id, settings):
     the studio appended end-of-text, the data files end the example with the EOS text as a trained
     segment (axolotl reads the same files and needs it there); it becomes eos_id here without
     going through the tokenizer. Truncation keeps the first max_length tokens ("right") or the
-    last ("left"). Labels are IGNORE_INDEX on untrained segments and at position 0, which no token
-    predicts (transformers shifts the labels, so it would be skipped anyway).
+    last ("left"). A tokenizer that puts a BOS before every text (bos_id; Llama 2's <s>) gets it
+    first, kept whatever the truncation, unless the text already starts with it. Labels are
+    IGNORE_INDEX on untrained segments and at position 0, which no token predicts (transformers
+    shifts the labels, so it would be skipped anyway).
     """
     ids, trained = [], []
     last = len(segments) - 1
@@ -51,10 +53,13 @@ def encode_example(segments, tokenize, eos_id, settings):
             piece = list(tokenize(text)) if text else []
         ids += piece
         trained += [bool(seg["label"])] * len(piece)
-    keep = min(len(ids), settings["max_length"])
+    with_bos = bos_id is not None and (not ids or ids[0] != bos_id)
+    keep = min(len(ids), settings["max_length"] - (1 if with_bos else 0))
     start = len(ids) - keep if settings["truncation_side"] == "left" else 0
     ids = ids[start:start + keep]
     trained = trained[start:start + keep]
+    if with_bos:
+        ids, trained = [bos_id] + ids, [False] + trained
     labels = [t if on else IGNORE_INDEX for t, on in zip(ids, trained)]
     if labels:
         labels[0] = IGNORE_INDEX
@@ -133,9 +138,13 @@ def main():
     def tokenize(text):
         return tokenizer(text, add_special_tokens=False)["input_ids"]
 
+    # The BOS the tokenizer puts before every text, if any (found as the studio finds it).
+    plain, full = tokenize("a"), tokenizer("a")["input_ids"]
+    bos_id = full[0] if len(full) > len(plain) and full[0] != plain[0] else None
+
     def load(split):
         rows = read_jsonl(HERE / recipe["data"][split])
-        return [encode_example(row["segments"], tokenize, eos_id, settings) for row in rows]
+        return [encode_example(row["segments"], tokenize, eos_id, settings, bos_id) for row in rows]
 
     train, test = load("train"), load("test")
 

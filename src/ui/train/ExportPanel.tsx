@@ -75,6 +75,12 @@ export function ExportPanel() {
           </div>
         )}
       </div>
+      {format === 'gguf' && (
+        <p className="hint" data-testid="gguf-howto">
+          Run it with Ollama: <code>ollama create my-model -f Modelfile</code> then <code>ollama run my-model</code>; or with llama.cpp: <code>llama-cli -m {k === 'adapter' ? 'base.gguf --lora adapter.gguf' : 'model.gguf'}</code>
+          {k === 'adapter' && ' (export the base model as GGUF too, and name it base.gguf)'}.
+        </p>
+      )}
       <div className="row">
         <ActionButton variant="primary" blocker={busy} data-testid="export-zip" onClick={() => void exportActions.exportModel(choice.id, what, 'zip')}>
           Download zip
