@@ -12,6 +12,7 @@ import { ollamaModelfile, runInstructions } from '../export/ollama';
 import type { LoadedModel } from '../model/checkpoint';
 import { adapterParams, peftAdapterFiles, runModelFolderFiles, runWeights } from '../train/exportModel';
 import { parsePeftAdapter } from '../train/importAdapter';
+import { loraScale } from '../train/lora';
 import type { LoraConfig } from '../train/types';
 import { checkOut, flag, oneOf, readModelDir, readTokenizer, templateSpec, UsageError, writeFiles } from './common';
 
@@ -87,7 +88,7 @@ export async function exportCmd(v: Record<string, string | undefined>): Promise<
     let modelfile: string;
     if (lora && !merge) {
       const adapters = new Map(Object.entries(adapter!.tensors));
-      bytes = ggufAdapterFile({ config: model.config, adapters, alpha: lora.alpha, name });
+      bytes = ggufAdapterFile({ config: model.config, adapters, scale: loraScale(lora), name });
       modelfile = ollamaModelfile({ template: spec, eosToken: tokenizer.decode([tokenizer.eosTokenId]), modelFile: `${name}.gguf`, adapterFile: base });
     } else {
       const data = await runWeights(model.config, params, lora);

@@ -72,13 +72,16 @@ describe('cli train', () => {
     expect(targets.stderr).toMatch(/--lora-targets: "query_key_value" is not a linear of this Qwen2 model: choose from self_attn\.q_proj/);
   });
 
-  it('LoRA: the merged model is base + (alpha/r)·B·A, and the PEFT adapter sits in adapter/', async () => {
-    const out = path.join(dir, 'lora');
-    const r = await cli('train', '--model', model, '--data', data, '--out', out, '--method', 'lora', '--lora-rank', '4', '--lora-alpha', '8', '--lora-targets', 'query_key_value,dense', '--steps', '3', '--batch-size', '4', '--max-length', '48', '--lr', '1e-2', '--eval-every', '0');
+  it.each([
+    ['(alpha/r)', [], 2, false],
+    ['(alpha/√r, with --rslora)', ['--rslora'], 4, true],
+  ] as const)('LoRA: the merged model is base + %s·B·A, and the PEFT adapter sits in adapter/', async (_, extra, scale, rslora) => {
+    const out = path.join(dir, `lora${rslora ? '-rs' : ''}`);
+    const r = await cli('train', '--model', model, '--data', data, '--out', out, '--method', 'lora', '--lora-rank', '4', '--lora-alpha', '8', '--lora-targets', 'query_key_value,dense', ...extra, '--steps', '3', '--batch-size', '4', '--max-length', '48', '--lr', '1e-2', '--eval-every', '0');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const config = JSON.parse(readFileSync(path.join(out, 'adapter/adapter_config.json'), 'utf8'));
-    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, target_modules: ['query_key_value', 'dense'], bias: 'none' });
+    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, target_modules: ['query_key_value', 'dense'], bias: 'none', use_rslora: rslora });
     const adapter = readSafetensors(readFileSync(path.join(out, 'adapter/adapter_model.safetensors'))).tensors;
     expect([...adapter.keys()].filter((k) => k.includes('layers.0.'))).toEqual([
       'base_model.model.gpt_neox.layers.0.attention.dense.lora_A.weight',
@@ -100,9 +103,9 @@ describe('cli train', () => {
       for (let i = 0; i < 32; i++) {
         let ba = 0;
         for (let k = 0; k < 4; k++) ba += B.data[o * 4 + k] * A.data[k * 32 + i];
-        const want = W[o * 32 + i] + 2 * ba;
+        const want = W[o * 32 + i] + scale * ba;
         maxErr = Math.max(maxErr, Math.abs(merged[o * 32 + i] - want));
-        maxDelta = Math.max(maxDelta, Math.abs(2 * ba));
+        maxDelta = Math.max(maxDelta, Math.abs(scale * ba));
       }
     }
     expect(maxDelta).toBeGreaterThan(1e-4); // the adapter did learn something

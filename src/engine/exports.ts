@@ -13,6 +13,7 @@ import type { ExportedFile, ExportParams } from '../protocol/protocol';
 import type { CheckpointStore } from '../train/checkpointStore';
 import { adapterParams, peftAdapterFiles, runModelFolderFiles, runWeights } from '../train/exportModel';
 import { parsePeftAdapter } from '../train/importAdapter';
+import { loraScale } from '../train/lora';
 import { snapshotToBytes } from '../train/snapshotBytes';
 import type { LoraConfig } from '../train/types';
 
@@ -50,7 +51,7 @@ async function ggufFiles(ctx: ForwardContext, p: ExportParams, lora: LoraConfig 
     const adapters = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [n, t] of Object.entries(adapterParams(ctx.params))) adapters.set(n, { shape: t.shape, data: (await t.data()) as Float32Array }); // GPU→CPU read
     return [
-      { name: GGUF_ADAPTER_FILE, bytes: ggufAdapterFile({ config: ctx.config, adapters, alpha: lora!.alpha, name }) },
+      { name: GGUF_ADAPTER_FILE, bytes: ggufAdapterFile({ config: ctx.config, adapters, scale: loraScale(lora!), name }) },
       { name: 'Modelfile', bytes: new TextEncoder().encode(ollamaModelfile({ template: p.template ?? null, eosToken: tokenizer.eosToken, modelFile: GGUF_BASE_FILE, adapterFile: GGUF_ADAPTER_FILE })) },
     ];
   }

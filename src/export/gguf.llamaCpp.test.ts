@@ -22,7 +22,7 @@ import { f32ToF16 } from '../model/safetensors';
 import { tinyConfig } from '../model/tinyConfig';
 import { startTestBackend } from '../testing/fixtures';
 import { loadGguf, type LoadedGguf } from '../testing/llamaCpp';
-import { createLoraParams, loraContext } from '../train/lora';
+import { createLoraParams, loraContext, loraScale } from '../train/lora';
 import type { LoraConfig } from '../train/types';
 import { Q8_0_BLOCK, quantizeQ8_0 } from './ggufFile';
 import { ggufAdapterFile, ggufModelFile, type GgufDtype } from './ggufModel';
@@ -183,15 +183,15 @@ describe.each(FAMILIES)('GGUF of a tiny %s model in llama.cpp', (family) => {
     expect(Math.abs(q8 / exact - 1)).toBeLessThan(0.01);
   });
 
-  it('a LoRA adapter GGUF on the F32 base gives the engine\'s LoRA tokens and log-probabilities', async () => {
-    const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: linearNames(config) };
+  it('a LoRA adapter GGUF on the F32 base gives the engine\'s LoRA tokens and log-probabilities (rsLoRA\'s α/√r on Llama and GPT-2)', async () => {
+    const lora: LoraConfig = { rank: 4, alpha: 8, dropout: 0, targets: linearNames(config), rslora: family === 'llama' || family === 'gpt2' };
     const adapters = createLoraParams(config, lora, 1);
     for (const n of Object.keys(adapters).filter((k) => k.includes('lora_B'))) {
       adapters[n].dispose();
       adapters[n] = tf.randomNormal(adapters[n].shape, 0, 0.2, 'float32', 5); // PEFT starts B at zero: give it values
     }
     const host = new Map(Object.entries(adapters).map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }]));
-    const m = await open('f32', data, { file: ggufAdapterFile({ config, adapters: host, alpha: lora.alpha, name: 'tiny adapter' }) });
+    const m = await open('f32', data, { file: ggufAdapterFile({ config, adapters: host, scale: loraScale(lora), name: 'tiny adapter' }) });
     const ctx: ForwardContext = { params: { ...params, ...adapters }, config, lora: loraContext(lora, 0, false) };
     const base = engineLogProbs({ params, config }, PROMPT)[0];
     const withLora = engineLogProbs(ctx, PROMPT)[0];

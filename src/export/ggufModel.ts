@@ -214,19 +214,23 @@ export interface GgufAdapterInput {
   config: ModelConfig;
   /** The run's lora_A (r, in) and lora_B (out, r) by their studio names (`<layer prefix><module>.lora_A.weight`). */
   adapters: Map<string, { shape: number[]; data: Float32Array }>;
-  alpha: number;
+  /** The factor on B·A (train/lora.ts loraScale: alpha / r, or alpha / √r for rsLoRA). */
+  scale: number;
   name: string;
 }
 
 /**
  * A LoRA adapter for llama.cpp's --lora (convert_lora_to_gguf.py's layout): `<base tensor>.lora_a`
- * (r, in) and `.lora_b` (out, r), float32, with adapter.lora.alpha; llama.cpp scales B·A by alpha / r.
+ * (r, in) and `.lora_b` (out, r), float32, with adapter.lora.alpha; llama.cpp scales B·A by alpha / r,
+ * so alpha is written as scale · r (rsLoRA's alpha / √r included).
  * B's rows follow the base weight's reordering; A is on the input side and is unchanged.
  */
 export function ggufAdapterFile(x: GgufAdapterInput): Uint8Array {
   const c = x.config;
   const arch = ARCHS[c.modelType];
   const tensors: GgufTensor[] = [];
+  const rank = [...x.adapters.values()][0]?.shape[0];
+  if (rank === undefined) throw new Error('GGUF: the adapter has no tensors');
   for (const name of [...x.adapters.keys()].sort()) {
     const m = /^(.*)\.lora_([AB])\.weight$/.exec(name);
     if (!m) throw new Error(`"${name}" is not a LoRA adapter tensor`);
@@ -242,7 +246,7 @@ export function ggufAdapterFile(x: GgufAdapterInput): Uint8Array {
       'general.type': str('adapter'),
       'general.name': str(x.name),
       'adapter.type': str('lora'),
-      'adapter.lora.alpha': f32(x.alpha),
+      'adapter.lora.alpha': f32(x.scale * rank),
       'general.quantization_version': u32(2),
     },
     tensors,

@@ -69,7 +69,7 @@ function hyperparameters(x: ModelCardInput): [string, string | number][] {
   if (c.method === 'lora') {
     rows.push(
       ['LoRA rank (r)', c.lora.rank],
-      ['LoRA alpha', c.lora.alpha],
+      ['LoRA alpha', c.lora.rslora ? `${c.lora.alpha} (rsLoRA: scaled by alpha/√r)` : c.lora.alpha],
       ['LoRA dropout', c.lora.dropout],
       ['LoRA target modules', peftTargetModules(c.lora).join(', ')],
     );

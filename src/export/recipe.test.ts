@@ -243,6 +243,16 @@ describe('trainingRecipe: hyperparameters are the run’s, in every file', () =>
     });
   }
 
+  it('rsLoRA goes to PEFT as use_rslora and to axolotl as peft_use_rslora (and nowhere when off)', () => {
+    const lora = { ...DEFAULT_TRAIN, method: 'lora' as const };
+    const on = trainingRecipe(input({ ...lora, lora: { ...lora.lora, rslora: true } }));
+    expect(recipeOfFiles(on).lora).toMatchObject({ use_rslora: true });
+    expect(parseYaml(text(on, 'axolotl.yaml'))).toMatchObject({ adapter: 'lora', peft_use_rslora: true });
+    const off = trainingRecipe(input(lora));
+    expect(recipeOfFiles(off).lora).not.toHaveProperty('use_rslora');
+    expect(parseYaml(text(off, 'axolotl.yaml'))).not.toHaveProperty('peft_use_rslora');
+  });
+
   it('counts the studio’s steps as its trainer does (an epoch’s leftover micro-batches are one more step)', () => {
     // 5 examples, batch 2 → 3 micro-batches an epoch; accumulation 2 → 2 steps an epoch.
     const r = recipeOfFiles(trainingRecipe(input({ ...DEFAULT_TRAIN, batchSize: 2, gradAccum: 2, maxSteps: 0, epochs: 3 })));

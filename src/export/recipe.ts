@@ -91,7 +91,8 @@ export interface Recipe {
   /** Full fine-tune only: keep gpt_neox.embed_in frozen. */
   freeze_embeddings: boolean;
   /** peft.LoraConfig keywords (null for a full fine-tune). */
-  lora: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[]; bias: 'none'; task_type: 'CAUSAL_LM' } | null;
+  /** PEFT's LoraConfig keyword arguments (use_rslora only where set). */
+  lora: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[]; bias: 'none'; task_type: 'CAUSAL_LM'; use_rslora?: true } | null;
   data: { train: string; test: string; train_examples: number; test_examples: number; template: TemplateSpec };
   tokenize: {
     max_length: number;
@@ -188,7 +189,7 @@ export function recipeOf(x: RecipeInput): Recipe {
     freeze_embeddings: c.method === 'full' && c.freezeEmbeddings,
     lora:
       c.method === 'lora'
-        ? { r: c.lora.rank, lora_alpha: c.lora.alpha, lora_dropout: c.lora.dropout, target_modules: peftTargetModules(c.lora), bias: 'none', task_type: 'CAUSAL_LM' }
+        ? { r: c.lora.rank, lora_alpha: c.lora.alpha, lora_dropout: c.lora.dropout, target_modules: peftTargetModules(c.lora), bias: 'none', task_type: 'CAUSAL_LM', ...(c.lora.rslora ? { use_rslora: true as const } : {}) }
         : null,
     data: {
       ...DATA_FILES,
@@ -282,6 +283,7 @@ export function axolotlYaml(r: Recipe, model?: ModelConfig): string {
       kv('lora_dropout', r.lora.lora_dropout),
       `lora_target_modules: ${yamlList(r.lora.target_modules)}`,
       'lora_target_linear: false',
+      ...(r.lora.use_rslora ? [kv('peft_use_rslora', true)] : []),
     );
   } else {
     lines.push('# no adapter: a full fine-tune');

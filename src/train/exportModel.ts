@@ -129,7 +129,7 @@ export async function peftAdapterFiles(adapters: Params, lora: LoraConfig, baseM
     inference_mode: true,
     init_lora_weights: true,
     modules_to_save: null,
-    use_rslora: false,
+    use_rslora: lora.rslora === true,
     use_dora: false,
   };
   return [

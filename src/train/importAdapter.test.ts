@@ -79,6 +79,14 @@ describe('parsePeftAdapter', () => {
     }
   });
 
+  it('rsLoRA round trips: use_rslora is written and read back (an adapter trained with it elsewhere imports too)', async () => {
+    const rs = { ...LORA, rslora: true };
+    const written = await peftAdapterFiles(source, rs, 'EleutherAI/pythia-70m');
+    expect(configOf(written).use_rslora).toBe(true);
+    expect(parsePeftAdapter(written, base).lora).toEqual(rs);
+    expect(configOf(files).use_rslora).toBe(false);
+  });
+
   it('reads F16 and BF16 adapters as float32, and files inside a folder', () => {
     const t = stored();
     const half = parsePeftAdapter(
@@ -120,7 +128,6 @@ describe('parsePeftAdapter', () => {
     [{ task_type: 'SEQ_CLS' }, /task_type "SEQ_CLS": only causal language model adapters/],
     [{ fan_in_fan_out: true }, /fan_in_fan_out true: its weights are stored transposed/],
     [{ use_dora: true }, /use_dora true: DoRA/],
-    [{ use_rslora: true }, /use_rslora true: rsLoRA scales by lora_alpha\/√r/],
     [{ modules_to_save: ['embed_out'] }, /modules_to_save \["embed_out"\]: it also replaces whole modules/],
     [{ bias: 'all' }, /bias "all": the adapter also trains the base model's biases/],
     [{ bias: 'lora_only' }, /bias "lora_only"/],

@@ -278,7 +278,6 @@ function checkConfig(c: Record<string, unknown>, base: ModelConfig): void {
     // GPT-2's Conv1D layers are the one place PEFT sets fan_in_fan_out (it forces it on for them); A and B keep their shapes either way.
     ['fan_in_fan_out', c.fan_in_fan_out === true && base.modelType !== 'gpt2', `its weights are stored transposed, for GPT-2-style Conv1D layers; a ${FAMILY_NAMES[base.modelType]} model uses nn.Linear (fan_in_fan_out false)`],
     ['use_dora', c.use_dora === true, 'DoRA rescales the merged weight by a learned magnitude, which the studio does not implement'],
-    ['use_rslora', c.use_rslora === true, 'rsLoRA scales by lora_alpha/√r, the studio by PEFT\'s default lora_alpha/r'],
     ['lora_bias', c.lora_bias === true, 'it trains a bias on lora_B, which the studio does not have'],
     ['modules_to_save', isSet(c.modules_to_save), 'it also replaces whole modules (their full weights are saved beside the adapter)'],
     ['rank_pattern', isSet(c.rank_pattern), 'it gives some modules their own rank'],
@@ -365,6 +364,7 @@ export function parsePeftAdapter(files: AdapterFile[], base: ModelConfig): Parse
     alpha: (c.lora_alpha ?? 8) as number,
     dropout: (c.lora_dropout ?? 0) as number,
     targets: resolveTargets(c.target_modules, base, layers),
+    ...(c.use_rslora === true ? { rslora: true } : {}),
   };
   const madeFor = baseModel ? ` (adapter_config.json says it was trained on "${baseModel}")` : '';
 

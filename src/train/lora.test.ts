@@ -147,6 +147,20 @@ describe.each(['cpu', 'wasm'] as const)('on the %s backend', (backend) => {
       disposeParams({ ...ad, ...merged });
     });
 
+    it('rsLoRA scales B·A by alpha/√r: the same as plain LoRA with alpha·√r, and its merge equals it', () => {
+      const rs = { ...LORA, rslora: true };
+      expect(loraScale(rs)).toBeCloseTo(LORA.alpha / Math.sqrt(LORA.rank), 12);
+      const ad = adapters(model, rs, 2, 0.1);
+      // The same B·A at rsLoRA's scale equals plain LoRA with alpha chosen to give that scale.
+      const plainAlpha = { ...LORA, alpha: LORA.alpha * Math.sqrt(LORA.rank) };
+      const viaRs = logitsOf(withLora(ad, rs), b);
+      expect(relError(viaRs, logitsOf(withLora(ad, plainAlpha), b))).toBeLessThan(1e-6);
+      expect(relError(viaRs, logitsOf(withLora(ad, LORA), b))).toBeGreaterThan(1e-3);
+      const merged = mergeLora({ ...model.params, ...ad }, rs);
+      expect(relError(logitsOf({ ...model, params: { ...model.params, ...merged } }, b), viaRs)).toBeLessThan(1e-5);
+      disposeParams({ ...ad, ...merged });
+    });
+
     it('a context without lora settings is refused when the params hold adapters', () => {
       const ad = createLoraParams(model.config, LORA, 1);
       expect(() => logitsOf({ ...model, params: { ...model.params, ...ad } }, b)).toThrow(/lora settings/);

@@ -12,7 +12,8 @@ import { mulberry32 } from '../model/random';
 import type { LoraConfig } from './types';
 
 /** PEFT's default scaling, alpha / r (not rsLoRA's alpha / √r). */
-export const loraScale = (l: LoraConfig): number => l.alpha / l.rank;
+/** The factor on B·A: PEFT's lora_alpha / r, or with rsLoRA lora_alpha / √r (which keeps the update's size steady as the rank grows). */
+export const loraScale = (l: LoraConfig): number => (l.rslora ? l.alpha / Math.sqrt(l.rank) : l.alpha / l.rank);
 
 /** PEFT's target_modules: PEFT matches by name suffix, so "dense" adapts attention.dense and not mlp.dense_h_to_4h (params.ts peftModuleName). */
 export const peftTargetModules = (l: LoraConfig): string[] => l.targets.map(peftModuleName);

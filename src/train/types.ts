@@ -14,6 +14,8 @@ export interface LoraConfig {
   dropout: number;
   /** Which block linears get adapters, by their module names in the block (params.ts blockLinears: 'attention.query_key_value', 'self_attn.q_proj', …). */
   targets: BlockLinear[];
+  /** Rank-stabilized LoRA (PEFT's use_rslora): the adapter is scaled by alpha/√rank instead of alpha/rank. Absent: off. */
+  rslora?: boolean;
 }
 
 export interface OptimizerConfig {

@@ -83,6 +83,7 @@ function CheckpointingToggle() {
 
 function LoraSettings() {
   const targets = useTrain((s) => s.draft.lora.targets);
+  const rslora = useTrain((s) => s.draft.lora.rslora === true);
   const error = useTrain(selectLoraTargetsError);
   const config = useStudio(selectModelInfo)?.config;
   // The loaded model's linears; before a model is loaded, the ones chosen.
@@ -95,6 +96,12 @@ function LoraSettings() {
   return (
     <div className="lora-settings">
       <NumberGrid fields={['loraRank', 'loraAlpha', 'loraDropout']} />
+      <label className="checkbox">
+        <input type="checkbox" data-testid="train-lora-rslora" checked={rslora} onChange={(e) => trainActions.setDraft({ lora: { ...useTrain.getState().draft.lora, rslora: e.target.checked } })} />
+        <span>
+          rsLoRA <small className="hint">scales the adapters by alpha/√rank instead of alpha/rank, so a higher rank does not shrink their update (PEFT’s use_rslora).</small>
+        </span>
+      </label>
       <fieldset className="lora-targets" data-testid="train-lora-targets" aria-describedby={error ? 'lora-targets-error' : undefined}>
         <legend>Adapt these layers</legend>
         <div className="target-grid">
