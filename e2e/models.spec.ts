@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Download, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import { axeEveryTab } from './support/a11y';
 import { createTinyModel, openStudio, watchErrors } from './support/page';
 
 const unzip = async (d: Download) => unzipSync(new Uint8Array(readFileSync((await d.path())!)));
@@ -16,7 +17,7 @@ async function download(page: Page, testId: string): Promise<Download> {
   return d;
 }
 
-test('a LoRA run exported as a PEFT adapter, a merged float16 model and GGUF, the adapter re-imported, both adapters side by side', async ({ page }) => {
+test('a LoRA run exported as a PEFT adapter, a merged float16 model and GGUF, the adapter re-imported, both adapters side by side; every tab passes axe-core', async ({ page }) => {
   const errors = watchErrors(page);
   await openStudio(page, 'backend=wasm');
   await createTinyModel(page);
@@ -90,5 +91,7 @@ test('a LoRA run exported as a PEFT adapter, a merged float16 model and GGUF, th
   await page.getByTestId('tab-model').click();
   await expect(page.getByTestId('generate-with').locator('option')).toHaveCount(3);
   await page.screenshot({ path: 'test-results/models-in-out.png', fullPage: true });
+  // Accessibility (axe-core) on every tab, with runs, an import and a comparison on the page.
+  expect(await axeEveryTab(page)).toEqual({ model: [], data: [], train: [], evaluate: [] });
   expect(errors).toEqual([]);
 });

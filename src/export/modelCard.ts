@@ -71,6 +71,7 @@ function hyperparameters(x: ModelCardInput): [string, string | number][] {
       ['LoRA rank (r)', c.lora.rank],
       ['LoRA alpha', c.lora.rslora ? `${c.lora.alpha} (rsLoRA: scaled by alpha/√r)` : c.lora.alpha],
       ['LoRA dropout', c.lora.dropout],
+      ...((c.lora.plusRatio ?? 1) !== 1 ? [['LoRA+ ratio (B\'s learning rate over A\'s)', c.lora.plusRatio!] as [string, number]] : []),
       ['LoRA target modules', peftTargetModules(c.lora).join(', ')],
     );
   } else {

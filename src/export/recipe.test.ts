@@ -253,6 +253,17 @@ describe('trainingRecipe: hyperparameters are the run’s, in every file', () =>
     expect(parseYaml(text(off, 'axolotl.yaml'))).not.toHaveProperty('peft_use_rslora');
   });
 
+  it('LoRA+ goes to recipe.json (for PEFT\'s create_loraplus_optimizer in train_hf.py) and axolotl as loraplus_lr_ratio', () => {
+    const lora = { ...DEFAULT_TRAIN, method: 'lora' as const };
+    const on = trainingRecipe(input({ ...lora, lora: { ...lora.lora, plusRatio: 16 } }));
+    expect(recipeOfFiles(on).loraplus_lr_ratio).toBe(16);
+    expect(parseYaml(text(on, 'axolotl.yaml'))).toMatchObject({ loraplus_lr_ratio: 16 });
+    expect(text(on, 'train_hf.py')).toContain('create_loraplus_optimizer(');
+    const off = trainingRecipe(input({ ...lora, lora: { ...lora.lora, plusRatio: 1 } }));
+    expect(recipeOfFiles(off).loraplus_lr_ratio).toBeNull();
+    expect(parseYaml(text(off, 'axolotl.yaml'))).not.toHaveProperty('loraplus_lr_ratio');
+  });
+
   it('counts the studio’s steps as its trainer does (an epoch’s leftover micro-batches are one more step)', () => {
     // 5 examples, batch 2 → 3 micro-batches an epoch; accumulation 2 → 2 steps an epoch.
     const r = recipeOfFiles(trainingRecipe(input({ ...DEFAULT_TRAIN, batchSize: 2, gradAccum: 2, maxSteps: 0, epochs: 3 })));

@@ -93,6 +93,8 @@ export interface Recipe {
   /** peft.LoraConfig keywords (null for a full fine-tune). */
   /** PEFT's LoraConfig keyword arguments (use_rslora only where set). */
   lora: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[]; bias: 'none'; task_type: 'CAUSAL_LM'; use_rslora?: true } | null;
+  /** LoRA+: B's learning rate over A's (PEFT's create_loraplus_optimizer, axolotl's loraplus_lr_ratio); null when off. */
+  loraplus_lr_ratio: number | null;
   data: { train: string; test: string; train_examples: number; test_examples: number; template: TemplateSpec };
   tokenize: {
     max_length: number;
@@ -191,6 +193,7 @@ export function recipeOf(x: RecipeInput): Recipe {
       c.method === 'lora'
         ? { r: c.lora.rank, lora_alpha: c.lora.alpha, lora_dropout: c.lora.dropout, target_modules: peftTargetModules(c.lora), bias: 'none', task_type: 'CAUSAL_LM', ...(c.lora.rslora ? { use_rslora: true as const } : {}) }
         : null,
+    loraplus_lr_ratio: c.method === 'lora' && (c.lora.plusRatio ?? 1) !== 1 ? c.lora.plusRatio! : null,
     data: {
       ...DATA_FILES,
       train_examples: x.train.length,
@@ -284,6 +287,7 @@ export function axolotlYaml(r: Recipe, model?: ModelConfig): string {
       `lora_target_modules: ${yamlList(r.lora.target_modules)}`,
       'lora_target_linear: false',
       ...(r.lora.use_rslora ? [kv('peft_use_rslora', true)] : []),
+      ...(r.loraplus_lr_ratio !== null ? [kv('loraplus_lr_ratio', r.loraplus_lr_ratio)] : []),
     );
   } else {
     lines.push('# no adapter: a full fine-tune');

@@ -168,6 +168,16 @@ def main():
 
     patience = recipe["early_stopping_patience"]
     callbacks = [stop_when_eval_stalls(TrainerCallback, patience)] if patience > 0 and test else []
+    optimizers = (None, None)  # the Trainer's own AdamW and schedule
+    if recipe.get("loraplus_lr_ratio"):
+        # LoRA+: lora_B at loraplus_lr_ratio times the learning rate; the Trainer still schedules it.
+        from peft.optimizers import create_loraplus_optimizer
+
+        optimizer = create_loraplus_optimizer(
+            model, torch.optim.AdamW, lr=args.learning_rate, loraplus_lr_ratio=recipe["loraplus_lr_ratio"],
+            weight_decay=args.weight_decay, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon,
+        )
+        optimizers = (optimizer, None)
     trainer = Trainer(
         model=model,
         args=args,
@@ -175,6 +185,7 @@ def main():
         eval_dataset=test or None,
         data_collator=partial(collate, pad_id=pad_id, padding=settings["padding"], max_length=settings["max_length"]),
         callbacks=callbacks,
+        optimizers=optimizers,
     )
     trainer.train()
     if test:

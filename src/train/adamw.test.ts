@@ -91,6 +91,26 @@ describe.each([
     tf.dispose(Object.values(model.params));
   });
 
+  it('per-parameter learning rates (LoRA+) on the device equal the host step\'s', async () => {
+    const opts: AdamWOptions = { weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    const scale = (n: string) => (n === 'w' ? 16 : 1);
+    const host = new AdamW(() => true, opts, scale);
+    const device = new AdamW(() => true, opts, scale);
+    const a: Params = { w: tf.tensor1d([1, -0.5, 2]), b: tf.tensor1d([1, -0.5, 2]) };
+    const d: Params = { w: tf.tensor1d([1, -0.5, 2]), b: tf.tensor1d([1, -0.5, 2]) };
+    for (const g of [[2, 0.5, -1], [-1, 3, 0.25]]) {
+      const grads = { w: tf.tensor1d(g), b: tf.tensor1d(g) };
+      const ctl = tf.tensor1d([1, 1, 0, 0]); // clip factor 1, finite
+      swapIn(a, host.step(a, grads, 0.01));
+      swapIn(d, device.stepOnDevice(d, grads, 0.01, ctl));
+      tf.dispose([...Object.values(grads), ctl]);
+    }
+    for (const n of ['w', 'b']) expect(relError((await d[n].data()) as Float32Array, (await a[n].data()) as Float32Array), n).toBeLessThan(1e-6);
+    expect(relError((await d.w.data()) as Float32Array, (await d.b.data()) as Float32Array)).toBeGreaterThan(1e-2);
+    [host, device].forEach((o) => o.dispose());
+    tf.dispose([...Object.values(a), ...Object.values(d)]);
+  });
+
   it('leaves a tensor that shares a parameter\'s buffer as it was, and a non-finite flag changes nothing', async () => {
     const { model, batch } = fixtureModel();
     const readParams = async (p: Params) => Object.fromEntries(await Promise.all(Object.entries(p).map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
@@ -201,6 +221,24 @@ describe('AdamW by hand', () => {
     });
     opt.dispose();
     tf.dispose(Object.values(params));
+  });
+
+  it('per-parameter learning rates (LoRA+): a parameter scaled by k steps exactly as with lr·k, decay included', () => {
+    const scaled = new AdamW(decayW, opts, (n) => (n === 'w' ? 16 : 1));
+    const alone = { w: new AdamW(decayW, opts), b: new AdamW(decayW, opts) };
+    const params: Params = { w: tf.tensor1d([1, -0.5]), b: tf.tensor1d([1, -0.5]) };
+    const separate: Params = { w: tf.tensor1d([1, -0.5]), b: tf.tensor1d([1, -0.5]) };
+    [[2, 0.5], [-1, 3]].forEach((g) => {
+      const grads = { w: tf.tensor1d(g), b: tf.tensor1d(g) };
+      swapIn(params, scaled.step(params, grads, 0.01));
+      swapIn(separate, alone.w.step(separate, { w: grads.w }, 0.16));
+      swapIn(separate, alone.b.step(separate, { b: grads.b }, 0.01));
+      tf.dispose(Object.values(grads));
+    });
+    for (const n of ['w', 'b']) expect(Array.from(params[n].dataSync()), n).toEqual(Array.from(separate[n].dataSync()));
+    expect(() => new AdamW(decayW, opts, () => NaN).step(params, { w: tf.tensor1d([1, 1]) }, 0.1)).toThrow(/the learning rate of "w" must be finite/);
+    [scaled, alone.w, alone.b].forEach((o) => o.dispose());
+    tf.dispose([...Object.values(params), ...Object.values(separate)]);
   });
 
   it('with zero gradients only the decayed parameters move, by exactly the factor 1 − lr·wd', () => {

@@ -19,6 +19,9 @@ export type AdamWOptions = Pick<OptimizerConfig, 'weightDecay' | 'beta1' | 'beta
 /** Whether the parameter called `name` gets weight decay. */
 export type DecayRule = (name: string) => boolean;
 
+/** The factor on the step's learning rate for the parameter called `name` (torch's per-group lr; LoRA+ gives B a larger one). */
+export type LrScale = (name: string) => number;
+
 /**
  * What a checkpoint stores to resume the optimizer: the number of steps taken and both moments
  * per parameter, flattened in the parameter's row-major order.
@@ -58,6 +61,7 @@ export class AdamW {
   constructor(
     private readonly decay: DecayRule,
     private readonly opts: AdamWOptions,
+    private readonly lrScale: LrScale = () => 1,
   ) {
     const { weightDecay, beta1, beta2, eps } = opts;
     if (!(weightDecay >= 0)) throw new Error(`weight decay must be ≥ 0, got ${weightDecay}`);
@@ -94,8 +98,9 @@ export class AdamW {
   }
 
   /**
-   * One AdamW step with learning rate `lr` for every parameter named in `grads` (the trainable
-   * ones; `params` may hold more). Per parameter, as torch.optim.AdamW with t = steps + 1:
+   * One AdamW step with learning rate `lr` (times lrScale(name): torch's per-group learning
+   * rates) for every parameter named in `grads` (the trainable ones; `params` may hold more).
+   * Per parameter, as torch.optim.AdamW with t = steps + 1:
    *   p ← p·(1 − lr·wd)            (only where decay(name); wd = 0 elsewhere)
    *   m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²
    *   p ← p − lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
@@ -103,10 +108,9 @@ export class AdamW {
    * The trainable set must stay the same from step to step, since t counts steps for all of them.
    */
   step(params: Params, grads: Params, lr: number): Params {
-    const { names, decays } = this.validate(params, grads, lr);
+    const { names, decays, lrs } = this.validate(params, grads, lr);
     const { weightDecay, beta1, beta2, eps } = this.opts;
     const t = this.t + 1;
-    const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const out: Params = {};
     // A tidy per parameter, and one per intermediate, so that the step's temporaries stay at a
@@ -115,6 +119,7 @@ export class AdamW {
       const p = params[n];
       const oldM = this.m[n];
       const oldV = this.v[n];
+      const stepSize = lrs[i] / (1 - beta1 ** t);
       const next = tf.tidy(() => {
         const g = tf.reshape(grads[n], [-1]); // (size,)
         // torch starts both moments at zero; at the first step the β·0 terms are simply left out.
@@ -124,7 +129,7 @@ export class AdamW {
           return oldV ? tf.add(tf.mul(oldV, beta2), g2) : g2;
         });
         const update = tf.tidy(() => tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps)), stepSize)); // (size,)
-        const decayed = decays[i] && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p; // like p
+        const decayed = decays[i] && weightDecay > 0 ? tf.mul(p, 1 - lrs[i] * weightDecay) : p; // like p
         return { p: tf.sub(decayed, tf.reshape(update, p.shape)), m, v };
       });
       tf.dispose([oldM, oldV].filter((x) => x !== undefined));
@@ -146,16 +151,16 @@ export class AdamW {
    * (Pythia-160m: 155 MB instead of 650 MB).
    */
   stepOnDevice(params: Params, grads: Params, lr: number, ctl: tf.Tensor1D): Params {
-    const { names, decays } = this.validate(params, grads, lr);
+    const { names, decays, lrs } = this.validate(params, grads, lr);
     const { weightDecay, beta1, beta2, eps } = this.opts;
     const t = this.t + 1;
-    const common = { beta1, beta2, eps, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+    const common = { beta1, beta2, eps, bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
     const out: Params = {};
     names.forEach((n, i) => {
       // torch starts both moments at zero: β·0 adds exactly nothing, as step()'s first step.
       this.m[n] ??= tf.keep(tf.zeros([grads[n].size]));
       this.v[n] ??= tf.keep(tf.zeros([grads[n].size]));
-      const attrs = { ...common, decay: decays[i] && weightDecay > 0 ? 1 - lr * weightDecay : 1 };
+      const attrs = { ...common, stepSize: lrs[i] / (1 - beta1 ** t), decay: decays[i] && weightDecay > 0 ? 1 - lrs[i] * weightDecay : 1 };
       const inputs = { p: params[n], g: grads[n], m: this.m[n], v: this.v[n], ctl };
       out[n] = tf.engine().runKernel(OPTIMIZER_KERNELS.adamw, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
       params[n].dispose();
@@ -175,8 +180,8 @@ export class AdamW {
     }
   }
 
-  /** Checks a step's inputs before any state changes; returns the names and their decay rule. */
-  private validate(params: Params, grads: Params, lr: number): { names: string[]; decays: boolean[] } {
+  /** Checks a step's inputs before any state changes; returns the names, their decay rule and their learning rates. */
+  private validate(params: Params, grads: Params, lr: number): { names: string[]; decays: boolean[]; lrs: number[] } {
     this.checkLive();
     if (!(lr >= 0 && Number.isFinite(lr))) throw new Error(`learning rate must be finite and ≥ 0, got ${lr}`);
     const names = Object.keys(grads);
@@ -188,7 +193,10 @@ export class AdamW {
     if (this.t > 0 && (tracked.length !== names.length || names.some((n) => !this.m[n] || this.m[n].size !== grads[n].size))) {
       throw new Error(`the trained parameters changed between steps: had [${tracked.join(', ')}], got [${names.join(', ')}]`);
     }
-    return { names, decays: names.map((n) => this.decay(n)) };
+    const lrs = names.map((n) => lr * this.lrScale(n));
+    const bad = lrs.findIndex((x) => !(x >= 0 && Number.isFinite(x)));
+    if (bad >= 0) throw new Error(`the learning rate of "${names[bad]}" must be finite and ≥ 0, got ${lrs[bad]}`);
+    return { names, decays: names.map((n) => this.decay(n)), lrs };
   }
 
   /** A host copy of the state for a checkpoint (copies: the caller may transfer or keep them). */

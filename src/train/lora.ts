@@ -9,9 +9,15 @@ import { FAMILY_NAMES, type ModelConfig } from '../model/config';
 import type { LoraContext } from '../model/forward';
 import { blockLinears, layerPrefix, linearNames, peftModuleName, type Params } from '../model/params';
 import { mulberry32 } from '../model/random';
-import type { LoraConfig } from './types';
+import type { LoraConfig, TrainConfig } from './types';
 
 /** PEFT's default scaling, alpha / r (not rsLoRA's alpha / √r). */
+/** LoRA+: B's learning rate is the ratio times A's (the one the schedule gives); every other parameter keeps the schedule's. */
+export function loraPlusScale(c: Pick<TrainConfig, 'method' | 'lora'>): (name: string) => number {
+  const ratio = c.method === 'lora' ? (c.lora.plusRatio ?? 1) : 1;
+  return (name) => (ratio !== 1 && /\.lora_B\.weight$/.test(name) ? ratio : 1);
+}
+
 /** The factor on B·A: PEFT's lora_alpha / r, or with rsLoRA lora_alpha / √r (which keeps the update's size steady as the rank grows). */
 export const loraScale = (l: LoraConfig): number => (l.rslora ? l.alpha / Math.sqrt(l.rank) : l.alpha / l.rank);
 

@@ -99,6 +99,8 @@ export function checkTrainConfig(c: TrainConfig): Partial<Record<string, string>
     if (!whole(c.lora.rank, 1) || c.lora.rank > 256) errors.loraRank = 'A whole number from 1 to 256.';
     if (!(c.lora.alpha > 0)) errors.loraAlpha = 'Alpha is more than 0 (the adapter is scaled by alpha / rank).';
     if (!(c.lora.dropout >= 0 && c.lora.dropout < 1)) errors.loraDropout = 'Dropout from 0 up to (not including) 1.';
+    const plus = c.lora.plusRatio ?? 1;
+    if (!(plus >= 1 && plus <= 1024)) errors.loraPlusRatio = 'From 1 (off) to 1024; the LoRA+ paper uses 16.';
     if (c.lora.targets.length === 0) errors.loraTargets = 'Pick at least one layer to adapt.';
   }
   return errors;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyConfig } from '../model/tinyConfig';
 import { disposeParams, initRandomData, paramsFromData } from '../model/params';
-import { startTestBackend } from '../testing/fixtures';
+import { relError, startTestBackend } from '../testing/fixtures';
 import { laminiTrainData } from '../testing/trainData';
 import { DEFAULT_TRAIN } from './presets';
 import { runTraining } from './run';
@@ -62,6 +62,26 @@ describe('trainer', () => {
     expect(Object.keys(trainer.trainedTensors()).every((n) => n.includes('.lora_'))).toBe(true);
     expect(await base.params['gpt_neox.layers.0.attention.query_key_value.weight'].data()).toEqual(before);
     trainer.dispose();
+    disposeParams(base.params);
+  });
+
+  it('LoRA+: the first step moves each B ratio times as far (B starts at zero, so A has no gradient yet)', async () => {
+    const base = makeBase();
+    const data = laminiTrainData({ limit: 32, maxLength: 32 });
+    const lora = { rank: 4, alpha: 8, dropout: 0, targets: ['attention.query_key_value'] };
+    const step = async (plusRatio: number) => {
+      const trainer = new Trainer(base, data, cfg({ method: 'lora', lora: { ...lora, plusRatio }, maxSteps: 1 }));
+      await trainer.trainStep();
+      const out = Object.fromEntries(await Promise.all(Object.entries(trainer.trainedTensors()).map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
+      trainer.dispose();
+      return out;
+    };
+    const [plain, plus] = [await step(1), await step(16)];
+    for (const n of Object.keys(plain)) {
+      if (n.includes('lora_A')) expect(plus[n], n).toEqual(plain[n]);
+      else expect(relError(plus[n], plain[n].map((x) => 16 * x)), n).toBeLessThan(1e-5);
+    }
+    expect(Object.keys(plain).some((n) => n.includes('lora_B') && plain[n].some((x) => x !== 0))).toBe(true);
     disposeParams(base.params);
   });
 

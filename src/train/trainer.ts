@@ -19,7 +19,7 @@ import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
 import { epochBatches, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
-import { createLoraParams, loraContext, loraParamNames } from './lora';
+import { createLoraParams, loraContext, loraParamNames, loraPlusScale } from './lora';
 import { learningRate } from './schedule';
 import type { EvalMetrics, StepMetrics, TrainConfig } from './types';
 
@@ -108,7 +108,7 @@ export class Trainer {
     this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
     this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1) : [];
     this.totalSteps = totalSteps(config, data.train.length);
-    this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer);
+    this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer, loraPlusScale(config));
     if (resume) {
       // slice(): the CPU backend would otherwise keep the caller's array as the tensor's storage.
       this.trainable = Object.fromEntries(Object.entries(resume.trainable).map(([n, t]) => [n, tf.tensor(t.data.slice(), t.shape)]));

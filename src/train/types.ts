@@ -16,6 +16,8 @@ export interface LoraConfig {
   targets: BlockLinear[];
   /** Rank-stabilized LoRA (PEFT's use_rslora): the adapter is scaled by alpha/√rank instead of alpha/rank. Absent: off. */
   rslora?: boolean;
+  /** LoRA+ (PEFT's loraplus_lr_ratio): B learns at this many times the learning rate of A. Absent or 1: off. */
+  plusRatio?: number;
 }
 
 export interface OptimizerConfig {

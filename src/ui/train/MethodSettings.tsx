@@ -95,7 +95,7 @@ function LoraSettings() {
   };
   return (
     <div className="lora-settings">
-      <NumberGrid fields={['loraRank', 'loraAlpha', 'loraDropout']} />
+      <NumberGrid fields={['loraRank', 'loraAlpha', 'loraDropout', 'loraPlusRatio']} />
       <label className="checkbox">
         <input type="checkbox" data-testid="train-lora-rslora" checked={rslora} onChange={(e) => trainActions.setDraft({ lora: { ...useTrain.getState().draft.lora, rslora: e.target.checked } })} />
         <span>

@@ -22,7 +22,8 @@ export type NumberKey =
   | 'sampleMaxTokens'
   | 'loraRank'
   | 'loraAlpha'
-  | 'loraDropout';
+  | 'loraDropout'
+  | 'loraPlusRatio';
 
 export interface NumberFieldSpec {
   key: NumberKey;
@@ -116,6 +117,15 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
     whole: false,
     get: (c) => c.lora.dropout,
     set: (c, v) => ({ lora: { ...c.lora, dropout: v } }),
+  },
+  loraPlusRatio: {
+    key: 'loraPlusRatio',
+    label: 'LoRA+ ratio',
+    hint: 'B learns this many times faster than A (LoRA+: faster, steadier adapters; its paper uses 16). 1 = off.',
+    testId: 'train-lora-plus-ratio',
+    whole: false,
+    get: (c) => c.lora.plusRatio ?? 1,
+    set: (c, v) => ({ lora: { ...c.lora, plusRatio: v } }),
   },
 };
 

@@ -1,10 +1,6 @@
-/**
- * Accessibility, checked with axe-core (the WCAG 2.1 AA rules and best practices) on every tab,
- * with a model loaded and a short run finished so that the panels show what they show in use.
- */
+/** Accessibility checked with axe-core (WCAG 2.1 A/AA and best practices) on each tab of the page as it is. */
 import { createRequire } from 'node:module';
-import { expect, test, type Page } from '@playwright/test';
-import { createTinyModel, openStudio, watchErrors } from './support/page';
+import type { Page } from '@playwright/test';
 
 const AXE_SOURCE = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
@@ -15,6 +11,7 @@ interface Violation {
   nodes: { target: string[] }[];
 }
 
+/** axe-core's violations on the current view, one line each (impact, rule, where). */
 async function violations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE_SOURCE });
   const result = await page.evaluate(async () => {
@@ -24,21 +21,12 @@ async function violations(page: Page): Promise<string[]> {
   return result.violations.map((v) => `${v.impact}: ${v.id} (${v.help}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-test('every tab passes axe-core with no violations', async ({ page }) => {
-  const errors = watchErrors(page);
-  await openStudio(page, 'backend=wasm');
-  await createTinyModel(page);
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('train-preset').selectOption('quick');
-  await page.getByTestId('train-max-steps').fill('2');
-  await page.getByTestId('train-max-steps').blur();
-  await page.getByTestId('train-start').click();
-  await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 120_000 });
+/** Each tab's violations, by tab: a test expects every list empty. */
+export async function axeEveryTab(page: Page): Promise<Record<string, string[]>> {
   const found: Record<string, string[]> = {};
   for (const tab of ['model', 'data', 'train', 'evaluate']) {
     await page.getByTestId(`tab-${tab}`).click();
     found[tab] = await violations(page);
   }
-  expect(found).toEqual({ model: [], data: [], train: [], evaluate: [] });
-  expect(errors).toEqual([]);
-});
+  return found;
+}
