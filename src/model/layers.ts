@@ -38,7 +38,7 @@ export interface ForwardContext {
 }
 
 export interface LoraContext {
-  /** alpha / rank: PEFT's default scaling (not rsLoRA). */
+  /** The factor on B·A: alpha / rank (PEFT's default), or alpha / √rank with rsLoRA (train/lora.ts loraScale). */
   scale: number;
   /** Dropout rate on the adapters' input (PEFT's lora_dropout); 0 when not training. */
   dropout: number;

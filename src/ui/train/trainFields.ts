@@ -103,7 +103,7 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
   loraAlpha: {
     key: 'loraAlpha',
     label: 'Alpha',
-    hint: 'The adapter’s output is scaled by alpha / rank; 2 × rank is a common choice.',
+    hint: 'The adapter’s output is scaled by alpha / rank (alpha / √rank with rsLoRA); 2 × rank is a common choice.',
     testId: 'train-lora-alpha',
     whole: false,
     get: (c) => c.lora.alpha,
