@@ -29,7 +29,7 @@ export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
                       [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing | --no-checkpointing]
-                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--rslora] [--loraplus-ratio R] [--lora-targets q_proj,v_proj,… (the model's linears; default PEFT's for the family)]
+                      [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--rslora] [--loraplus-ratio R] [--neftune-alpha A] [--lora-targets q_proj,v_proj,… (the model's linears; default PEFT's for the family)]
                       [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)
                       [--force]   (write into a non-empty --out, or start a run the estimate says will not fit)`;
 
@@ -39,7 +39,7 @@ export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'no-checkpo
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
   'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'lora-rank', 'lora-alpha',
-  'lora-dropout', 'lora-targets', 'rslora', 'loraplus-ratio', 'dtype', 'force',
+  'lora-dropout', 'lora-targets', 'rslora', 'loraplus-ratio', 'neftune-alpha', 'dtype', 'force',
 ];
 
 /** --lora-targets as the model's block linears (short or full module names); absent: PEFT's default for the family. */
@@ -80,6 +80,7 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
     maxSteps: v.steps !== undefined ? int(v.steps, '--steps', 0) : v.epochs !== undefined ? 0 : d.maxSteps,
     seed: int(v['train-seed'], '--train-seed', d.seed),
     evalEvery: int(v['eval-every'], '--eval-every', d.evalEvery),
+    ...(v['neftune-alpha'] !== undefined ? { neftuneAlpha: num(v['neftune-alpha'], '--neftune-alpha', 0) } : {}),
     sampleEvery: 0,
     checkpointEvery: 0,
   };

@@ -30,8 +30,8 @@ import { ggufAdapterFile, ggufModelFile, type GgufDtype } from './ggufModel';
 const TOKENIZER_JSON: unknown = JSON.parse(readFileSync(new URL('../../public/tokenizers/pythia/tokenizer.json', import.meta.url), 'utf8'));
 const tokenizer = tokenizerFromJson(TOKENIZER_JSON);
 const PROMPT = tokenizer.encode('The studio trains a model in the browser');
-const ROWS = ['Lamini can fine-tune a model on your own data.', 'How do I run my model with llama.cpp?'].map((t) => tokenizer.encode(t));
-const NEW_TOKENS = 6;
+const ROWS = ['Lamini can fine-tune a model on your own data, and llama.cpp runs it.'].map((t) => tokenizer.encode(t));
+const NEW_TOKENS = 5;
 
 /**
  * Largest |Δ log p| over the vocabulary that counts as the same model, measured on these models

@@ -66,6 +66,7 @@ function hyperparameters(x: ModelCardInput): [string, string | number][] {
   const c = x.config;
   const t = x.tokenize;
   const rows: [string, string | number][] = [['Method', c.method === 'lora' ? 'LoRA' : 'full fine-tune']];
+  if ((c.neftuneAlpha ?? 0) > 0) rows.push(['NEFTune noise alpha', c.neftuneAlpha!]);
   if (c.method === 'lora') {
     rows.push(
       ['LoRA rank (r)', c.lora.rank],

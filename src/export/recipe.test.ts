@@ -264,6 +264,15 @@ describe('trainingRecipe: hyperparameters are the run’s, in every file', () =>
     expect(parseYaml(text(off, 'axolotl.yaml'))).not.toHaveProperty('loraplus_lr_ratio');
   });
 
+  it('NEFTune goes to TrainingArguments and axolotl as neftune_noise_alpha (and nowhere when off)', () => {
+    const on = trainingRecipe(input({ ...DEFAULT_TRAIN, neftuneAlpha: 5 }));
+    expect(recipeOfFiles(on).training_arguments.neftune_noise_alpha).toBe(5);
+    expect(parseYaml(text(on, 'axolotl.yaml'))).toMatchObject({ neftune_noise_alpha: 5 });
+    const off = trainingRecipe(input(DEFAULT_TRAIN));
+    expect(recipeOfFiles(off).training_arguments).not.toHaveProperty('neftune_noise_alpha');
+    expect(parseYaml(text(off, 'axolotl.yaml'))).not.toHaveProperty('neftune_noise_alpha');
+  });
+
   it('counts the studio’s steps as its trainer does (an epoch’s leftover micro-batches are one more step)', () => {
     // 5 examples, batch 2 → 3 micro-batches an epoch; accumulation 2 → 2 steps an epoch.
     const r = recipeOfFiles(trainingRecipe(input({ ...DEFAULT_TRAIN, batchSize: 2, gradAccum: 2, maxSteps: 0, epochs: 3 })));

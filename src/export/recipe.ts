@@ -63,6 +63,8 @@ export interface HfTrainingArguments {
   adam_epsilon: number;
   weight_decay: number;
   max_grad_norm: number;
+  /** NEFTune's alpha, only where the run used it. */
+  neftune_noise_alpha?: number;
   lr_scheduler_type: string;
   warmup_steps: number;
   per_device_train_batch_size: number;
@@ -167,6 +169,7 @@ export function recipeOf(x: RecipeInput): Recipe {
     adam_epsilon: c.optimizer.eps,
     weight_decay: c.optimizer.weightDecay,
     max_grad_norm: c.optimizer.maxGradNorm,
+    ...((c.neftuneAlpha ?? 0) > 0 ? { neftune_noise_alpha: c.neftuneAlpha } : {}),
     lr_scheduler_type: HF_SCHEDULER[c.schedule.kind],
     warmup_steps: c.schedule.warmupSteps,
     per_device_train_batch_size: c.batchSize,
@@ -307,6 +310,7 @@ export function axolotlYaml(r: Recipe, model?: ModelConfig): string {
     kv('adam_epsilon', a.adam_epsilon),
     `${kv('weight_decay', a.weight_decay)} # matrices only: biases and LayerNorm weights never decay`,
     `${kv('max_grad_norm', a.max_grad_norm)}${a.max_grad_norm === 0 ? ' # 0: no clipping' : ''}`,
+    ...(a.neftune_noise_alpha !== undefined ? [kv('neftune_noise_alpha', a.neftune_noise_alpha)] : []),
     kv('lr_scheduler', a.lr_scheduler_type),
     kv('warmup_steps', a.warmup_steps),
     kv('micro_batch_size', a.per_device_train_batch_size),

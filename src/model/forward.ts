@@ -38,10 +38,22 @@ export function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: num
 export function embedTokens(ctx: ForwardContext, ids: tf.Tensor2D, start = 0): tf.Tensor2D {
   const [B, T] = ids.shape;
   const names = modelNames(ctx.config);
-  const tokens = embed(ctx.params[names.embed] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
+  const looked = embed(ctx.params[names.embed] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
+  const tokens: tf.Tensor2D = ctx.neftune && ctx.neftune.alpha > 0 ? tf.add(looked, neftuneNoise(ctx.neftune, B * T, ctx.config.hiddenSize, T)) : looked; // (B·T, C)
   if (!names.positions) return tokens;
   const positions = Int32Array.from({ length: B * T }, (_, i) => start + (i % T));
   return tf.add(tokens, embed(ctx.params[names.positions] as tf.Tensor2D, tf.tensor1d(positions, 'int32'))); // (B·T, C)
+}
+
+/**
+ * NEFTune (Jain et al. 2023), as transformers' hook on the input embedding computes it: uniform
+ * noise in ±alpha/√(T·C), T the padded sequence length, on the token embeddings (before GPT-2's
+ * positions are added). Seeded, so a checkpointed backward that runs the embedding again adds the
+ * same noise; a constant, so the embedding's gradient is unchanged.
+ */
+function neftuneNoise(n: { alpha: number; seed: number }, rows: number, C: number, T: number): tf.Tensor2D {
+  const mag = n.alpha / Math.sqrt(T * C);
+  return tf.randomUniform([rows, C], -mag, mag, 'float32', n.seed); // (B·T, C)
 }
 
 /** The final norm on the residual stream (B·T, C): LayerNorm (GPT-NeoX, GPT-2) or RMSNorm (Llama, Qwen). */

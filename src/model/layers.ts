@@ -35,6 +35,8 @@ export interface ForwardContext {
   trainable?: ReadonlySet<string>;
   /** LoRA settings; required when params hold adapters (`<linear>.lora_A.weight` / `.lora_B.weight`). */
   lora?: LoraContext;
+  /** NEFTune: noise on the token embeddings, while training only (the trainer sets it per micro-batch). */
+  neftune?: { alpha: number; seed: number };
 }
 
 export interface LoraContext {

@@ -95,6 +95,8 @@ export function checkTrainConfig(c: TrainConfig): Partial<Record<string, string>
   if (!whole(c.seed, 0)) errors.seed = 'A whole number, 0 or more.';
   for (const k of ['evalEvery', 'sampleEvery', 'checkpointEvery', 'earlyStopPatience'] as const) if (!whole(c[k], 0)) errors[k] = 'A whole number of steps (0 = never).';
   if (!whole(c.sampleMaxTokens, 1)) errors.sampleMaxTokens = 'A whole number of tokens, 1 or more.';
+  const neftune = c.neftuneAlpha ?? 0;
+  if (!(neftune >= 0 && neftune <= 100)) errors.neftuneAlpha = 'From 0 (off) to 100; its paper uses 5 to 15.';
   if (c.method === 'lora') {
     if (!whole(c.lora.rank, 1) || c.lora.rank > 256) errors.loraRank = 'A whole number from 1 to 256.';
     if (!(c.lora.alpha > 0)) errors.loraAlpha = 'Alpha is more than 0 (the adapter is scaled by alpha / rank).';

@@ -127,10 +127,12 @@ export class Trainer {
     return this.state.step >= this.totalSteps;
   }
 
-  /** The model with this run's weights (for evaluation, samples and export); dropout off. */
+  /** The model with this run's weights (for evaluation, samples and export); dropout and NEFTune's noise off unless a training seed is given. */
   context(dropoutSeed: number | null = null): ForwardContext {
     const ctx: ForwardContext = { params: { ...this.base.params, ...this.trainable }, config: this.base.config };
     if (this.config.method === 'lora') ctx.lora = loraContext(this.config.lora, dropoutSeed ?? 0, dropoutSeed !== null);
+    // NEFTune's noise, like dropout, only in training steps.
+    if (dropoutSeed !== null && (this.config.neftuneAlpha ?? 0) > 0) ctx.neftune = { alpha: this.config.neftuneAlpha!, seed: dropoutSeed };
     return ctx;
   }
 

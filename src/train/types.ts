@@ -49,6 +49,8 @@ export interface TrainConfig {
    */
   activationCheckpointing?: boolean;
   lora: LoraConfig;
+  /** NEFTune: uniform noise of ±alpha/√(length·hidden) on the token embeddings while training (transformers' neftune_noise_alpha). Absent or 0: off. */
+  neftuneAlpha?: number;
   optimizer: OptimizerConfig;
   schedule: ScheduleConfig;
   /** Examples per micro-batch. */

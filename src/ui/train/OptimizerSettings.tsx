@@ -37,6 +37,7 @@ export function OptimizerSettings() {
         <NumberField field="warmupSteps" />
         <NumberField field="weightDecay" />
         <NumberField field="maxGradNorm" />
+        <NumberField field="neftuneAlpha" />
       </div>
     </fieldset>
   );

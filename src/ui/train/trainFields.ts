@@ -23,7 +23,8 @@ export type NumberKey =
   | 'loraRank'
   | 'loraAlpha'
   | 'loraDropout'
-  | 'loraPlusRatio';
+  | 'loraPlusRatio'
+  | 'neftuneAlpha';
 
 export interface NumberFieldSpec {
   key: NumberKey;
@@ -62,6 +63,15 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
     whole: false,
     get: (c) => c.optimizer.weightDecay,
     set: (c, v) => ({ optimizer: { ...c.optimizer, weightDecay: v } }),
+  },
+  neftuneAlpha: {
+    key: 'neftuneAlpha',
+    label: 'NEFTune noise α',
+    hint: 'Random noise on the token embeddings while training (±α/√(length × hidden)), which often makes answers better; 5 is its paper’s choice. 0 = off.',
+    testId: 'train-neftune-alpha',
+    whole: false,
+    get: (c) => c.neftuneAlpha ?? 0,
+    set: (_c, v) => ({ neftuneAlpha: v }),
   },
   maxGradNorm: {
     key: 'maxGradNorm',
