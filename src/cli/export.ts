@@ -92,7 +92,7 @@ export async function exportCmd(v: Record<string, string | undefined>): Promise<
       modelfile = ollamaModelfile({ template: spec, eosToken: tokenizer.decode([tokenizer.eosTokenId]), modelFile: `${name}.gguf`, adapterFile: base });
     } else {
       const data = await runWeights(model.config, params, lora);
-      const source = { json: readJson(path.join(dir, 'tokenizer.json')), config: readJson(path.join(dir, 'tokenizer_config.json')) };
+      const source = { json: readJson(path.join(dir, 'tokenizer.json')), config: readJson(path.join(dir, 'tokenizer_config.json')), encode: tokenizer.encode };
       bytes = await ggufModelFile({ config: model.config, data, tokenizer: source, dtype, name });
       modelfile = ollamaModelfile({ template: spec, eosToken: tokenizer.decode([tokenizer.eosTokenId]), modelFile: base });
     }

@@ -108,13 +108,10 @@ describe('end tokens from generation_config.json', () => {
   });
 
   it('generation stops at any id in its eos_token_id list (as Qwen\'s instruct models list two), not only at the tokenizer\'s EOS', async () => {
+    const source = modelDir('eos-list', tinyConfig(TINY_SPEC).vocabSize, null);
     const d = path.join(dir, 'eos-list');
-    mkdirSync(d, { recursive: true });
-    const config = tinyConfig(TINY_SPEC);
-    writeFileSync(path.join(d, 'config.json'), JSON.stringify(toHfConfig(config)));
-    writeFileSync(path.join(d, 'model.safetensors'), checkpointBytes(config, initRandomData(config, 1)));
     const greedy = { ...DEFAULT_GENERATE, prompt: 'The studio', temperature: 0, maxNewTokens: 6 };
-    await engine.request('loadModel', { source: { kind: 'files', files: filesOfDir(d) } });
+    await engine.request('loadModel', { source });
     const free = await engine.request('generate', greedy);
     expect(free.reason).toBe('length');
     expect(free.tokenIds).toHaveLength(6);

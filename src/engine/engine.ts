@@ -211,7 +211,7 @@ export class Engine {
     const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
     const exportTokenizer: ExportTokenizer = {
       files: [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])],
-      source: { json: tokJson, config: tokenizerConfig ?? null },
+      source: { json: tokJson, config: tokenizerConfig ?? null, encode: tokenizer.encode },
       eosToken: tokenizer.decode([tokenizer.eosTokenId]),
     };
     progress('upload', null, 0, null);

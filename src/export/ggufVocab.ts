@@ -38,6 +38,8 @@ export interface TokenizerSource {
   json: unknown;
   /** tokenizer_config.json, parsed, or null. */
   config: unknown;
+  /** The loaded tokenizer's encode (no special tokens), where the caller has one: else one is built from the files. */
+  encode?: (text: string) => number[];
 }
 
 interface TokenizerJson {
@@ -58,7 +60,7 @@ const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16)
 
 /** The converter's chkhsh: SHA-256 of Python's str() of the check text's ids. */
 export async function checkHash(source: TokenizerSource): Promise<string> {
-  const ids = tokenizerFromJson(source.json, source.config).encode(CHECK_TEXT);
+  const ids = (source.encode ?? tokenizerFromJson(source.json, source.config).encode)(CHECK_TEXT);
   return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`[${ids.join(', ')}]`)));
 }
 

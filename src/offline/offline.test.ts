@@ -99,6 +99,13 @@ function fakeBrowser(opts: { controlled: boolean; isolated: boolean; supplied?: 
     control: () => {
       container.controller = {};
     },
+    /** A new worker found by the registration, still installing. */
+    install: () => {
+      const next = worker('installing');
+      registration.installing = next;
+      (regListeners.updatefound ?? []).forEach((f) => f());
+      return next;
+    },
   };
 }
 
@@ -132,9 +139,7 @@ describe('the page\'s side', () => {
   it('offers a new build once it is installed, and takes it (and reloads) only when asked', async () => {
     const b = fakeBrowser({ controlled: true, isolated: true });
     await startAppShell(b.env);
-    const next = b.worker('installing');
-    b.registration.installing = next;
-    b.fireReg('updatefound');
+    const next = b.install();
     expect(useAppShell.getState().updateReady).toBe(false);
     next.become('installed');
     expect(useAppShell.getState().updateReady).toBe(true);
@@ -148,10 +153,7 @@ describe('the page\'s side', () => {
   it('the first install is no update', async () => {
     const b = fakeBrowser({ controlled: false, isolated: true });
     await startAppShell(b.env);
-    const first = b.worker('installing');
-    b.registration.installing = first;
-    b.fireReg('updatefound');
-    first.become('installed');
+    b.install().become('installed');
     expect(useAppShell.getState().updateReady).toBe(false);
   });
 });

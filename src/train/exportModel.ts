@@ -58,11 +58,19 @@ const FOLDER_FILES = ['config.json', 'generation_config.json', 'model.safetensor
  * none.
  */
 export async function modelFolderFiles(config: ModelConfig, params: Params, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+  checkFolderRequest(tokenizerFiles, opts);
+  return folderFromData(config, await hostCopies(params, paramSpecs(config).map((s) => s.name)), tokenizerFiles, opts);
+}
+
+function checkFolderRequest(tokenizerFiles: OutFile[], opts: ModelFolderOptions): void {
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`export dtype must be float32 or float16, got ${JSON.stringify(dtype)}`);
   const clash = tokenizerFiles.find((f) => FOLDER_FILES.includes(f.name));
   if (clash) throw new Error(`"${clash.name}" is written by the export itself: pass only tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json)`);
-  const data = await hostCopies(params, paramSpecs(config).map((s) => s.name));
+}
+
+function folderFromData(config: ModelConfig, data: Map<string, Float32Array>, tokenizerFiles: OutFile[], opts: ModelFolderOptions): OutFile[] {
+  const dtype = opts.dtype ?? 'float32';
   return [
     { name: 'config.json', bytes: json(toHfConfig(config, dtype)) },
     { name: 'generation_config.json', bytes: json(generationConfig(config)) },
@@ -88,15 +96,8 @@ export async function runWeights(config: ModelConfig, params: Params, lora: Lora
 
 /** A run's weights as a model folder (a LoRA run's merged into the base). */
 export async function runModelFolderFiles(config: ModelConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
-  if (!lora) return modelFolderFiles(config, params, tokenizerFiles, opts);
-  const merged = mergeLora(params, lora);
-  try {
-    const base: Params = {};
-    for (const [n, t] of Object.entries(params)) if (!n.includes('.lora_')) base[n] = merged[n] ?? t;
-    return await modelFolderFiles(config, base, tokenizerFiles, opts);
-  } finally {
-    tf.dispose(Object.values(merged));
-  }
+  checkFolderRequest(tokenizerFiles, opts);
+  return folderFromData(config, await runWeights(config, params, lora), tokenizerFiles, opts);
 }
 
 /** The adapter tensors (lora_A, lora_B) among a LoRA run's parameters. */
