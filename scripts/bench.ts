@@ -23,6 +23,8 @@ const SHAPES = (process.env.BENCH_SHAPES ?? '').split(',').filter(Boolean);
 const SHAPE_RUNS = (process.env.BENCH_SHAPE_RUNS ?? 'decode,lora,full').split(',').filter(Boolean);
 /** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
 const DATA = process.env.BENCH_DATA !== '0';
+/** Sequence packing on lamini_docs (padded against packed training steps, WASM; a few minutes) runs unless BENCH_PACKING=0. */
+const PACKING = process.env.BENCH_PACKING !== '0';
 
 async function waitForServer(url: string, ms: number, exited: () => boolean): Promise<void> {
   const end = Date.now() + ms;
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
         return { label: b, query: `backend=${name}${threads ? `&threads=${threads}` : ''}` };
       }),
       ...SHAPES.flatMap((shape) => SHAPE_RUNS.map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm&shape=${shape}&run=${run}` }))),
+      ...(PACKING ? [{ label: 'wasm packing', query: 'backend=wasm&suite=packing' }] : []),
       ...(DATA ? [{ label: 'data', query: 'suite=data' }] : []),
     ];
     for (const { label: backend, query } of runs) {

@@ -1,9 +1,11 @@
 /**
- * bench.html: runs one suite in a worker (the engine on ?backend=…[&threads=N][&shape=160m|410m&run=decode|lora|full], or ?suite=data); lines go to
+ * bench.html: runs one suite in a worker (the engine on ?backend=…[&threads=N][&shape=160m|410m&run=decode|lora|full],
+ * sequence packing on ?backend=…&suite=packing, or ?suite=data); lines go to
  * the console for scripts/bench.ts. Meanwhile the page times its own timer ticks, so a run that
  * blocked the main thread would show as a long stall.
  */
 import alpaca from '../../fixtures/data/course/alpaca_data_first128.json';
+import lamini from '../../fixtures/data/course/lamini_docs.jsonl?raw';
 
 const params = new URLSearchParams(location.search);
 const suite = params.get('suite') ?? 'engine';
@@ -42,5 +44,10 @@ const shape = params.get('shape');
 worker.postMessage(
   suite === 'data'
     ? { rows: alpaca }
-    : { backend: params.get('backend') ?? 'wasm', threads: threads ? Number(threads) : undefined, ...(shape ? { shape, run: params.get('run') ?? 'decode' } : {}) },
+    : {
+        backend: params.get('backend') ?? 'wasm',
+        threads: threads ? Number(threads) : undefined,
+        ...(shape ? { shape, run: params.get('run') ?? 'decode' } : {}),
+        ...(suite === 'packing' ? { packingRows: lamini.trim().split('\n').map((l) => JSON.parse(l)) } : {}),
+      },
 );

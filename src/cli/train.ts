@@ -18,7 +18,7 @@ import type { Segment, TemplateSpec } from '../data/types';
 import { defaultLoraTargets, resolveLinear } from '../model/params';
 import type { ModelConfig } from '../model/config';
 import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
-import { estimateMemory, estimateSeqLen, resolveCheckpointing } from '../train/estimate';
+import { estimateMemory, resolveRun } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
@@ -38,7 +38,7 @@ export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'no-checkpo
 
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
-  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'lora-rank', 'lora-alpha',
+  'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'packing', 'no-packing', 'lora-rank', 'lora-alpha',
   'lora-dropout', 'lora-targets', 'rslora', 'loraplus-ratio', 'neftune-alpha', 'dtype', 'force',
 ];
 
@@ -60,12 +60,14 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
   const method = oneOf(v.method, '--method', ['full', 'lora'] as const, 'full');
   const targets = d.lora.targets;
   if (flag(v.checkpointing) && flag(v['no-checkpointing'])) throw new UsageError('--checkpointing and --no-checkpointing: give one of them, or neither (the estimate decides)');
+  if (flag(v.packing) && flag(v['no-packing'])) throw new UsageError('--packing and --no-packing: give one of them, or neither (on where it computes far fewer tokens)');
   const c: TrainConfig = {
     ...d,
     method,
     freezeEmbeddings: flag(v['freeze-embeddings']),
     // Neither switch: left to the estimate (resolveCheckpointing), as in the studio.
     ...(flag(v.checkpointing) ? { activationCheckpointing: true } : flag(v['no-checkpointing']) ? { activationCheckpointing: false } : {}),
+    ...(flag(v.packing) ? { packing: true } : flag(v['no-packing']) ? { packing: false } : {}),
     lora: { rank: int(v['lora-rank'], '--lora-rank', 8), alpha: num(v['lora-alpha'], '--lora-alpha', 16), dropout: num(v['lora-dropout'], '--lora-dropout', 0), targets, ...(flag(v.rslora) ? { rslora: true } : {}), ...(v['loraplus-ratio'] !== undefined ? { plusRatio: num(v['loraplus-ratio'], '--loraplus-ratio', 1) } : {}) },
     optimizer: {
       ...d.optimizer,
@@ -127,11 +129,20 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
   const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
   // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.
-  const seqLen = estimateSeqLen(tokenize, [...splits.train, ...splits.test].reduce((n, e) => Math.max(n, e.ids.length), 0)); // as the studio's Train tab
+  const longest = [...splits.train, ...splits.test].reduce((n, e) => Math.max(n, e.ids.length), 0);
   const backend = { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' };
-  const { train: config, auto } = resolveCheckpointing(model.config, asked, seqLen, backend);
+  // Packing and checkpointing as the studio's Train tab decides them.
+  const { train: config, seqLen, autoCheckpointing: auto, packing } = resolveRun(model.config, asked, { trainLengths: splits.train.map((e) => e.ids.length), longest, tokenize }, backend);
   const estimate = estimateMemory(model.config, config, seqLen, backend);
-  print({ estimate_bytes: Math.round(estimate.total), estimate_verdict: estimate.verdict, estimate_reason: estimate.reason, activation_checkpointing: config.activationCheckpointing === true, ...(auto ? { checkpointing_auto: true } : {}) });
+  print({
+    estimate_bytes: Math.round(estimate.total),
+    estimate_verdict: estimate.verdict,
+    estimate_reason: estimate.reason,
+    activation_checkpointing: config.activationCheckpointing === true,
+    ...(auto ? { checkpointing_auto: true } : {}),
+    packing: config.packing === true,
+    ...(config.packing ? { packed_rows: packing.packedRows, packing_gain: round(packing.gain, 3) } : {}),
+  });
   if (estimate.verdict === 'wont-fit' && !flag(v.force)) {
     throw new Error(`the estimate says this run will not fit (${estimate.reason})${estimate.advice.length ? `: ${estimate.advice[0]}` : ''}; or add --force to try anyway`);
   }

@@ -144,6 +144,8 @@ export interface EncodedBatch {
   T: number;
   lengths: Int32Array; // real tokens per row: masks come from these, never from the pad id
   labelMask: Uint8Array; // (B·T): which target positions carry loss
+  /** Packed rows only (packBatch): each token's position within its own example, (B·T). */
+  positions?: Int32Array;
 }
 
 export interface SplitSettings {

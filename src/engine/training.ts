@@ -16,7 +16,7 @@ import type { JobContext } from '../protocol/rpc';
 import type { BackendInfo, EngineEvent, TrainData, TrainEstimate, TrainParams, TrainResult } from '../protocol/protocol';
 import { totalSteps } from '../train/batchPlan';
 import { checkpointSaveMessage, type CheckpointStore } from '../train/checkpointStore';
-import { estimateMemory, estimateSeqLen, flopsPerStep, resolveCheckpointing, trainableParamCount } from '../train/estimate';
+import { estimateMemory, flopsPerStep, resolveCheckpointing, resolveRun, trainableParamCount } from '../train/estimate';
 import { runTraining } from '../train/run';
 import { snapshotFromBytes, snapshotToBytes } from '../train/snapshotBytes';
 import { Trainer } from '../train/trainer';
@@ -58,10 +58,10 @@ export class TrainingHost {
       // Tokenized only for a new trainer: a run paused in memory keeps the data it was given.
       const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
       const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
-      // Checkpointing left open is decided as the Train tab's estimate decided it: the same length
-      // rule, on the longest example of either split (as the Data tab counts it).
+      // Packing and checkpointing left open are decided as the Train tab's estimate decided them: on
+      // the train split's lengths, and the longest example of either split (as the Data tab counts it).
       const longest = [...data.train, ...data.test].reduce((n, x) => Math.max(n, x.ids.length), 0);
-      const resolved = resolveCheckpointing(model.ctx.config, config, estimateSeqLen(p.data.tokenize, longest), backend).train;
+      const resolved = resolveRun(model.ctx.config, config, { trainLengths: data.train.map((x) => x.ids.length), longest, tokenize: p.data.tokenize }, backend).train;
       trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, resolved, snapshot ? snapshotFromBytes(snapshot) : undefined);
       this.trainer = { runId, trainer };
     }

@@ -12,7 +12,7 @@ import { checkPositions, embed, layerNorm, rmsNorm, ropeFor, weightProduct, type
 import { llamaBlock } from './llama';
 import { hasLayerNorm, modelNames } from './params';
 
-export { checkPositions, ropeFor, transposedOf, transposedWeights } from './layers';
+export { checkPositions, disposeRope, ropeFor, transposedOf, transposedWeights } from './layers';
 export type { ForwardContext, KVCache, LoraContext, Rope } from './layers';
 
 type Block = (ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache) => tf.Tensor2D;
@@ -33,15 +33,15 @@ export function block(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: num
 
 /**
  * The residual stream's start: token embeddings of ids (B, T) as (B·T, C), plus GPT-2's learned
- * position embeddings for positions start … start + T − 1.
+ * position embeddings for positions start … start + T − 1, or packed rows' own (B·T) positions.
  */
-export function embedTokens(ctx: ForwardContext, ids: tf.Tensor2D, start = 0): tf.Tensor2D {
+export function embedTokens(ctx: ForwardContext, ids: tf.Tensor2D, start = 0, packed?: Int32Array): tf.Tensor2D {
   const [B, T] = ids.shape;
   const names = modelNames(ctx.config);
   const looked = embed(ctx.params[names.embed] as tf.Tensor2D, tf.reshape(ids, [B * T]) as tf.Tensor1D); // (B·T, C)
   const tokens: tf.Tensor2D = ctx.neftune && ctx.neftune.alpha > 0 ? tf.add(looked, neftuneNoise(ctx.neftune, B * T, ctx.config.hiddenSize, T)) : looked; // (B·T, C)
   if (!names.positions) return tokens;
-  const positions = Int32Array.from({ length: B * T }, (_, i) => start + (i % T));
+  const positions = packed ?? Int32Array.from({ length: B * T }, (_, i) => start + (i % T));
   return tf.add(tokens, embed(ctx.params[names.positions] as tf.Tensor2D, tf.tensor1d(positions, 'int32'))); // (B·T, C)
 }
 
@@ -67,13 +67,15 @@ export function finalNorm(ctx: ForwardContext, x: tf.Tensor2D): tf.Tensor2D {
 /**
  * Final hidden states (B·T, C) for ids (B, T). With a cache, positions continue after
  * cache.length and the cache's tensors are replaced by the extended ones (the caller owns disposal).
+ * With packed positions (B·T), each row holds several examples (see PackedRows); no cache then.
+ * Call inside tf.tidy: the rotary tables and masks are left to it.
  */
-export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCache): tf.Tensor2D {
+export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCache, packed?: Int32Array): tf.Tensor2D {
   const [B, T] = ids.shape;
   const start = cache ? cache.length : 0;
   checkPositions(ctx.config, start + T);
-  const rope = ropeFor(ctx.config, start, T);
-  let x = embedTokens(ctx, ids, start); // (B·T, C)
+  const rope = ropeFor(ctx.config, start, T, packed && { positions: packed, B });
+  let x = embedTokens(ctx, ids, start, packed); // (B·T, C)
   for (let i = 0; i < ctx.config.numLayers; i++) x = block(ctx, x, i, B, T, rope, cache);
   if (cache) cache.length = start + T;
   return finalNorm(ctx, x);

@@ -84,18 +84,20 @@ export interface AttentionShape {
  * rotary on the first rotaryDims of q and k with the (T, rd) tables) to the merged heads
  * (B·T, C): split, rotary, scores, mask, softmax, ·V and merge in one kernel. It also keeps each
  * query's logsumexp (B, nH, T) for the backward, which recomputes the probabilities from it
- * instead of keeping the (T × T) scores.
+ * instead of keeping the (T × T) scores. Packed rows pass their positions (B·T) int32 (see
+ * layers.ts PackedRows): each query then sees its own example's keys, rotated at its own positions.
  */
-export function causalAttentionFused(qkv: tf.Tensor2D, cos: tf.Tensor2D, sin: tf.Tensor2D, s: AttentionShape): tf.Tensor2D {
-  const attrs = { B: s.B, T: s.T, heads: s.heads, headSize: s.headSize, rotaryDims: s.rotaryDims };
+export function causalAttentionFused(qkv: tf.Tensor2D, cos: tf.Tensor2D, sin: tf.Tensor2D, s: AttentionShape, positions?: tf.Tensor1D): tf.Tensor2D {
+  const attrs = { B: s.B, T: s.T, heads: s.heads, headSize: s.headSize, rotaryDims: s.rotaryDims, packed: positions ? 1 : 0 };
+  const tables: tf.NamedTensorMap = positions ? { cos, sin, pos: positions } : { cos, sin };
   // cos and sin are constants, not inputs to differentiate; they are saved like the rest, since
   // tf.grads frees the tensors a gradient only closes over before the backward pass runs.
   const f = fusedOp(
     ([qkv]) => {
-      const [y, lse] = run<tf.Tensor[]>(KERNELS.attention, { qkv, cos, sin }, attrs); // (B·T, C), (B, nH, T)
-      return { value: y, save: [qkv, y, lse, cos, sin] };
+      const [y, lse] = run<tf.Tensor[]>(KERNELS.attention, { qkv, ...tables }, attrs); // (B·T, C), (B, nH, T)
+      return { value: y, save: [qkv, y, lse, ...Object.values(tables)] };
     },
-    (dy, [qkv, y, lse, cos, sin]) => [run<tf.Tensor>(KERNELS.attentionGrad, { qkv, cos, sin, y, lse, dy }, attrs)], // (B·T, 3C)
+    (dy, [qkv, y, lse, cos, sin, pos]) => [run<tf.Tensor>(KERNELS.attentionGrad, { qkv, cos, sin, ...(pos ? { pos } : {}), y, lse, dy }, attrs)], // (B·T, 3C)
   );
   return f(qkv) as tf.Tensor2D;
 }

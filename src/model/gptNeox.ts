@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize } from './config';
 import { biasGeluFused, causalAttentionFused, fusedKernelsOn } from './fused';
-import { applyRotary, causalAttention, gelu, layerNorm, linear, MAX_FUSED_HEAD_SIZE, project, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
+import { causalAttention, gelu, layerNorm, linear, MAX_FUSED_HEAD_SIZE, project, rotate, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
 import { layerPrefix } from './params';
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
@@ -18,16 +18,16 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const qkv = linear(ctx, x, `${p}query_key_value`); // (B·T, 3C)
   if (!cache && rope.rd > 0 && rope.rd % 2 === 0 && hs <= MAX_FUSED_HEAD_SIZE && fusedKernelsOn()) {
     // Split, rotary, scores, mask, softmax, ·V and merge in one kernel (no KV cache: training, scoring).
-    const merged = causalAttentionFused(qkv, rope.cos, rope.sin, { B, T, heads: nH, headSize: hs, rotaryDims: rope.rd }); // (B·T, C)
+    const merged = causalAttentionFused(qkv, rope.cos, rope.sin, { B, T, heads: nH, headSize: hs, rotaryDims: rope.rd }, rope.packed?.positionsTensor); // (B·T, C)
     return linear(ctx, merged, `${p}dense`);
   }
   // Per-head interleaved: each head owns a contiguous [q | k | v] slice of 3·hs (not GPT-2's [q|k|v]).
   const heads = tf.reshape(qkv, [B, T, nH, 3 * hs]);
   const [q0, k0, v0] = tf.split(heads, 3, 3); // (B, T, nH, hs) each
   const toHeads = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // (B, nH, T, hs)
-  const q = applyRotary(toHeads(q0), rope.cos, rope.sin, rope.rd);
-  const [k, v] = withCache(cache, layer, applyRotary(toHeads(k0), rope.cos, rope.sin, rope.rd), toHeads(v0)); // (B, nH, S, hs)
-  return linear(ctx, causalAttention(q, k, v, 1 / Math.sqrt(hs)), `${p}dense`); // (B·T, C)
+  const q = rotate(toHeads(q0), rope);
+  const [k, v] = withCache(cache, layer, rotate(toHeads(k0), rope), toHeads(v0)); // (B, nH, S, hs)
+  return linear(ctx, causalAttention(q, k, v, 1 / Math.sqrt(hs), rope.packed), `${p}dense`); // (B·T, C)
 }
 
 function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {

@@ -196,7 +196,7 @@ export function rotaryTables(config: ModelConfig, start: number, T: number): { c
 }
 
 /** Rotary on the first rd dims of each head: x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]. */
-export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, rd: number): tf.Tensor4D {
+export function applyRotary(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor, rd: number): tf.Tensor4D {
   const hs = x.shape[3];
   if (rd === 0) return x;
   const half = rd / 2;
@@ -223,30 +223,96 @@ function causalBias(T: number, S: number): tf.Tensor2D {
   return tf.tensor2d(m, [T, S]);
 }
 
-/** The rotary tables a forward pass shares across layers (the caller disposes cos and sin). */
+/**
+ * Rows holding several examples each (sequence packing): every token's position within its own
+ * example, restarting at 0 where an example starts, as transformers' DataCollatorWithFlattening
+ * gives them (its position_ids). Attention stays within an example and rotary (or GPT-2's learned
+ * positions) counts from each example's start, so each example is computed as if it were alone.
+ */
+export interface PackedRows {
+  /** (B·T) positions; a row's padding continues its last example's positions. */
+  positions: Int32Array;
+  /** The same, on the device, for the fused attention kernel: (B·T) int32. */
+  positionsTensor: tf.Tensor1D;
+  /** Rotary tables per token, (B, 1, T, rd) each: the (T, rd) tables' rows at each token's position. */
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+  /** The additive block-diagonal causal mask, (B, 1, T, T): query i sees keys i − positions[i] … i. */
+  bias: tf.Tensor4D;
+}
+
+/** Throws unless positions (B·T) count up by one within each example and restart at 0 (the only way packing writes them). */
+export function checkPackedPositions(positions: Int32Array, B: number, T: number): void {
+  if (positions.length !== B * T) throw new Error(`packed positions: ${positions.length} for a ${B}×${T} batch`);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      const p = positions[b * T + i];
+      if (p === 0 || (i > 0 && p === positions[b * T + i - 1] + 1)) continue;
+      throw new Error(`packed positions must count up from 0 within each example (row ${b}, token ${i} has position ${p})`);
+    }
+  }
+}
+
+/** Builds the packed rows' tensors from checked positions (B·T); the rotary tables are (T, rd) (rd may be 0). */
+function packedRows(positions: Int32Array, B: number, T: number, tables: { cos: tf.Tensor2D; sin: tf.Tensor2D }, rd: number): PackedRows {
+  checkPackedPositions(positions, B, T);
+  const m = new Float32Array(B * T * T).fill(-1e9);
+  for (let r = 0; r < B * T; r++) {
+    const i = r % T;
+    m.fill(0, r * T + i - positions[r], r * T + i + 1); // keys start … i of this example
+  }
+  const positionsTensor = tf.tensor1d(positions, 'int32');
+  const perToken = (t: tf.Tensor2D) => tf.reshape(tf.gather(t, positionsTensor), [B, 1, T, rd]) as tf.Tensor4D;
+  return { positions, positionsTensor, cos: perToken(tables.cos), sin: perToken(tables.sin), bias: tf.tensor4d(m, [B, 1, T, T]) };
+}
+
+/**
+ * What a forward pass shares across layers: the rotary tables (T, rd) for positions start … start + T − 1
+ * and, for packed rows, their positions and mask. The caller disposes them (disposeRope).
+ */
 export interface Rope {
   cos: tf.Tensor2D;
   sin: tf.Tensor2D;
   rd: number;
+  packed?: PackedRows;
 }
 
-export function ropeFor(config: ModelConfig, start: number, T: number): Rope {
-  return { ...rotaryTables(config, start, T), rd: rotaryDims(config) };
+/** The rotary tables for T positions from start, and, given packed positions (B·T), the packed rows' tensors. */
+export function ropeFor(config: ModelConfig, start: number, T: number, packed?: { positions: Int32Array; B: number }): Rope {
+  const rope: Rope = { ...rotaryTables(config, start, T), rd: rotaryDims(config) };
+  if (packed) {
+    if (start !== 0) throw new Error('packed rows cannot continue a KV cache');
+    rope.packed = packedRows(packed.positions, packed.B, T, rope, rope.rd);
+  }
+  return rope;
+}
+
+export function disposeRope(rope: Rope): void {
+  const p = rope.packed;
+  tf.dispose([rope.cos, rope.sin, ...(p ? [p.positionsTensor, p.cos, p.sin, p.bias] : [])]);
+}
+
+/** Rotary with the forward's tables: one (T, rd) table for every row, or each token's own position when packed. */
+export function rotate(x: tf.Tensor4D, rope: Rope): tf.Tensor4D {
+  const p = rope.packed;
+  return p ? applyRotary(x, p.cos, p.sin, rope.rd) : applyRotary(x, rope.cos, rope.sin, rope.rd);
 }
 
 /**
  * Causal softmax attention for q (B, nH, T, hs) over k, v (B, nKV, S, hs), S = past + T: query
  * head h reads key/value head h // (nH / nKV) (grouped-query attention, transformers' repeat_kv),
  * without repeating k and v: each group's queries are stacked as (g·T) rows over its one head.
+ * Packed rows (see PackedRows) take their block-diagonal mask instead of the causal one.
  * Returns the heads merged, (B·T, nH·hs).
  */
-export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number): tf.Tensor2D {
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, packed?: PackedRows): tf.Tensor2D {
   const [B, nH, T, hs] = q.shape;
   const [, nKV, S] = k.shape;
   const g = nH / nKV;
   const grouped = g === 1 ? q : tf.reshape(q, [B, nKV, g * T, hs]); // heads kv·g … kv·g + g − 1 are contiguous
   let scores = tf.mul(tf.matMul(grouped, k, false, true), scale); // (B, nKV, g·T, S)
-  if (T > 1) scores = tf.add(scores, g === 1 ? causalBias(T, S) : tf.tile(causalBias(T, S), [g, 1]));
+  if (packed) scores = tf.add(scores, g === 1 ? packed.bias : tf.tile(packed.bias, [1, 1, g, 1])); // (B, 1, g·T, S): block-diagonal
+  else if (T > 1) scores = tf.add(scores, g === 1 ? causalBias(T, S) : tf.tile(causalBias(T, S), [g, 1]));
   const probs = tf.softmax(scores); // fp32 softmax over keys
   const y = tf.reshape(tf.matMul(probs, v), [B, nH, T, hs]); // (B, nH, T, hs)
   return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, nH * hs]) as tf.Tensor2D;

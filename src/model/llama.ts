@@ -7,7 +7,7 @@
  * rotary. Which of these a model has comes from its config (config.ts), never from its name here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRotary, causalAttention, linear, rmsNorm, silu, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
+import { causalAttention, linear, rmsNorm, rotate, silu, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
 import { layerPrefix } from './params';
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
@@ -20,10 +20,10 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
     const normed = norm ? rmsNorm(split, w[`${p}${norm}.weight`], config.layerNormEps) : split;
     return tf.transpose(normed, [0, 2, 1, 3]) as tf.Tensor4D;
   };
-  const q = applyRotary(heads(linear(ctx, x, `${p}q_proj`), nH, config.qkNorm ? 'q_norm' : undefined), rope.cos, rope.sin, rope.rd); // (B, nH, T, hs)
-  const k = applyRotary(heads(linear(ctx, x, `${p}k_proj`), nKV, config.qkNorm ? 'k_norm' : undefined), rope.cos, rope.sin, rope.rd); // (B, nKV, T, hs)
+  const q = rotate(heads(linear(ctx, x, `${p}q_proj`), nH, config.qkNorm ? 'q_norm' : undefined), rope); // (B, nH, T, hs)
+  const k = rotate(heads(linear(ctx, x, `${p}k_proj`), nKV, config.qkNorm ? 'k_norm' : undefined), rope); // (B, nKV, T, hs)
   const [kAll, vAll] = withCache(cache, layer, k, heads(linear(ctx, x, `${p}v_proj`), nKV)); // (B, nKV, S, hs)
-  return linear(ctx, causalAttention(q, kAll, vAll, 1 / Math.sqrt(hs)), `${p}o_proj`); // (B·T, nH·hs) → (B·T, C)
+  return linear(ctx, causalAttention(q, kAll, vAll, 1 / Math.sqrt(hs), rope.packed), `${p}o_proj`); // (B·T, nH·hs) → (B·T, C)
 }
 
 /** One Llama / Qwen2 / Qwen3 layer on the residual stream x (B·T, C) → (B·T, C). */

@@ -23,14 +23,17 @@ export interface LossTargets {
  * Targets from sequence lengths (never from the pad id: pad = EOS for Pythia, and the EOS that ends
  * each example must be learned). Row b predicts ids[b, t+1] from position t for t + 1 < lengths[b].
  * `labelMask`, if given, marks which target positions carry loss (e.g. the completion only).
+ * `positions`, for packed rows, mark where each example starts (position 0): the token before
+ * it ends another example and predicts nothing.
  */
-export function nextTokenTargets(ids: Int32Array, B: number, T: number, lengths: ArrayLike<number>, labelMask?: Uint8Array): LossTargets {
+export function nextTokenTargets(ids: Int32Array, B: number, T: number, lengths: ArrayLike<number>, labelMask?: Uint8Array, positions?: Int32Array): LossTargets {
   const rows: number[] = [];
   const targets: number[] = [];
   for (let b = 0; b < B; b++) {
     const len = Math.min(lengths[b], T);
     for (let t = 0; t + 1 < len; t++) {
       if (labelMask && !labelMask[b * T + t + 1]) continue;
+      if (positions && positions[b * T + t + 1] === 0) continue;
       rows.push(b * T + t);
       targets.push(ids[b * T + t + 1]);
     }

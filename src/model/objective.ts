@@ -1,8 +1,9 @@
 /**
- * The training objective on a token batch: mean next-token cross-entropy, and its gradients.
+ * The training objective on a token batch: mean next-token cross-entropy by default, or any loss
+ * of the final hidden states (a HeadLoss: DPO's, preference.ts), and its gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { block, checkPositions, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './forward';
+import { block, checkPositions, disposeRope, embedTokens, finalNorm, hiddenStates, ropeFor, transposedOf, type ForwardContext } from './forward';
 import { lmLoss, nextTokenTargets, type LossTargets } from './loss';
 import { keepsProbs, VOCAB_BLOCK } from './lossBlocked';
 import { layerOf, modelNames, type Params } from './params';
@@ -13,10 +14,12 @@ export interface TokenBatch {
   T: number;
   lengths: ArrayLike<number>; // valid tokens per row; masks come from these, never from the pad id
   labelMask?: Uint8Array; // optional (B·T): which target positions carry loss
+  /** Packed rows (several examples per row): each token's position in its example, (B·T). Absent: one example per row. */
+  positions?: Int32Array;
 }
 
 export function batchTargets(b: TokenBatch): LossTargets {
-  return nextTokenTargets(b.ids, b.B, b.T, b.lengths, b.labelMask);
+  return nextTokenTargets(b.ids, b.B, b.T, b.lengths, b.labelMask, b.positions);
 }
 
 /**
@@ -24,14 +27,20 @@ export function batchTargets(b: TokenBatch): LossTargets {
  * unless ctx.trainable leaves the head out (or opts.weightGrad says otherwise).
  */
 export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
-  return headLoss(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32')), b, opts); // (B·T, C) → ()
+  return headLoss(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions), b, opts); // (B·T, C) → ()
 }
 
+/**
+ * A loss of the final hidden states h (B·T, C) of batch b, differentiable in h and in the LM head's
+ * weight (the default is headLoss: mean next-token cross-entropy).
+ */
+export type HeadLoss = (ctx: ForwardContext, h: tf.Tensor2D, b: TokenBatch) => tf.Scalar;
+
 /** The loss from final hidden states h (B·T, C): the fused, chunked LM head and cross-entropy. */
-function headLoss(ctx: ForwardContext, h: tf.Tensor2D, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean; blocked?: boolean }): tf.Scalar {
+export function headLoss(ctx: ForwardContext, h: tf.Tensor2D, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean; blocked?: boolean; targets?: LossTargets } = {}): tf.Scalar {
   const w = modelNames(ctx.config).head; // the embedding itself when tied: tf.grads adds this use's gradient to the lookup's
   const weightGrad = opts.weightGrad ?? ctx.trainable?.has(w) ?? true;
-  const targets = batchTargets(b);
+  const targets = opts.targets ?? batchTargets(b);
   // The checkpointed path's loss: vocabulary blocks, and the probabilities kept for the backward
   // when they are small enough (see keepsProbs: the head's segment has the memory to spare).
   const blocked = opts.blocked ? { vocabBlock: VOCAB_BLOCK, keepProbs: keepsProbs(targets.rows.length, ctx.config.vocabSize) } : {};
@@ -52,6 +61,8 @@ export interface LossAndGradsOptions {
    * Pythia-70m (its LM head is most of the work).
    */
   checkpoint?: boolean;
+  /** The loss of the final hidden states: mean next-token cross-entropy (headLoss) when absent. */
+  head?: HeadLoss;
 }
 
 /**
@@ -70,7 +81,9 @@ export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => {
     const params: Params = { ...ctx.params };
     names.forEach((n, i) => (params[n] = ws[i]));
-    return batchLoss({ ...ctx, params, trainable }, b, opts);
+    const c = { ...ctx, params, trainable };
+    if (opts.head) return opts.head(c, hiddenStates(c, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions), b); // (B·T, C) → ()
+    return batchLoss(c, b, opts);
   })(names.map((n) => ctx.params[n]));
   return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
 }
@@ -112,10 +125,10 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
   };
   const fwd: ForwardContext = { ...ctx, trainable };
   const ids = tf.tensor2d(b.ids, [B, T], 'int32');
-  const rope = ropeFor(config, 0, T);
+  const rope = ropeFor(config, 0, T, b.positions && { positions: b.positions, B });
   const grads: Params = {};
   // Forward with no tape: only the residual stream at each segment's input is kept, (B·T, C) each.
-  const xs: tf.Tensor2D[] = [tf.tidy(() => embedTokens(fwd, ids))];
+  const xs: tf.Tensor2D[] = [tf.tidy(() => embedTokens(fwd, ids, 0, b.positions))];
   let dy: tf.Tensor2D | null = null;
   let loss: tf.Scalar | null = null;
   try {
@@ -131,7 +144,8 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
       const c = withParams(head, withInput ? args.slice(1) : args);
       let x = withInput ? (args[0] as tf.Tensor2D) : xs[H];
       for (let l = H; l < L; l++) x = block(c, x, l, B, T, rope); // (B·T, C)
-      return headLoss(c, finalNorm(c, x), b, { ...opts, blocked: true }); // (B·T, C) → ()
+      const h = finalNorm(c, x); // (B·T, C)
+      return opts.head ? opts.head(c, h, b) : headLoss(c, h, b, { ...opts, blocked: true }); // → ()
     })([...(withInput ? [xs[H]] : []), ...head.map((n) => ctx.params[n])]);
     loss = r.value as tf.Scalar;
     const headGrads = withInput ? r.grads.slice(1) : r.grads;
@@ -152,7 +166,7 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
     if (lowest === -1) {
       // The embeddings' own gradients (a scatter-add of dy into the rows used), plus a tied head's.
       const seg = bySegment.get(-1)!;
-      const gs = tf.grads((...ws: tf.Tensor[]) => embedTokens(withParams(seg, ws), ids))(seg.map((n) => ctx.params[n]), dy!);
+      const gs = tf.grads((...ws: tf.Tensor[]) => embedTokens(withParams(seg, ws), ids, 0, b.positions))(seg.map((n) => ctx.params[n]), dy!);
       seg.forEach((n, i) => {
         const fromHead = grads[n];
         grads[n] = fromHead ? tf.add(fromHead, gs[i]) : gs[i];
@@ -164,6 +178,7 @@ function lossAndGradsCheckpointed(ctx: ForwardContext, names: string[], b: Token
     tf.dispose([...(loss ? [loss] : []), ...Object.values(grads)]);
     throw e;
   } finally {
-    tf.dispose([ids, rope.cos, rope.sin, ...xs, ...(dy ? [dy] : [])]);
+    disposeRope(rope);
+    tf.dispose([ids, ...xs, ...(dy ? [dy] : [])]);
   }
 }

@@ -9,3 +9,4 @@ export { fitLoraTargets, linearNames, type BlockLinear } from '../model/params';
 export { FAMILY_NAMES } from '../model/config';
 export type { EvalMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod } from '../train/types';
 export { estimateSeqLen } from '../train/estimate';
+export { planPacking, resolvePacking, type PackingPlan } from '../train/batchPlan';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EncodedExample } from '../data/types';
-import { buckets, epochBatches, positionAt, stepsFor, toBatch } from './batchPlan';
+import { buckets, epochBatches, epochRows, packRows, planPacking, positionAt, resolvePacking, stepsFor, toBatch } from './batchPlan';
 
 /** Lengths 1..maxLength, spread so batches land in different buckets. */
 const lengthsOf = (n: number, maxLength: number): number[] => Array.from({ length: n }, (_, i) => 1 + ((i * 37) % maxLength));
@@ -146,12 +146,77 @@ describe('stepsFor and positionAt', () => {
 describe('toBatch', () => {
   it('pads the planned rows, in plan order, to exactly T', () => {
     const examples = [example([5, 6, 7]), example([8]), example([1, 2, 3, 4, 5])];
-    const b = toBatch(examples, [2, 0], 16, 0);
+    const b = toBatch(examples, { rows: [2, 0], T: 16 }, 0);
     expect(b.B).toBe(2);
     expect(b.T).toBe(16);
     expect(Array.from(b.lengths)).toEqual([5, 3]);
     expect(Array.from(b.ids.subarray(0, 6))).toEqual([1, 2, 3, 4, 5, 0]);
     expect(Array.from(b.ids.subarray(16, 20))).toEqual([5, 6, 7, 0]);
     expect(Array.from(b.labelMask.subarray(16, 20))).toEqual([0, 1, 1, 0]);
+  });
+});
+
+/** First-fit decreasing the slow, obvious way: each example into the first row with room. */
+function naiveFirstFit(lengths: number[], capacity: number): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a]);
+  const rows: { used: number; items: number[] }[] = [];
+  for (const e of order) {
+    const row = rows.find((r) => r.used + lengths[e] <= capacity);
+    if (row) {
+      row.used += lengths[e];
+      row.items.push(e);
+    } else rows.push({ used: lengths[e], items: [e] });
+  }
+  return rows.map((r) => r.items);
+}
+
+describe('sequence packing', () => {
+  it('packRows is first-fit decreasing: the same rows as the naive algorithm, none over capacity', () => {
+    for (const [n, cap] of [[200, 64], [57, 300], [1, 16], [1000, 512]]) {
+      const lengths = lengthsOf(n, cap).map((l, i) => 1 + ((l * (i + 3)) % cap));
+      const order = lengths.map((_, i) => i);
+      const rows = packRows(order, lengths, cap);
+      expect(rows).toEqual(naiveFirstFit(lengths, cap));
+      for (const r of rows) expect(r.reduce((t, e) => t + lengths[e], 0)).toBeLessThanOrEqual(cap);
+      expect(rows.flat().sort((a, b) => a - b)).toEqual(order);
+      expect(epochRows(lengths, cap, true)).toBe(rows.length);
+    }
+    expect(() => packRows([0, 1], [3, 99], 64)).toThrow(/example 1 has 99 tokens, more than the max length 64/);
+  });
+
+  it('a packed epoch holds every example once, in rows of at most max length, differently each epoch', () => {
+    const lengths = lengthsOf(300, 40).map((l) => 1 + (l % 40));
+    const plans = [0, 1].map((epoch) => epochBatches(lengths, 4, 128, 9, epoch, true));
+    for (const plan of plans) {
+      expect(plan.flatMap((b) => b.rows).sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+      for (const b of plan) {
+        expect(b.packs!.flat()).toEqual(b.rows);
+        for (const p of b.packs!) expect(p.reduce((t, e) => t + lengths[e], 0)).toBeLessThanOrEqual(b.T);
+      }
+      expect(plan.reduce((n, b) => n + b.packs!.length, 0)).toBe(epochRows(lengths, 128, true));
+    }
+    expect(plans[0].map((b) => b.rows)).not.toEqual(plans[1].map((b) => b.rows));
+    expect(epochBatches(lengths, 4, 128, 9, 1, true)).toEqual(plans[1]);
+  });
+
+  it('toBatch lays packed rows out one example after another, positions restarting at each', () => {
+    const examples = [example([5, 6, 7]), example([8, 9]), example([1, 2, 3, 4])];
+    const b = toBatch(examples, { rows: [2, 0, 1], T: 8, packs: [[2, 0], [1]] }, 0);
+    expect(Array.from(b.ids)).toEqual([1, 2, 3, 4, 5, 6, 7, 0, 8, 9, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(b.positions!)).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Array.from(b.labelMask)).toEqual([0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(b.lengths)).toEqual([7, 2]);
+  });
+
+  it('is on by default where it computes far fewer tokens, and a choice always wins', () => {
+    const short = planPacking(Array.from({ length: 64 }, (_, i) => 20 + (i % 70)), 8, 512); // lamini_docs-like: short examples, long max length
+    expect(short.gain).toBeGreaterThan(2);
+    expect(short.packedSeqLen).toBe(512);
+    expect(resolvePacking(undefined, short)).toBe(true);
+    expect(resolvePacking(false, short)).toBe(false);
+    const full = planPacking(Array.from({ length: 64 }, () => 128), 8, 128); // every example fills its row
+    expect(full.gain).toBe(1);
+    expect(resolvePacking(undefined, full)).toBe(false);
+    expect(resolvePacking(true, full)).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ import { defaultChunkRows } from '../model/loss';
 import { blockedChunkRows, keepsProbs, VOCAB_BLOCK, vocabBlocks } from '../model/lossBlocked';
 import { blockLinears, countParams, paramSpecs, type BlockLinear } from '../model/params';
 import { formatBytes } from '../shared/units';
+import { planPacking, resolvePacking, type PackingPlan } from './batchPlan';
 import type { LoraConfig, TrainConfig } from './types';
 
 const F32 = 4;
@@ -314,6 +315,26 @@ export function resolveCheckpointing<T extends EstimateTrain>(config: ModelConfi
   if (without.verdict === 'fits') return { train: off, auto: false };
   const on = { ...train, activationCheckpointing: true };
   return estimateMemory(config, on, seqLen, backend).total < without.total ? { train: on, auto: true } : { train: off, auto: false };
+}
+
+/**
+ * A run's settings as it will train, from what was asked and the encoded data: packing decided on
+ * the train split's lengths (resolvePacking), the sequence length a batch will have (about the max
+ * length when packed, else estimateSeqLen on the longest example of either split), then
+ * activation checkpointing on that length. The studio's engine and the CLI both start runs
+ * through this, as the Train tab's estimate decides them.
+ */
+export function resolveRun<T extends TrainConfig>(
+  config: ModelConfig,
+  asked: T,
+  data: { trainLengths: ArrayLike<number>; longest: number; tokenize: { maxLength: number; padding: 'longest' | 'max_length' } },
+  backend: EstimateBackend,
+): { train: T; seqLen: number; autoCheckpointing: boolean; packing: PackingPlan } {
+  const plan = planPacking(data.trainLengths, asked.batchSize, data.tokenize.maxLength);
+  const packing = resolvePacking(asked.packing, plan);
+  const seqLen = packing ? plan.packedSeqLen : estimateSeqLen(data.tokenize, data.longest);
+  const { train, auto } = resolveCheckpointing(config, { ...asked, packing }, seqLen, backend);
+  return { train, seqLen, autoCheckpointing: auto, packing: plan };
 }
 
 /**

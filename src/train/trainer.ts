@@ -17,7 +17,7 @@ import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
 import { disposeParams, modelNames, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
-import { epochBatches, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
+import { epochBatches, epochRows, positionAt, toBatch, totalSteps, type PlannedBatch } from './batchPlan';
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames, loraPlusScale } from './lora';
 import { learningRate } from './schedule';
@@ -90,6 +90,8 @@ export class Trainer {
   state: TrainerState;
   private plan: { epoch: number; batches: PlannedBatch[] } | null = null;
   private readonly trainLengths: Int32Array;
+  /** Batch rows per epoch: the train examples, or the rows they pack into. */
+  private readonly rowsPerEpoch: number;
   /** The test split in its own order (no shuffle), in the same fixed shapes as training; the same at every eval. */
   private readonly testPlan: PlannedBatch[];
   /** The step queued on the device and not read yet (see queueStep). */
@@ -106,8 +108,10 @@ export class Trainer {
     if (data.train.length === 0) throw new Error('the train split is empty: add examples in the Data tab, or lower the test share');
     this.names = trainableNames(base.config, config);
     this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
-    this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1) : [];
-    this.totalSteps = totalSteps(config, data.train.length);
+    const packing = config.packing === true;
+    this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1, packing) : [];
+    this.rowsPerEpoch = epochRows(this.trainLengths, data.maxLength, packing);
+    this.totalSteps = totalSteps(config, this.rowsPerEpoch);
     this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer, loraPlusScale(config));
     if (resume) {
       // slice(): the CPU backend would otherwise keep the caller's array as the tensor's storage.
@@ -138,7 +142,7 @@ export class Trainer {
 
   private epochPlan(epoch: number): PlannedBatch[] {
     if (!this.plan || this.plan.epoch !== epoch) {
-      this.plan = { epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, epoch) };
+      this.plan = { epoch, batches: epochBatches(this.trainLengths, this.config.batchSize, this.data.maxLength, this.config.seed, epoch, this.config.packing === true) };
     }
     return this.plan.batches;
   }
@@ -168,7 +172,7 @@ export class Trainer {
   async queueStep(): Promise<StepMetrics | null> {
     const t0 = performance.now();
     const { step } = this.state;
-    const { epoch, batch, microBatches } = positionAt(step, this.data.train.length, this.config.batchSize, this.config.gradAccum);
+    const { epoch, batch, microBatches } = positionAt(step, this.rowsPerEpoch, this.config.batchSize, this.config.gradAccum);
     const batches = this.epochPlan(epoch);
     let sum: Params | null = null;
     let lossSum = 0;
@@ -180,7 +184,7 @@ export class Trainer {
         const planned = batches[batch + micro];
         tokens += planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
-        const microBatch = toBatch(this.data.train, planned.rows, planned.T, this.data.padId);
+        const microBatch = toBatch(this.data.train, planned, this.data.padId);
         const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true });
         if (onDevice) {
           const next = tf.tidy(() => tf.add(lossOnDevice ?? 0, tf.div(loss, microBatches)) as tf.Scalar);
@@ -294,7 +298,7 @@ export class Trainer {
     let total = 0;
     let count = 0;
     for (const planned of this.testPlan) {
-      const b = toBatch(test, planned.rows, planned.T, this.data.padId);
+      const b = toBatch(test, planned, this.data.padId);
       const n = batchTargets(b).rows.length;
       if (n === 0) continue;
       const loss = tf.tidy(() => batchLoss(ctx, b));

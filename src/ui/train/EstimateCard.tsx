@@ -97,7 +97,7 @@ function EstimateBody({ value, inputs }: { value: TrainEstimate; inputs: Estimat
         )}
       </dl>
       <p className="hint">
-        For {plural(inputs.trainExamples, 'training example')} at {formatInt(inputs.seqLen)} tokens per sequence ({inputs.seqBasis}).
+        For {plural(inputs.trainExamples, 'training example')} at {formatInt(inputs.seqLen)} tokens per {inputs.packing?.on ? 'row' : 'sequence'} ({inputs.seqBasis}).
         {time && run && (time.live ? ` Time left at ${run.name}’s pace, ${formatDuration(time.perStepMs)} per step.` : ` Time at ${run.name}’s pace per example, ${formatDuration(time.perStepMs)} per step; a different model, method or length changes it.`)}
       </p>
       {value.totalSteps === 0 && <p className="note">No steps: the training split is empty. Load a dataset, or set max steps.</p>}

@@ -22,7 +22,7 @@ export function TrainSettings() {
       <div key={generation}>
         <MethodSettings />
         <OptimizerSettings />
-        <BatchSettings />
+        <BatchSettings packing={inputs.packing} />
         <CadenceSettings />
       </div>
       <EstimateCard inputs={inputs} />
