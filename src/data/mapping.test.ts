@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MAPPING_LABELS, MAPPING_SLOTS, checkMapping, detectMapping, fieldNames, mapRow, mapRows } from './mapping';
+import { MAPPING_LABELS, MAPPING_SLOTS, checkMapping, detectMapping, fieldNames, mapRow, mapRows, rejectedExample } from './mapping';
 import type { FieldMapping, MappedExample, MappingKind, Row } from './types';
 
 const COURSE = fileURLToPath(new URL('../../fixtures/data/course/', import.meta.url));
@@ -28,7 +28,7 @@ const QA: FieldMapping = { kind: 'qa', fields: { question: 'question', answer: '
 const CHAT: FieldMapping = { kind: 'chat', fields: { messages: 'messages' } };
 
 describe('MAPPING_SLOTS / MAPPING_LABELS', () => {
-  it('lists the slots of every kind in display order, only the Alpaca input optional', () => {
+  it('lists the slots of every kind in display order, only the Alpaca input and the preference prompt optional', () => {
     const slots = Object.fromEntries(
       Object.entries(MAPPING_SLOTS).map(([k, v]) => [k, v.map((s) => `${s.slot}${s.required ? '' : '?'}`)]),
     );
@@ -39,6 +39,7 @@ describe('MAPPING_SLOTS / MAPPING_LABELS', () => {
       'input-output': ['input', 'output'],
       text: ['text'],
       chat: ['messages'],
+      preference: ['prompt?', 'chosen', 'rejected'],
     });
     for (const k of Object.keys(MAPPING_SLOTS) as MappingKind[]) {
       expect(MAPPING_LABELS[k]).toBeTruthy();
@@ -85,8 +86,10 @@ describe('detectMapping', () => {
     expect(detect({ Text: 't' })).toEqual({ kind: 'text', fields: { text: 'Text' } });
   });
 
-  it('follows the priority chat > alpaca > qa > prompt-completion > input-output > text', () => {
+  it('follows the priority preference > chat > alpaca > qa > prompt-completion > input-output > text', () => {
     const all: Row = {
+      chosen: 'c',
+      rejected: 'r',
       text: 't',
       input: 'i',
       output: 'o',
@@ -100,6 +103,7 @@ describe('detectMapping', () => {
     const order: MappingKind[] = [];
     const row = { ...all };
     const drop: Record<MappingKind, string> = {
+      preference: 'chosen',
       chat: 'messages',
       alpaca: 'instruction',
       qa: 'question',
@@ -113,7 +117,7 @@ describe('detectMapping', () => {
       order.push(m.kind);
       delete row[drop[m.kind]];
     }
-    expect(order).toEqual(['chat', 'alpaca', 'qa', 'prompt-completion', 'input-output', 'text']);
+    expect(order).toEqual(['preference', 'chat', 'alpaca', 'qa', 'prompt-completion', 'input-output', 'text']);
   });
 
   it('only takes messages for chat when some row holds an array there', () => {
@@ -388,5 +392,42 @@ describe('mapRows', () => {
     expect(issues).toEqual([]);
     expect(examples).toHaveLength(128);
     expect(examples.filter((e) => e !== null && e.input !== '').length).toBeGreaterThan(0);
+  });
+});
+
+describe('preference pairs', () => {
+  const PREF: FieldMapping = { kind: 'preference', fields: { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' } };
+
+  it('detects prompt / chosen / rejected, with question or instruction as the prompt, or none for conversations', () => {
+    expect(detectMapping([{ prompt: 'p', chosen: 'c', rejected: 'r' }])).toEqual(PREF);
+    expect(detectMapping([{ Question: 'p', Chosen: 'c', Rejected: 'r' }])).toEqual({ kind: 'preference', fields: { prompt: 'Question', chosen: 'Chosen', rejected: 'Rejected' } });
+    expect(detectMapping([{ chosen: [], rejected: [] }])).toEqual({ kind: 'preference', fields: { chosen: 'chosen', rejected: 'rejected' } });
+  });
+
+  it('maps text pairs: the chosen reply as the output, the rejected one beside it', () => {
+    const r = mapRow({ prompt: 'Capital of France?', chosen: 'Paris.', rejected: 'Rome.' }, PREF);
+    expect(r).toEqual({ example: { prompt: 'Capital of France?', input: '', output: 'Paris.', rejected: 'Rome.', messages: null, fields: { prompt: 'Capital of France?', chosen: 'Paris.', rejected: 'Rome.' } } });
+    const ex = (r as { example: MappedExample }).example;
+    expect(rejectedExample(ex)).toMatchObject({ prompt: 'Capital of France?', output: 'Rome.', messages: null });
+  });
+
+  it('maps conversation pairs (shared turns, then each reply), with the prompt as text or turns', () => {
+    const user = { role: 'user', content: 'Hi?' };
+    const hh = mapRow({ chosen: [user, { role: 'assistant', content: 'Hello!' }], rejected: [user, { role: 'assistant', content: 'Go away.' }] }, { kind: 'preference', fields: { chosen: 'chosen', rejected: 'rejected' } });
+    expect(hh).toMatchObject({ example: { output: 'Hello!', rejected: 'Go away.', messages: [user, { role: 'assistant', content: 'Hello!' }] } });
+    const trl = mapRow({ prompt: [user], chosen: [{ role: 'assistant', content: 'Hello!' }], rejected: [{ role: 'assistant', content: 'Go away.' }] }, PREF);
+    expect(trl).toMatchObject({ example: { output: 'Hello!', rejected: 'Go away.', messages: [user, { role: 'assistant', content: 'Hello!' }] } });
+    expect(rejectedExample((trl as { example: MappedExample }).example).messages).toEqual([user, { role: 'assistant', content: 'Go away.' }]);
+    const textPrompt = mapRow({ prompt: 'Hi?', chosen: [{ role: 'assistant', content: 'Hello!' }], rejected: [{ role: 'assistant', content: 'No.' }] }, PREF);
+    expect(textPrompt).toMatchObject({ example: { messages: [user, { role: 'assistant', content: 'Hello!' }] } });
+  });
+
+  it('says what is wrong with a pair that cannot train', () => {
+    const issue = (row: Row, m: FieldMapping = PREF) => (mapRow(row, m) as { issue: { message: string } }).issue.message;
+    expect(issue({ prompt: 'p', chosen: 'c' })).toMatch(/no "rejected" field/);
+    expect(issue({ prompt: 'p', chosen: 'c', rejected: [{ role: 'assistant', content: 'x' }] })).toMatch(/both be text or both be conversations/);
+    expect(issue({ chosen: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'x' }], rejected: [{ role: 'user', content: 'b' }, { role: 'assistant', content: 'y' }] })).toMatch(/differ before their last reply/);
+    expect(issue({ prompt: 'p', chosen: [{ role: 'user', content: 'a' }], rejected: [{ role: 'user', content: 'a' }] })).toMatch(/has no assistant message|must be the assistant's reply/);
+    expect(issue({ chosen: 'c', rejected: 'r' }, { kind: 'preference', fields: { chosen: 'chosen', rejected: 'rejected' } })).toMatch(/text answers need a prompt/);
   });
 });

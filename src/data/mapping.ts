@@ -31,6 +31,11 @@ export const MAPPING_SLOTS: Record<MappingKind, Slot[]> = {
   ],
   text: [{ slot: 'text', label: 'Text', required: true }],
   chat: [{ slot: 'messages', label: 'Messages', required: true }],
+  preference: [
+    { slot: 'prompt', label: 'Prompt (optional for conversations)', required: false },
+    { slot: 'chosen', label: 'Chosen (the better answer)', required: true },
+    { slot: 'rejected', label: 'Rejected (the worse answer)', required: true },
+  ],
 };
 
 export const MAPPING_LABELS: Record<MappingKind, string> = {
@@ -40,6 +45,7 @@ export const MAPPING_LABELS: Record<MappingKind, string> = {
   'input-output': 'Input / output',
   text: 'Plain text',
   chat: 'Chat messages',
+  preference: 'Preference pairs (prompt / chosen / rejected)',
 };
 
 /** Detection and the field list only look at the start of the file, so they stay cheap on big files. */
@@ -56,6 +62,7 @@ export function fieldNames(rows: Row[]): string[] {
  * Detect the mapping from the field names of the first rows (up to ~200). null when nothing fits.
  *
  * Names match case-insensitively but the mapping keeps the file's spelling. Priority, first match wins:
+ * `chosen` + `rejected` → preference (with `prompt`, `question` or `instruction` as the prompt when present);
  * `messages` holding an array → chat; `instruction` + `output` → alpaca; `question` + `answer` → qa;
  * `prompt` + `completion` → prompt-completion; `input` + `output` → input-output; `text` → text.
  * The only synonyms, tried after the exact names and only for Alpaca-style data: `response` for
@@ -72,6 +79,12 @@ export function detectMapping(rows: Row[]): FieldMapping | null {
     return undefined;
   };
 
+  const chosen = find('chosen');
+  const rejected = find('rejected');
+  if (chosen !== undefined && rejected !== undefined) {
+    const prompt = find('prompt', 'question', 'instruction');
+    return { kind: 'preference', fields: { ...(prompt !== undefined ? { prompt } : {}), chosen, rejected } };
+  }
   const messages = find('messages');
   if (messages !== undefined && sample.some((r) => Array.isArray(r[messages]))) {
     return { kind: 'chat', fields: { messages } };
@@ -191,6 +204,8 @@ export function mapRow(row: Row, m: FieldMapping): RowResult {
     return { example: { prompt: '', input: '', output: replies[replies.length - 1].content, messages: r.messages, fields } };
   }
 
+  if (m.kind === 'preference') return mapPreference(row, m, fields);
+
   const values: Record<string, string> = {};
   for (const s of MAPPING_SLOTS[m.kind]) {
     const field = m.fields[s.slot];
@@ -211,9 +226,74 @@ export function mapRow(row: Row, m: FieldMapping): RowResult {
   return { example: { ...slotsToRoles(m.kind, values), messages: null, fields } };
 }
 
+/**
+ * A preference pair. The common shapes: prompt, chosen and rejected as text (TRL's standard
+ * format), or chosen and rejected as conversations that share their turns up to the last reply
+ * (TRL's conversational format and Anthropic HH's; a prompt field, text or turns, goes first).
+ * The example is the chosen reply in `output` (and, for conversations, in `messages` after the
+ * prompt's turns), the rejected reply in `rejected`.
+ */
+function mapPreference(row: Row, m: FieldMapping, fields: Record<string, string>): RowResult {
+  const issue = (kind: MappingIssue['kind'], field: string, message: string) => ({ issue: { kind, field, message } });
+  const replies: Record<'chosen' | 'rejected', { text: string; before: ChatMessage[] | null }> = { chosen: { text: '', before: null }, rejected: { text: '', before: null } };
+  for (const slot of ['chosen', 'rejected'] as const) {
+    const field = m.fields[slot];
+    const v = row[field];
+    if (v === undefined) return issue('missing-field', field, `no "${field}" field: map another field or fix the row.`);
+    if (typeof v === 'string') {
+      replies[slot] = { text: v, before: null };
+      continue;
+    }
+    const r = mapMessages(v, field);
+    if ('issue' in r) return r;
+    const last = r.messages[r.messages.length - 1];
+    if (last.role !== 'assistant') return issue('wrong-type', field, `"${field}" ends with a ${last.role} message: its last message must be the assistant's reply.`);
+    replies[slot] = { text: last.content, before: r.messages.slice(0, -1) };
+  }
+  const { chosen, rejected } = replies;
+  if ((chosen.before === null) !== (rejected.before === null)) {
+    return issue('wrong-type', m.fields.rejected, `"${m.fields.chosen}" and "${m.fields.rejected}" must both be text or both be conversations: fix the row.`);
+  }
+  if (chosen.before && JSON.stringify(chosen.before) !== JSON.stringify(rejected.before)) {
+    return issue('wrong-type', m.fields.rejected, `"${m.fields.chosen}" and "${m.fields.rejected}" differ before their last reply: a pair answers the same conversation.`);
+  }
+  const promptField = m.fields.prompt;
+  const p = promptField ? row[promptField] : undefined;
+  let prompt = '';
+  let turns: ChatMessage[] | null = chosen.before;
+  if (p !== undefined && p !== null) {
+    if (typeof p === 'string') {
+      prompt = p;
+      if (turns) turns = [{ role: 'user', content: p }, ...turns];
+    } else {
+      const r = mapMessagesLoose(p, promptField);
+      if ('issue' in r) return r;
+      turns = [...r.messages, ...(turns ?? [])];
+    }
+  } else if (!turns) {
+    return issue('missing-field', promptField ?? 'prompt', promptField ? `no "${promptField}" field: map another field or fix the row.` : 'text answers need a prompt: map the prompt field.');
+  }
+  if (turns && !turns.some((t) => t.role === 'user')) return issue('empty-field', m.fields.chosen, 'the conversation has no user message before the replies: add the prompt.');
+  const messages = turns ? [...turns, { role: 'assistant' as const, content: chosen.text }] : null;
+  return { example: { prompt, input: '', output: chosen.text, rejected: rejected.text, messages, fields } };
+}
+
+/** A prompt given as turns: mapMessages without its need for an assistant reply (the replies are the pair's). */
+function mapMessagesLoose(value: unknown, field: string): { messages: ChatMessage[] } | { issue: Omit<MappingIssue, 'row'> } {
+  const r = mapMessages(Array.isArray(value) ? [...value, { role: 'assistant', content: '.' }] : value, field);
+  return 'issue' in r ? r : { messages: r.messages.slice(0, -1) };
+}
+
+/** The rejected side of a preference pair, as an example of its own: the same prompt, the rejected reply. */
+export function rejectedExample(ex: MappedExample): MappedExample {
+  if (ex.rejected === undefined) throw new Error('not a preference pair: it has no rejected reply');
+  const messages = ex.messages && [...ex.messages.slice(0, -1), { role: 'assistant' as const, content: ex.rejected }];
+  return { ...ex, output: ex.rejected, messages, rejected: undefined };
+}
+
 /** The slot values in template roles (see MappedExample). */
 function slotsToRoles(
-  kind: Exclude<MappingKind, 'chat'>,
+  kind: Exclude<MappingKind, 'chat' | 'preference'>,
   v: Record<string, string>,
 ): Pick<MappedExample, 'prompt' | 'input' | 'output'> {
   switch (kind) {

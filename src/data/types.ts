@@ -52,12 +52,13 @@ export interface ParseProgress {
 }
 
 /** How the file's fields map onto what templates need. */
-export type MappingKind = 'qa' | 'alpaca' | 'prompt-completion' | 'input-output' | 'text' | 'chat';
+export type MappingKind = 'qa' | 'alpaca' | 'prompt-completion' | 'input-output' | 'text' | 'chat' | 'preference';
 
 /**
  * `fields` maps each slot of the kind to a source field name:
  *   qa: question, answer · alpaca: instruction, input (optional), output · prompt-completion: prompt, completion
  *   input-output: input, output · text: text · chat: messages
+ *   preference: prompt (optional when chosen and rejected are conversations), chosen, rejected
  */
 export interface FieldMapping {
   kind: MappingKind;
@@ -87,8 +88,10 @@ export interface MappedExample {
   input: string;
   /** answer / output / completion / the plain text itself. */
   output: string;
-  /** Chat turns (mapping kind 'chat'), else null. */
+  /** Chat turns (mapping kind 'chat'; for 'preference' pairs given as conversations, the prompt's turns and the chosen reply), else null. */
   messages: ChatMessage[] | null;
+  /** Preference pairs (mapping kind 'preference'): the rejected reply; `output` is the chosen one. */
+  rejected?: string;
   /** Every string-valued source field, for a custom template's {field} placeholders. */
   fields: Record<string, string>;
 }

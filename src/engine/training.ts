@@ -57,10 +57,11 @@ export class TrainingHost {
       this.discardTrainer();
       // Tokenized only for a new trainer: a run paused in memory keeps the data it was given.
       const encode = (items: Segment[][]) => items.map((segs) => encodeSegments(segs, model.tokenizer, p.data.tokenize));
-      const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId };
+      const rejected = p.data.rejected && { train: encode(p.data.rejected.train), test: encode(p.data.rejected.test) };
+      const data = { train: encode(p.data.train), test: encode(p.data.test), maxLength: p.data.tokenize.maxLength, padId: model.tokenizer.eosTokenId, ...(rejected ? { rejected } : {}) };
       // Packing and checkpointing left open are decided as the Train tab's estimate decided them: on
       // the train split's lengths, and the longest example of either split (as the Data tab counts it).
-      const longest = [...data.train, ...data.test].reduce((n, x) => Math.max(n, x.ids.length), 0);
+      const longest = [...data.train, ...data.test, ...(rejected ? [...rejected.train, ...rejected.test] : [])].reduce((n, x) => Math.max(n, x.ids.length), 0);
       const resolved = resolveRun(model.ctx.config, config, { trainLengths: data.train.map((x) => x.ids.length), longest, tokenize: p.data.tokenize }, backend).train;
       trainer = new Trainer({ params: model.ctx.params, config: model.ctx.config }, data, resolved, snapshot ? snapshotFromBytes(snapshot) : undefined);
       this.trainer = { runId, trainer };

@@ -119,6 +119,8 @@ export interface TrainData {
   train: Segment[][];
   test: Segment[][];
   tokenize: TokenizeSettings;
+  /** Preference pairs: the rejected answer of each train and test example (train and test then hold the chosen ones). */
+  rejected?: { train: Segment[][]; test: Segment[][] };
 }
 
 export interface TrainParams {

@@ -47,6 +47,7 @@ const TEMPLATE_FOR: Record<MappingKind, TemplateId> = {
   'input-output': 'plain',
   text: 'plain',
   chat: 'llama2',
+  preference: 'plain', // TRL's standard format: the prompt and the reply run on as they are
 };
 
 /** A starting point for the custom template that names the dataset's own prompt field. */

@@ -32,7 +32,7 @@ const BROWSER_GPU_BUDGET = 4 * GiB;
 /** Above this share of the limit a run is 'tight': the WASM heap grows in steps and fragments, GPU buffers are pooled. */
 const TIGHT = 0.75;
 
-export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora' | 'batchSize' | 'activationCheckpointing'> & Partial<Pick<TrainConfig, 'gradAccum'>>;
+export type EstimateTrain = Pick<TrainConfig, 'method' | 'freezeEmbeddings' | 'lora' | 'batchSize' | 'activationCheckpointing'> & Partial<Pick<TrainConfig, 'gradAccum' | 'objective'>>;
 
 export interface EstimateBackend {
   name: 'webgpu' | 'wasm' | 'cpu';
@@ -318,7 +318,7 @@ export function resolveCheckpointing<T extends EstimateTrain>(config: ModelConfi
 }
 
 /**
- * A run's settings as it will train, from what was asked and the encoded data: packing decided on
+ * A run's settings as it will train, from what was asked and the encoded data: packing (never for DPO) decided on
  * the train split's lengths (resolvePacking), the sequence length a batch will have (about the max
  * length when packed, else estimateSeqLen on the longest example of either split), then
  * activation checkpointing on that length. The studio's engine and the CLI both start runs
@@ -331,7 +331,8 @@ export function resolveRun<T extends TrainConfig>(
   backend: EstimateBackend,
 ): { train: T; seqLen: number; autoCheckpointing: boolean; packing: PackingPlan } {
   const plan = planPacking(data.trainLengths, asked.batchSize, data.tokenize.maxLength);
-  const packing = resolvePacking(asked.packing, plan);
+  // DPO scores each pair whole: never packed.
+  const packing = asked.objective === 'dpo' ? false : resolvePacking(asked.packing, plan);
   const seqLen = packing ? plan.packedSeqLen : estimateSeqLen(data.tokenize, data.longest);
   const { train, auto } = resolveCheckpointing(config, { ...asked, packing }, seqLen, backend);
   return { train, seqLen, autoCheckpointing: auto, packing: plan };
@@ -343,13 +344,17 @@ export function resolveRun<T extends TrainConfig>(
  * binds and the device's memory (or a 4 GiB tab budget), CPU like WASM (and slow).
  * 'tight' above 75% of the limit, 'wont-fit' above it.
  */
-export function estimateMemory(config: ModelConfig, train: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
+export function estimateMemory(config: ModelConfig, asked: EstimateTrain, seqLen: number, backend: EstimateBackend): MemoryEstimate {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`sequence length must be a whole number of at least 1 (got ${seqLen})`);
-  if (!Number.isInteger(train.batchSize) || train.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${train.batchSize})`);
+  if (!Number.isInteger(asked.batchSize) || asked.batchSize < 1) throw new Error(`batch size must be a whole number of at least 1 (got ${asked.batchSize})`);
+  // A DPO batch holds each pair's chosen and rejected rows: twice the rows (its reference, the
+  // base model, is in memory already, and its forward keeps no activations).
+  const train = asked.objective === 'dpo' ? { ...asked, batchSize: 2 * asked.batchSize } : asked;
   const b = { ...breakdown(config, train, seqLen, backend.name), checkpoint: checkpointBytes(config, train) };
   const limit = budget(backend);
   const share = b.total / limit.bytes;
-  const needs = `needs ~${formatBytes(b.total)} at batch ${train.batchSize} × ${seqLen} tokens, ${Math.round(share * 100)}% of ${limit.what}`;
+  const rows = asked.objective === 'dpo' ? `${asked.batchSize} pairs (${train.batchSize} rows)` : `batch ${train.batchSize}`;
+  const needs = `needs ~${formatBytes(b.total)} at ${rows} × ${seqLen} tokens, ${Math.round(share * 100)}% of ${limit.what}`;
   const slow = backend.name === 'cpu' ? '; the CPU backend is also slow: WebGPU or WASM train many times faster' : '';
   const binding = backend.name === 'webgpu' ? backend.limits?.maxStorageBufferBindingSize : undefined;
   const result = (verdict: MemoryEstimate['verdict'], reason: string, advice: string[]): MemoryEstimate => ({ ...b, verdict, reason, advice });

@@ -8,12 +8,17 @@
  *
  * Resuming is exact: the data order is a function of (seed, epoch), where a step starts in it is
  * a function of the step (positionAt), and LoRA dropout masks are seeded per micro-batch.
+ *
+ * With the DPO objective the examples are preference pairs: a micro-batch is its pairs' chosen
+ * rows then their rejected rows, and the reference model is the base (model/preference.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedExample } from '../data/types';
 import type { ModelConfig } from '../model/config';
 import type { ForwardContext } from '../model/forward';
-import { batchLoss, batchTargets, lossAndGrads } from '../model/objective';
+import { makeBatch } from '../data/batch';
+import { batchLoss, batchTargets, lossAndGrads, type HeadLoss, type TokenBatch } from '../model/objective';
+import { dpoHead, dpoLoss, meanPreference, preferenceMetrics, referenceLogps, type PreferenceMetrics } from '../model/preference';
 import { disposeParams, modelNames, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
@@ -21,7 +26,7 @@ import { epochBatches, epochRows, positionAt, toBatch, totalSteps, type PlannedB
 import { accumulate, clipByGlobalNorm } from './gradients';
 import { createLoraParams, loraContext, loraParamNames, loraPlusScale } from './lora';
 import { learningRate } from './schedule';
-import type { EvalMetrics, StepMetrics, TrainConfig } from './types';
+import { DEFAULT_DPO, type DpoSettings, type EvalMetrics, type StepMetrics, type TrainConfig } from './types';
 
 /** The train and test splits, tokenized (the protocol's TrainData is the same data before tokenizing). */
 export interface EncodedSplits {
@@ -29,7 +34,11 @@ export interface EncodedSplits {
   test: EncodedExample[];
   maxLength: number;
   padId: number;
+  /** Preference pairs (the DPO objective): rejected.train[i] is the other answer to train[i]'s prompt. */
+  rejected?: { train: EncodedExample[]; test: EncodedExample[] };
 }
+
+type Split = 'train' | 'test';
 
 /** Everything a run needs to continue exactly where it was. */
 export interface TrainerState {
@@ -59,6 +68,7 @@ interface StepInfo {
   tokens: number;
   /** performance.now() when it started. */
   startedAt: number;
+  preference?: PreferenceMetrics;
 }
 
 /** A step on the device whose control tensor (CTL: loss, norm, finite flag) is not read yet. */
@@ -98,6 +108,8 @@ export class Trainer {
   private queued: QueuedStep | null = null;
   /** When the last recorded step ended (performance.now()). */
   private finishedAt = 0;
+  /** DPO's settings, or null for supervised fine-tuning. */
+  private readonly dpo: DpoSettings | null;
 
   constructor(
     private readonly base: { params: Params; config: ModelConfig },
@@ -106,10 +118,14 @@ export class Trainer {
     resume?: TrainerSnapshot,
   ) {
     if (data.train.length === 0) throw new Error('the train split is empty: add examples in the Data tab, or lower the test share');
+    this.dpo = config.objective === 'dpo' ? (config.dpo ?? DEFAULT_DPO) : null;
+    if (this.dpo) checkPairs(data, config);
     this.names = trainableNames(base.config, config);
-    this.trainLengths = Int32Array.from(data.train, (e) => e.ids.length);
+    // A pair's rows share a batch: its length is the longer of the two.
+    const lengthsOf = (split: Split) => Int32Array.from(data[split], (e, i) => Math.max(e.ids.length, data.rejected?.[split][i].ids.length ?? 0));
+    this.trainLengths = lengthsOf('train');
     const packing = config.packing === true;
-    this.testPlan = data.test.length ? epochBatches(Int32Array.from(data.test, (e) => e.ids.length), config.batchSize, data.maxLength, 0, -1, packing) : [];
+    this.testPlan = data.test.length ? epochBatches(lengthsOf('test'), config.batchSize, data.maxLength, 0, -1, packing) : [];
     this.rowsPerEpoch = epochRows(this.trainLengths, data.maxLength, packing);
     this.totalSteps = totalSteps(config, this.rowsPerEpoch);
     this.optimizer = new AdamW(decayFromSpecs(base.config), config.optimizer, loraPlusScale(config));
@@ -138,6 +154,37 @@ export class Trainer {
     // NEFTune's noise, like dropout, only in training steps.
     if (dropoutSeed !== null && (this.config.neftuneAlpha ?? 0) > 0) ctx.neftune = { alpha: this.config.neftuneAlpha!, seed: dropoutSeed };
     return ctx;
+  }
+
+  /** The base model, untouched by the run: DPO's reference (a LoRA run's adapters are not in it). */
+  private referenceContext(): ForwardContext {
+    return { params: this.base.params, config: this.base.config };
+  }
+
+  /** A planned batch of a split as tokens: its examples, or for DPO its pairs' chosen rows then their rejected rows. */
+  private batchOf(split: Split, planned: PlannedBatch): TokenBatch {
+    const examples = this.data[split];
+    if (!this.dpo) return toBatch(examples, planned, this.data.padId);
+    const rejected = this.data.rejected![split];
+    return makeBatch([...planned.rows.map((r) => examples[r]), ...planned.rows.map((r) => rejected[r])], this.data.padId, { padding: 'max_length', maxLength: planned.T });
+  }
+
+  /** DPO's head for a pair batch (the reference's log-probabilities read first), or none for SFT. */
+  private async headFor(b: TokenBatch): Promise<{ head?: HeadLoss; metrics?: () => Promise<PreferenceMetrics> }> {
+    if (!this.dpo) return {};
+    const reference = await referenceLogps(this.referenceContext(), b);
+    const out: { policy?: tf.Tensor1D } = {};
+    const beta = this.dpo.beta;
+    return {
+      head: dpoHead(reference, this.dpo, out),
+      metrics: async () => {
+        try {
+          return preferenceMetrics(await out.policy!.data(), reference, beta);
+        } finally {
+          out.policy?.dispose();
+        }
+      },
+    };
   }
 
   private epochPlan(epoch: number): PlannedBatch[] {
@@ -178,14 +225,17 @@ export class Trainer {
     let lossSum = 0;
     let lossOnDevice: tf.Scalar | null = null;
     let tokens = 0;
+    const preference: PreferenceMetrics[] = [];
     const onDevice = optimizerOnDevice();
     try {
       for (let micro = 0; micro < microBatches; micro++) {
         const planned = batches[batch + micro];
-        tokens += planned.rows.reduce((n: number, r: number) => n + this.data.train[r].ids.length, 0);
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
-        const microBatch = toBatch(this.data.train, planned, this.data.padId);
-        const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true });
+        const microBatch = this.batchOf('train', planned);
+        tokens += Array.from(microBatch.lengths).reduce((n, l) => n + l, 0);
+        const { head, metrics } = await this.headFor(microBatch);
+        const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true, head });
+        if (metrics) preference.push(await metrics());
         if (onDevice) {
           const next = tf.tidy(() => tf.add(lossOnDevice ?? 0, tf.div(loss, microBatches)) as tf.Scalar);
           lossOnDevice?.dispose();
@@ -197,7 +247,7 @@ export class Trainer {
         sum = accumulate(sum, grads, 1 / microBatches);
       }
       const lr = learningRate(step, this.totalSteps, this.config.optimizer.lr, this.config.schedule);
-      const info: StepInfo = { step: step + 1, epoch: epoch + (batch + microBatches) / batches.length, lr, tokens, startedAt: t0 };
+      const info: StepInfo = { step: step + 1, epoch: epoch + (batch + microBatches) / batches.length, lr, tokens, startedAt: t0, ...(preference.length ? { preference: meanPreference(preference) } : {}) };
       if (onDevice) {
         const before = this.queued;
         const ctl = gradControl(sum!, lossOnDevice!, this.config.optimizer.maxGradNorm, before?.ctl);
@@ -280,6 +330,7 @@ export class Trainer {
       tokensPerSecond: info.tokens / (ms / 1000),
       elapsedMs: this.state.elapsedMs,
       etaMs: perStep * (this.totalSteps - info.step),
+      ...(info.preference ? { preference: info.preference } : {}),
     };
     this.state.history.steps.push(m);
     return m;
@@ -289,16 +340,27 @@ export class Trainer {
     if (this.queued) throw new Error(`${what} with a step still queued: settle() it first`);
   }
 
-  /** Mean next-token loss over every target token of the test split (no dropout). */
+  /** Mean next-token loss over every target token of the test split (no dropout); for DPO, the mean DPO loss of its pairs. */
   async evaluate(): Promise<EvalMetrics | null> {
     this.assertSettled('evaluate');
-    const { test } = this.data;
-    if (test.length === 0) return null;
+    if (this.data.test.length === 0) return null;
+    const m = this.dpo ? await this.evaluatePairs(this.dpo) : await this.evaluateTokens();
+    this.state.history.evals.push(m);
+    if (!this.state.bestEval || m.loss < this.state.bestEval.loss) {
+      this.state.bestEval = m;
+      this.state.evalsSinceBest = 0;
+    } else {
+      this.state.evalsSinceBest++;
+    }
+    return m;
+  }
+
+  private async evaluateTokens(): Promise<EvalMetrics> {
     const ctx = this.context();
     let total = 0;
     let count = 0;
     for (const planned of this.testPlan) {
-      const b = toBatch(test, planned, this.data.padId);
+      const b = this.batchOf('test', planned);
       const n = batchTargets(b).rows.length;
       if (n === 0) continue;
       const loss = tf.tidy(() => batchLoss(ctx, b));
@@ -307,15 +369,29 @@ export class Trainer {
       count += n;
     }
     const mean = count ? total / count : NaN;
-    const m: EvalMetrics = { step: this.state.step, loss: mean, perplexity: Math.exp(mean) };
-    this.state.history.evals.push(m);
-    if (!this.state.bestEval || mean < this.state.bestEval.loss) {
-      this.state.bestEval = m;
-      this.state.evalsSinceBest = 0;
-    } else {
-      this.state.evalsSinceBest++;
+    return { step: this.state.step, loss: mean, perplexity: Math.exp(mean) };
+  }
+
+  /** The test pairs' mean DPO loss and metrics, and the perplexity of their chosen answers under the trained model. */
+  private async evaluatePairs(s: DpoSettings): Promise<EvalMetrics> {
+    const parts: PreferenceMetrics[] = [];
+    let loss = 0;
+    let chosenLogp = 0;
+    let chosenTokens = 0;
+    for (const planned of this.testPlan) {
+      const b = this.batchOf('test', planned);
+      const reference = await referenceLogps(this.referenceContext(), b);
+      const policy = await referenceLogps(this.context(), b);
+      const l = tf.tidy(() => dpoLoss(tf.tensor1d(policy), reference, s));
+      const n = planned.rows.length;
+      loss += (await l.data())[0] * n;
+      l.dispose();
+      parts.push(preferenceMetrics(policy, reference, s.beta));
+      for (let i = 0; i < n; i++) chosenLogp += policy[i];
+      chosenTokens += batchTargets({ ...b, B: n, lengths: Array.from(b.lengths).slice(0, n) }).rows.length;
     }
-    return m;
+    const preference = meanPreference(parts);
+    return { step: this.state.step, loss: loss / preference.pairs, perplexity: Math.exp(-chosenLogp / chosenTokens), preference };
   }
 
   async snapshot(): Promise<TrainerSnapshot> {
@@ -336,4 +412,12 @@ export class Trainer {
     disposeParams(this.trainable);
     this.optimizer.dispose();
   }
+}
+
+/** Throws, saying what to do, unless the data are preference pairs DPO can train on. */
+function checkPairs(data: EncodedSplits, config: TrainConfig): void {
+  const r = data.rejected;
+  if (!r) throw new Error('DPO trains on preference pairs: load a dataset with prompt / chosen / rejected answers in the Data tab, or train with SFT');
+  if (r.train.length !== data.train.length || r.test.length !== data.test.length) throw new Error('every chosen answer needs its rejected answer: the pairs are out of step');
+  if (config.packing) throw new Error('sequence packing does not apply to DPO (each pair is scored whole): turn packing off');
 }

@@ -3,8 +3,16 @@
  * holds. Plain data, so it crosses the worker boundary and goes into storage unchanged.
  */
 import type { BlockLinear } from '../model/params';
+import type { DpoSettings, PreferenceMetrics } from '../model/preference';
+
+export type { DpoSettings, PreferenceMetrics };
 
 export type TrainMethod = 'full' | 'lora';
+/** 'sft': next-token loss on the completions (supervised fine-tuning); 'dpo': preference pairs (model/preference.ts). */
+export type TrainObjective = 'sft' | 'dpo';
+
+/** TRL's DPOConfig defaults: β 0.1, no label smoothing. */
+export const DEFAULT_DPO: DpoSettings = { beta: 0.1, labelSmoothing: 0 };
 export type ScheduleKind = 'constant' | 'linear' | 'cosine';
 
 export interface LoraConfig {
@@ -37,6 +45,15 @@ export interface ScheduleConfig {
 
 export interface TrainConfig {
   method: TrainMethod;
+  /**
+   * What the run optimises. Absent: 'sft'. 'dpo' trains on the chosen and rejected answers of
+   * preference pairs against the reference model, which is the loaded base model itself: with LoRA
+   * the adapters switched off, for a full fine-tune the base weights the trainer never changes, so
+   * neither needs a second copy.
+   */
+  objective?: TrainObjective;
+  /** DPO's β and label smoothing (objective 'dpo'). Absent: DEFAULT_DPO. */
+  dpo?: DpoSettings;
   /** Full fine-tune only: keep gpt_neox.embed_in frozen. */
   freezeEmbeddings: boolean;
   /**
@@ -91,10 +108,16 @@ export interface StepMetrics {
   tokensPerSecond: number;
   elapsedMs: number;
   etaMs: number | null;
+  /** DPO runs: the step's rewards, margin and accuracy (means over its pairs). */
+  preference?: PreferenceMetrics;
 }
 
 export interface EvalMetrics {
   step: number;
+  /** Mean next-token loss on the test split's targets; for DPO, the mean DPO loss of its pairs. */
   loss: number;
+  /** exp of the mean next-token loss; for DPO, of the chosen answers under the trained model. */
   perplexity: number;
+  /** DPO runs: rewards, margin and accuracy on the test split's pairs. */
+  preference?: PreferenceMetrics;
 }
