@@ -21,7 +21,9 @@ const interrupted = (r: RunRecord, why: string): RunRecord => ({ ...r, status: '
 
 /** The data a run trains on: a sweep run keeps its share of the train split (the split's order is already shuffled). */
 function runData(run: Pick<RunRecord, 'sweep'>, data: TrainData): TrainData {
-  return run.sweep ? { ...data, train: data.train.slice(0, sweepCount(data.train.length, run.sweep.fraction)) } : data;
+  if (!run.sweep) return data;
+  const n = sweepCount(data.train.length, run.sweep.fraction);
+  return { ...data, train: data.train.slice(0, n), ...(data.rejected ? { rejected: { ...data.rejected, train: data.rejected.train.slice(0, n) } } : {}) };
 }
 
 export interface RunStorage {
@@ -71,6 +73,7 @@ export function startBlocker(s: TrainState, env: Pick<TrainEnv, 'model' | 'data'
   if (!env.model()) return 'Load a model first (Model & playground tab).';
   const d = env.data();
   if ('problem' in d) return d.problem;
+  if (s.draft.objective === 'dpo' && !d.data.rejected) return 'DPO trains on preference pairs: load a dataset with prompt / chosen / rejected answers in the Data tab (or export your arena votes), or choose SFT.';
   if (s.runs.some((r) => isLive(r.status) && s.elsewhere.includes(r.id))) return 'A run is in progress in another tab of the studio: wait for it to end, or pause it there.';
   if (s.runs.some((r) => isLive(r.status))) return 'A run is in progress: pause or stop it first.';
   const errors = Object.values(checkTrainConfig(s.draft));

@@ -4,7 +4,7 @@
  * (by reference), so typing in the search box does not re-render 200,000 templates, and the
  * lower-cased search text is built once per rendering.
  */
-import { checkMapping, fieldNames, mapRows } from '../data/mapping';
+import { checkMapping, fieldNames, mapRows, rejectedExample } from '../data/mapping';
 import { checkSplit, splitIds } from '../data/split';
 import { computeStats, exampleKey, type DatasetStats } from '../data/stats';
 import { checkTemplate, renderSegments, segmentsText, type TemplateError } from '../data/templates';
@@ -30,8 +30,10 @@ export const selectMapped = memoLast((rows: DataRow[], mapping: FieldMapping | n
 });
 
 export interface Rendered {
-  /** segments[i] for rows[i]; null where the row is unusable or the template is invalid. */
+  /** segments[i] for rows[i]; null where the row is unusable or the template is invalid. For preference pairs, the chosen answer's. */
   segments: (Segment[] | null)[];
+  /** Preference pairs: the rejected answer's rendering of each row (null where segments is), else absent. */
+  rejected?: (Segment[] | null)[];
   templateError: TemplateError | null;
   /** Rows the template cannot render, and why (a custom placeholder naming a field this row lacks). */
   rowErrors: Map<number, string>;
@@ -50,7 +52,10 @@ export const selectRendered = memoLast((mapped: Mapped, template: TemplateSpec, 
       return null;
     }
   });
-  return { segments, templateError: null, rowErrors };
+  if (kind !== 'preference') return { segments, templateError: null, rowErrors };
+  // The rejected side renders with the same template; a row that renders one side renders the other.
+  const rejected = mapped.examples.map((e, i) => (e && segments[i] ? renderSegments(rejectedExample(e), template, kind) : null));
+  return { segments, rejected, templateError: null, rowErrors };
 });
 
 /** Why row i cannot be trained on, or null: the mapping's issue, else the template's. */
@@ -161,9 +166,10 @@ export const selectVisibleRows = memoLast(
   },
 );
 
-/** The rows of one split, rendered, for export. */
-export function splitSegments(d: Dataset, derived: DerivedDataset, which: 'all' | 'train' | 'test'): Segment[][] {
-  if (which === 'all') return derived.usable.map((i) => derived.rendered.segments[i] as Segment[]);
+/** The rows of one split, rendered, for export and training (`side` 'rejected': preference pairs' rejected answers). */
+export function splitSegments(d: Dataset, derived: DerivedDataset, which: 'all' | 'train' | 'test', side: 'chosen' | 'rejected' = 'chosen'): Segment[][] {
+  const rendered = side === 'rejected' ? derived.rendered.rejected! : derived.rendered.segments;
+  if (which === 'all') return derived.usable.map((i) => rendered[i] as Segment[]);
   const index = selectRowIndex(d.rows);
-  return derived.split[which].map((id) => derived.rendered.segments[index.get(id)!] as Segment[]);
+  return derived.split[which].map((id) => rendered[index.get(id)!] as Segment[]);
 }

@@ -41,9 +41,10 @@ export function trainingData(): { name: string; data: TrainData; template: RunRe
   const view = deriveDataset(dataset, measure);
   if (view.usable.length === 0) return { problem: 'The dataset has no usable examples: fix the fields or the template in the Data tab.' };
   if (view.split.error) return { problem: view.split.error };
+  const pairs = view.rendered.rejected ? { rejected: { train: splitSegments(dataset, view, 'train', 'rejected'), test: splitSegments(dataset, view, 'test', 'rejected') } } : {};
   return {
     name: dataset.name,
-    data: { train: splitSegments(dataset, view, 'train'), test: splitSegments(dataset, view, 'test'), tokenize: dataset.tokenize },
+    data: { train: splitSegments(dataset, view, 'train'), test: splitSegments(dataset, view, 'test'), tokenize: dataset.tokenize, ...pairs },
     template: { spec: dataset.template, mapping: dataset.mapping },
   };
 }

@@ -7,6 +7,7 @@
 export { checkTrainConfig, DEFAULT_TRAIN, TRAIN_PRESETS } from '../train/presets';
 export { fitLoraTargets, linearNames, type BlockLinear } from '../model/params';
 export { FAMILY_NAMES } from '../model/config';
-export type { EvalMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod } from '../train/types';
+export type { EvalMetrics, PreferenceMetrics, ScheduleKind, StepMetrics, TrainConfig, TrainMethod, TrainObjective } from '../train/types';
+export { DEFAULT_DPO } from '../train/types';
 export { estimateSeqLen } from '../train/estimate';
 export { planPacking, resolvePacking, type PackingPlan } from '../train/batchPlan';

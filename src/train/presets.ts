@@ -97,6 +97,10 @@ export function checkTrainConfig(c: TrainConfig): Partial<Record<string, string>
   if (!whole(c.sampleMaxTokens, 1)) errors.sampleMaxTokens = 'A whole number of tokens, 1 or more.';
   const neftune = c.neftuneAlpha ?? 0;
   if (!(neftune >= 0 && neftune <= 100)) errors.neftuneAlpha = 'From 0 (off) to 100; its paper uses 5 to 15.';
+  if (c.objective === 'dpo' && c.dpo) {
+    if (!(c.dpo.beta > 0 && c.dpo.beta <= 10)) errors.dpoBeta = 'More than 0 (up to 10); 0.1 is usual.';
+    if (!(c.dpo.labelSmoothing >= 0 && c.dpo.labelSmoothing < 0.5)) errors.dpoLabelSmoothing = 'From 0 (off) up to (not including) 0.5.';
+  }
   if (c.method === 'lora') {
     if (!whole(c.lora.rank, 1) || c.lora.rank > 256) errors.loraRank = 'A whole number from 1 to 256.';
     if (!(c.lora.alpha > 0)) errors.loraAlpha = 'Alpha is more than 0 (the adapter is scaled by alpha / rank).';

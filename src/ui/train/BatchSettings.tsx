@@ -18,7 +18,7 @@ export function BatchSettings({ packing }: { packing: EstimateInputs['packing'] 
             : `Each optimizer step learns from ${plural(perStep, 'example')} (effective batch ${formatInt(perStep)}).`}
         </p>
       )}
-      <PackingToggle packing={packing} />
+      {packing && <PackingToggle packing={packing} />}
     </fieldset>
   );
 }

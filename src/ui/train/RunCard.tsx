@@ -34,6 +34,7 @@ export function RunCard({ run }: { run: RunRecord }) {
     ['ETA', live ? formatDuration(last?.etaMs) : '–', 'run-eta'],
     ['Last loss', formatLoss(last?.loss), 'run-loss'],
     ['Best eval loss', run.bestEval ? `${formatLoss(run.bestEval.loss)} (step ${run.bestEval.step})` : '–', 'run-best-eval'],
+    ...(last?.preference ? ([['Margin · accuracy', `${last.preference.margin.toFixed(3)} · ${Math.round(last.preference.accuracy * 100)}%`, 'run-dpo-margin']] as [string, string, string][]) : []),
   ];
   return (
     <article className="run-card" data-testid="run-card" data-run-id={run.id}>

@@ -4,6 +4,7 @@ import { Alert } from '../parts/Alert';
 import { CompareRuns } from './CompareRuns';
 import { ExportPanel } from './ExportPanel';
 import { LossChart } from './LossChart';
+import { PreferenceChart } from './PreferenceChart';
 import { RunCard } from './RunCard';
 import { RunSamples } from './RunSamples';
 import { RunsTable } from './RunsTable';
@@ -24,6 +25,7 @@ export function RunPanel() {
         <>
           <RunCard run={run} />
           <LossChart run={run} />
+          {run.config.objective === 'dpo' && <PreferenceChart run={run} />}
           <RunSamples run={run} />
         </>
       ) : (

@@ -4,6 +4,7 @@ import { BatchSettings } from './BatchSettings';
 import { CadenceSettings } from './CadenceSettings';
 import { EstimateCard } from './EstimateCard';
 import { MethodSettings } from './MethodSettings';
+import { ObjectiveSettings } from './ObjectiveSettings';
 import { OptimizerSettings } from './OptimizerSettings';
 import { PresetPicker } from './PresetPicker';
 import { StartRow } from './StartRow';
@@ -20,6 +21,7 @@ export function TrainSettings() {
       <p className="hint">Trains the model loaded on the Model tab on the Data tab’s training split. A run’s settings are fixed when it starts.</p>
       <PresetPicker onApply={() => setGeneration((g) => g + 1)} />
       <div key={generation}>
+        <ObjectiveSettings />
         <MethodSettings />
         <OptimizerSettings />
         <BatchSettings packing={inputs.packing} />

@@ -72,3 +72,27 @@ export function compareChartData(runs: readonly CompareSeries[]): Record<string,
   });
   return [...rows.values()].sort((a, b) => a.step - b.step);
 }
+
+export interface PreferenceRow {
+  step: number;
+  chosen?: number;
+  rejected?: number;
+  margin?: number;
+  accuracy?: number;
+  evalMargin?: number;
+  evalAccuracy?: number;
+}
+
+/** A DPO run's chart rows: rewards of the chosen and rejected answers, their margin and the accuracy per step, the test pairs' where evaluated. */
+export function preferenceChartData(steps: readonly StepMetrics[], evals: readonly EvalMetrics[]): PreferenceRow[] {
+  const rows = new Map<number, PreferenceRow>();
+  for (const m of latestPerStep(steps)) {
+    const p = m.preference;
+    if (p && Number.isFinite(p.margin)) rows.set(m.step, { step: m.step, chosen: p.chosenReward, rejected: p.rejectedReward, margin: p.margin, accuracy: p.accuracy });
+  }
+  for (const e of latestPerStep(evals)) {
+    const p = e.preference;
+    if (p && Number.isFinite(p.margin)) rows.set(e.step, { ...(rows.get(e.step) ?? { step: e.step }), evalMargin: p.margin, evalAccuracy: p.accuracy });
+  }
+  return [...rows.values()].sort((a, b) => a.step - b.step);
+}

@@ -2,7 +2,7 @@
 // The pure store module, not the state index: that one starts the app's workers on import.
 import { isLive, type RunRecord, type RunStatus } from '../../state/trainStore';
 import type { TokenizeSettings } from '../../data/types';
-import { estimateSeqLen } from '../../state/trainOptions';
+import { DEFAULT_DPO, estimateSeqLen } from '../../state/trainOptions';
 import type { StepMetrics, TrainConfig } from '../../state/trainOptions';
 
 
@@ -58,8 +58,8 @@ export const statusTone = (s: RunStatus): Tone => TONES[s];
 
 /** "full", "full (embeddings frozen)", "LoRA r8". */
 export function methodLabel(c: TrainConfig): string {
-  if (c.method === 'lora') return `LoRA r${c.lora.rank}`;
-  return c.freezeEmbeddings ? 'full (embeddings frozen)' : 'full';
+  const method = c.method === 'lora' ? `LoRA r${c.lora.rank}` : c.freezeEmbeddings ? 'full (embeddings frozen)' : 'full';
+  return c.objective === 'dpo' ? `DPO β ${(c.dpo ?? DEFAULT_DPO).beta}, ${method}` : method;
 }
 
 /**

@@ -27,7 +27,7 @@ describe('NUMBER_FIELDS', () => {
     }
   });
   it('every key is one checkTrainConfig reports on', () => {
-    const bad = { ...DEFAULT_TRAIN, method: 'lora' as const };
+    const bad = { ...DEFAULT_TRAIN, method: 'lora' as const, objective: 'dpo' as const };
     for (const spec of Object.values(NUMBER_FIELDS)) {
       const errors = checkTrainConfig(withText(bad, spec, '-1.5'));
       expect(errors[spec.key], spec.key).toBeTruthy();

@@ -3,7 +3,7 @@
  * and explained, and which checkTrainConfig message belongs to it. Text is checked against the
  * whole config (a value is valid or not in context, e.g. LoRA fields only count for LoRA).
  */
-import { checkTrainConfig, type TrainConfig } from '../../state/trainOptions';
+import { checkTrainConfig, DEFAULT_DPO, type TrainConfig } from '../../state/trainOptions';
 
 export type NumberKey =
   | 'lr'
@@ -24,7 +24,9 @@ export type NumberKey =
   | 'loraAlpha'
   | 'loraDropout'
   | 'loraPlusRatio'
-  | 'neftuneAlpha';
+  | 'neftuneAlpha'
+  | 'dpoBeta'
+  | 'dpoLabelSmoothing';
 
 export interface NumberFieldSpec {
   key: NumberKey;
@@ -63,6 +65,24 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
     whole: false,
     get: (c) => c.optimizer.weightDecay,
     set: (c, v) => ({ optimizer: { ...c.optimizer, weightDecay: v } }),
+  },
+  dpoBeta: {
+    key: 'dpoBeta',
+    label: 'DPO β',
+    hint: 'How far the model may move from the base to prefer the chosen answers: smaller lets it move further. 0.1 is usual.',
+    testId: 'train-dpo-beta',
+    whole: false,
+    get: (c) => (c.dpo ?? DEFAULT_DPO).beta,
+    set: (c, v) => ({ dpo: { ...(c.dpo ?? DEFAULT_DPO), beta: v } }),
+  },
+  dpoLabelSmoothing: {
+    key: 'dpoLabelSmoothing',
+    label: 'Label smoothing',
+    hint: 'The share of pairs you think are labelled the wrong way round (conservative DPO). 0 = plain DPO.',
+    testId: 'train-dpo-label-smoothing',
+    whole: false,
+    get: (c) => (c.dpo ?? DEFAULT_DPO).labelSmoothing,
+    set: (c, v) => ({ dpo: { ...(c.dpo ?? DEFAULT_DPO), labelSmoothing: v } }),
   },
   neftuneAlpha: {
     key: 'neftuneAlpha',

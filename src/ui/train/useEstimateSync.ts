@@ -23,6 +23,7 @@ export interface EstimateInputs {
 export function useEstimateInputs(): EstimateInputs {
   const view = useDerivedDataset();
   const asked = useTrain((s) => s.draft.packing);
+  const dpo = useTrain((s) => s.draft.objective === 'dpo');
   const batchSize = useTrain((s) => s.draft.batchSize);
   const tokenize = view?.dataset.tokenize ?? DEFAULT_TOKENIZE;
   const longest = view?.stats?.tokens.max ?? null;
@@ -37,7 +38,8 @@ export function useEstimateInputs(): EstimateInputs {
     const cut = Int32Array.from(train, (id) => Math.min(lengths[index.get(id)!], tokenize.maxLength));
     return planPacking(cut, Math.floor(batchSize), tokenize.maxLength);
   }, [rows, lengths, train, batchSize, tokenize.maxLength]);
-  const packing = plan && { plan, on: resolvePacking(asked, plan), auto: asked === undefined };
+  // DPO scores each pair whole: never packed (as the engine's resolveRun decides).
+  const packing = plan && !dpo ? { plan, on: resolvePacking(asked, plan), auto: asked === undefined } : null;
   if (packing?.on) {
     return { trainExamples, trainRows: plan!.packedRows, seqLen: plan!.packedSeqLen, seqBasis: `${trainExamples} examples packed into ${plan!.packedRows} rows`, packing };
   }
