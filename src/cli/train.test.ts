@@ -176,3 +176,33 @@ describe('cli train', () => {
     expect(noFields.stderr).toMatch(/no known fields/);
   });
 });
+
+describe('cli train: packing and DPO', () => {
+  it('--packing packs short examples into rows and says how many', async () => {
+    const out = path.join(dir, 'packed');
+    const r = await cli('train', '--model', model, '--data', data, '--out', out, '--steps', '2', '--batch-size', '2', '--eval-every', '0', '--max-length', '256', '--packing');
+    expect(r.code).toBe(0);
+    const [estimate] = lines(r.stdout);
+    expect(estimate.packing).toBe(true);
+    expect(estimate.packed_rows).toBeLessThan(72); // 72 train examples, several to a row
+    expect(estimate.packing_gain).toBeGreaterThan(1);
+  });
+
+  it('--objective dpo trains on preference pairs: ln 2 at the first step, rewards and margin on every line', async () => {
+    const pairs = path.join(dir, 'pairs.jsonl');
+    const qa = readFileSync(data, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string });
+    writeFileSync(pairs, qa.slice(0, 20).map((r, i) => JSON.stringify({ prompt: r.question, chosen: r.answer, rejected: qa[i + 1].answer })).join('\n'));
+    const r = await cli('train', '--model', model, '--data', pairs, '--out', path.join(dir, 'dpo'), '--objective', 'dpo', '--beta', '0.2', '--method', 'lora', '--lora-dropout', '0', '--steps', '3', '--batch-size', '2', '--eval-every', '3', '--max-length', '48');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const steps = lines(r.stdout).filter((l) => 'loss' in l);
+    expect(steps[0].loss).toBeCloseTo(Math.LN2, 4);
+    for (const s of steps) for (const k of ['chosen_reward', 'rejected_reward', 'margin', 'accuracy']) expect(s[k], k).toBeTypeOf('number');
+    expect(lines(r.stdout).filter((l) => 'eval_loss' in l)[0].eval_margin).toBe(0);
+    const wrong = await cli('train', '--model', model, '--data', data, '--out', path.join(dir, 'dpo2'), '--objective', 'dpo');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/DPO trains on preference pairs: give a file with prompt \/ chosen \/ rejected fields/);
+    const stray = await cli('train', '--model', model, '--data', pairs, '--out', path.join(dir, 'dpo3'), '--beta', '0.2');
+    expect(stray.stderr).toMatch(/--beta and --label-smoothing are DPO settings: add --objective dpo/);
+  });
+});

@@ -10,7 +10,7 @@ import { whileTraining } from '../backend/backend';
 import { outOfMemory } from '../backend/outOfMemory';
 import { DEFAULT_SPLIT, DEFAULT_TOKENIZE } from '../data/defaults';
 import { encodeSegments } from '../data/encode';
-import { detectMapping, mapRows } from '../data/mapping';
+import { detectMapping, mapRows, rejectedExample } from '../data/mapping';
 import { parseDataset } from '../data/parse';
 import { splitIds } from '../data/split';
 import { renderSegments, TEMPLATES } from '../data/templates';
@@ -22,24 +22,26 @@ import { estimateMemory, resolveRun } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
-import type { TrainConfig } from '../train/types';
+import { DEFAULT_DPO, type PreferenceMetrics, type TrainConfig } from '../train/types';
 import { checkOut, flag, int, num, oneOf, readModelDir, readTokenizer, templateSpec, UsageError, writeFiles } from './common';
 
 export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2|model]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
                       [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing | --no-checkpointing]
+                      [--packing | --no-packing]   (several short examples per row; default: on where it computes 1.25× fewer tokens)
+                      [--objective sft|dpo] [--beta B] [--label-smoothing E]   (dpo: preference pairs, prompt / chosen / rejected)
                       [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--rslora] [--loraplus-ratio R] [--neftune-alpha A] [--lora-targets q_proj,v_proj,… (the model's linears; default PEFT's for the family)]
                       [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)
                       [--force]   (write into a non-empty --out, or start a run the estimate says will not fit)`;
 
 /** Flags that take no value: present means on. */
-export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'no-checkpointing', 'rslora', 'force'];
+export const TRAIN_SWITCHES = ['freeze-embeddings', 'checkpointing', 'no-checkpointing', 'packing', 'no-packing', 'rslora', 'force'];
 
 export const TRAIN_OPTIONS = [
   'data', 'method', 'template', 'steps', 'epochs', 'batch-size', 'grad-accum', 'lr', 'weight-decay', 'schedule', 'warmup',
   'max-grad-norm', 'max-length', 'eval-every', 'test-fraction', 'train-seed', 'freeze-embeddings', 'checkpointing', 'no-checkpointing', 'packing', 'no-packing', 'lora-rank', 'lora-alpha',
-  'lora-dropout', 'lora-targets', 'rslora', 'loraplus-ratio', 'neftune-alpha', 'dtype', 'force',
+  'lora-dropout', 'lora-targets', 'rslora', 'loraplus-ratio', 'neftune-alpha', 'objective', 'beta', 'label-smoothing', 'dtype', 'force',
 ];
 
 /** --lora-targets as the model's block linears (short or full module names); absent: PEFT's default for the family. */
@@ -61,9 +63,12 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
   const targets = d.lora.targets;
   if (flag(v.checkpointing) && flag(v['no-checkpointing'])) throw new UsageError('--checkpointing and --no-checkpointing: give one of them, or neither (the estimate decides)');
   if (flag(v.packing) && flag(v['no-packing'])) throw new UsageError('--packing and --no-packing: give one of them, or neither (on where it computes far fewer tokens)');
+  const objective = oneOf(v.objective, '--objective', ['sft', 'dpo'] as const, 'sft');
+  if (objective !== 'dpo' && (v.beta !== undefined || v['label-smoothing'] !== undefined)) throw new UsageError('--beta and --label-smoothing are DPO settings: add --objective dpo');
   const c: TrainConfig = {
     ...d,
     method,
+    ...(objective === 'dpo' ? { objective, dpo: { beta: num(v.beta, '--beta', DEFAULT_DPO.beta), labelSmoothing: num(v['label-smoothing'], '--label-smoothing', DEFAULT_DPO.labelSmoothing) } } : {}),
     freezeEmbeddings: flag(v['freeze-embeddings']),
     // Neither switch: left to the estimate (resolveCheckpointing), as in the studio.
     ...(flag(v.checkpointing) ? { activationCheckpointing: true } : flag(v['no-checkpointing']) ? { activationCheckpointing: false } : {}),
@@ -91,8 +96,8 @@ function configFrom(v: Record<string, string | undefined>): TrainConfig {
   return c;
 }
 
-/** The data file through the same pipeline as the Data tab: parse, detect the mapping, template, split. */
-async function readData(file: string | undefined, template: TemplateSpec, testFraction: number): Promise<{ train: Segment[][]; test: Segment[][] }> {
+/** The data file through the same pipeline as the Data tab: parse, detect the mapping, template, split (preference pairs: both answers). */
+async function readData(file: string | undefined, template: TemplateSpec, testFraction: number): Promise<{ train: Segment[][]; test: Segment[][]; rejected?: { train: Segment[][]; test: Segment[][] } }> {
   if (!file) throw new UsageError('--data FILE is required (JSONL, JSON, CSV or text)');
   if (!existsSync(file)) throw new Error(`data file ${file} does not exist`);
   const parsed = await parseDataset(new Blob([readFileSync(file)]), { name: path.basename(file) });
@@ -107,7 +112,10 @@ async function readData(file: string | undefined, template: TemplateSpec, testFr
   const usable = examples.flatMap((e, i) => (e ? [i] : []));
   const rendered = new Map(usable.map((i) => [i, renderSegments(examples[i]!, template, mapping.kind)]));
   const { train, test } = splitIds(usable, { ...DEFAULT_SPLIT, testFraction });
-  return { train: train.map((i) => rendered.get(i)!), test: test.map((i) => rendered.get(i)!) };
+  const out = { train: train.map((i) => rendered.get(i)!), test: test.map((i) => rendered.get(i)!) };
+  if (mapping.kind !== 'preference') return out;
+  const rejected = (ids: number[]) => ids.map((i) => renderSegments(rejectedExample(examples[i]!), template, mapping.kind));
+  return { ...out, rejected: { train: rejected(train), test: rejected(test) } };
 }
 
 const print = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -127,9 +135,11 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   // A chat template ends each turn with the model's own end token: no end-of-text is appended (as in the studio).
   const tokenize = { ...DEFAULT_TOKENIZE, maxLength, appendEos: template !== 'model' };
   const encode = (items: Segment[][]) => items.map((s) => encodeSegments(s, tokenizer, tokenize));
-  const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId };
+  if (asked.objective === 'dpo' && !data.rejected) throw new Error(`${v.data}: DPO trains on preference pairs: give a file with prompt / chosen / rejected fields, or train with --objective sft`);
+  const rejected = data.rejected && { train: encode(data.rejected.train), test: encode(data.rejected.test) };
+  const splits = { train: encode(data.train), test: encode(data.test), maxLength, padId: tokenizer.eosTokenId, ...(rejected ? { rejected } : {}) };
   // The estimate first, as the Train tab shows it; a run it says will not fit starts only with --force.
-  const longest = [...splits.train, ...splits.test].reduce((n, e) => Math.max(n, e.ids.length), 0);
+  const longest = [...splits.train, ...splits.test, ...(rejected ? [...rejected.train, ...rejected.test] : [])].reduce((n, e) => Math.max(n, e.ids.length), 0);
   const backend = { name: tf.getBackend() as 'wasm' | 'cpu' | 'webgpu' };
   // Packing and checkpointing as the studio's Train tab decides them.
   const { train: config, seqLen, autoCheckpointing: auto, packing } = resolveRun(model.config, asked, { trainLengths: splits.train.map((e) => e.ids.length), longest, tokenize }, backend);
@@ -150,8 +160,8 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   try {
     await whileTraining(() =>
       runTraining(trainer, {
-        onStep: (m) => print({ step: m.step, loss: round(m.loss), lr: round(m.lr, 4), grad_norm: round(m.gradNorm, 4), epoch: round(m.epoch, 3), tokens_per_s: round(m.tokensPerSecond, 4) }),
-        onEval: (m) => print({ step: m.step, eval_loss: round(m.loss), perplexity: round(m.perplexity) }),
+        onStep: (m) => print({ step: m.step, loss: round(m.loss), lr: round(m.lr, 4), grad_norm: round(m.gradNorm, 4), epoch: round(m.epoch, 3), tokens_per_s: round(m.tokensPerSecond, 4), ...preferenceFields(m.preference) }),
+        onEval: (m) => print({ step: m.step, eval_loss: round(m.loss), perplexity: round(m.perplexity), ...preferenceFields(m.preference, 'eval_') }),
       }),
     ).catch((e: unknown) => {
       // Out of memory: the advice names only the switches this run has not used.
@@ -171,4 +181,10 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
   } finally {
     trainer.dispose();
   }
+}
+
+/** A DPO step's or evaluation's rewards, margin and accuracy, as JSON fields. */
+function preferenceFields(p: PreferenceMetrics | undefined, prefix = ''): Record<string, number> {
+  if (!p) return {};
+  return { [`${prefix}chosen_reward`]: round(p.chosenReward), [`${prefix}rejected_reward`]: round(p.rejectedReward), [`${prefix}margin`]: round(p.margin), [`${prefix}accuracy`]: round(p.accuracy, 3) };
 }
