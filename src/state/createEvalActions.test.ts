@@ -91,6 +91,8 @@ function setup(opts: { choices?: ModelChoice[]; data?: EvalData | { problem: str
   const similarityCalls: { outputs: string[]; targets: string[]; result: ReturnType<typeof deferred<Similarity>> }[] = [];
   const batchSamplingCalls: number[] = [];
   const randoms = [...(opts.random ?? [])];
+  const downloads: { name: string; text: string }[] = [];
+  const trained: { name: string; jsonl: string }[] = [];
   const env: EvalEnv = {
     engine: () => (opts.engine === false ? null : engine),
     choices: () => opts.choices ?? [BASE, RUN],
@@ -121,9 +123,13 @@ function setup(opts: { choices?: ModelChoice[]; data?: EvalData | { problem: str
       if (r === undefined) throw new Error('the test gave no more random numbers');
       return r;
     },
+    download: (name, text) => downloads.push({ name, text }),
+    trainOnPairs: async (name, jsonl) => {
+      trained.push({ name, jsonl });
+    },
   };
   const actions = createEvalActions(store, env);
-  return { store, engine, env, actions, saves, templatedCalls, similarityCalls, batchSamplingCalls };
+  return { store, engine, env, actions, saves, templatedCalls, similarityCalls, batchSamplingCalls, downloads, trained };
 }
 
 describe('compareBlocker', () => {
@@ -531,12 +537,15 @@ describe('arena', () => {
     expect(store.getState().arena.match).toMatchObject({ status: 'ready', outA: ' Two is two.', outB: ' Two.' });
 
     actions.vote('b');
+    // B won: its answer is the chosen one of a preference pair, A's the rejected one.
+    const pairs = [{ prompt: EXAMPLES[1].prompt, chosen: ' Two.', rejected: ' Two is two.', chosenModel: BASE.label, rejectedModel: BEST.label }];
     expect(store.getState().arena).toEqual({
       votes: [{ a: 'r1:best', b: 'base', winner: 'b' }],
       labels: { 'r1:best': BEST.label, base: BASE.label },
       match: null,
+      pairs,
     });
-    expect(saves.at(-1)!.arena).toEqual({ votes: [{ a: 'r1:best', b: 'base', winner: 'b' }], labels: { 'r1:best': BEST.label, base: BASE.label }, match: null });
+    expect(saves.at(-1)!.arena).toEqual({ votes: [{ a: 'r1:best', b: 'base', winner: 'b' }], labels: { 'r1:best': BEST.label, base: BASE.label }, match: null, pairs });
     // No match on screen: a second vote is ignored.
     actions.vote('a');
     expect(store.getState().arena.votes).toHaveLength(1);
@@ -559,6 +568,35 @@ describe('arena', () => {
       { a: 'base', b: 'r1', winner: 'tie' },
       { a: 'r1', b: 'base', winner: 'a' },
     ]);
+    // The tie makes no preference pair; the decided vote does.
+    expect(store.getState().arena.pairs).toEqual([{ prompt: EXAMPLES[2].prompt, chosen: 'x', rejected: 'y', chosenModel: RUN.label, rejectedModel: BASE.label }]);
+  });
+
+  it('the decided votes export as prompt / chosen / rejected JSONL, and train on my votes hands the same file on for DPO', async () => {
+    const { store, engine, actions, downloads, trained } = setup({ random: [0.1, 0.1, 0, 0.9, 0.1, 0.5] });
+    const play = async (winner: 'a' | 'b') => {
+      const p = actions.nextMatch();
+      engine.calls.at(-1)!.resolve(gen(' first', 1));
+      await flush();
+      engine.calls.at(-1)!.resolve(gen(' second', 1));
+      await p;
+      actions.vote(winner);
+    };
+    await play('a');
+    await actions.trainOnVotes();
+    expect(trained).toEqual([]); // one pair cannot be split into train and test
+    await play('b');
+    actions.exportPreferences();
+    expect(downloads).toHaveLength(1);
+    expect(downloads[0].name).toBe('arena-votes.preference.jsonl');
+    const rows = downloads[0].text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toEqual([
+      { prompt: EXAMPLES[0].prompt, chosen: ' first', rejected: ' second', chosen_model: BASE.label, rejected_model: RUN.label },
+      { prompt: EXAMPLES[1].prompt, chosen: ' second', rejected: ' first', chosen_model: BASE.label, rejected_model: RUN.label },
+    ]);
+    await actions.trainOnVotes();
+    expect(trained).toEqual([{ name: 'arena-votes.jsonl', jsonl: downloads[0].text }]);
+    expect(store.getState().arena.pairs).toHaveLength(2);
   });
 
   it('skipping to another match while one generates leaves the new one generating', async () => {
@@ -582,7 +620,7 @@ describe('arena', () => {
     await flush();
     engine.calls.at(-1)!.resolve(gen('y', 1));
     await p;
-    expect(store.getState().arena).toEqual({ votes: [], labels: {}, match: null });
+    expect(store.getState().arena).toEqual({ votes: [], labels: {}, match: null, pairs: [] });
   });
 
   it('nextMatch needs two models', async () => {
@@ -665,6 +703,7 @@ describe('restore', () => {
         votes: [{ a: 'base', b: 'r1', winner: 'a' }],
         labels: { base: 'Base', r1: 'Run 1' },
         match: { example: EXAMPLES[0], a: { id: 'base', label: 'Base' }, b: { id: 'r1', label: 'Run 1' }, outA: null, outB: null, status: 'generating', error: null },
+        pairs: [],
       },
       arc: { status: 'running', message: null, source: null, progress: { model: 0, done: 3, total: 9 }, results: [] },
     };
@@ -681,7 +720,7 @@ describe('restore', () => {
     const done: SavedEval = {
       batch: { ...emptyBatch(), status: 'done', finishedAt: 5 },
       ratings: {},
-      arena: { votes: [], labels: {}, match: null },
+      arena: { votes: [], labels: {}, match: null, pairs: [] },
       arc: { status: 'failed', message: 'bad file', source: null, progress: null, results: [] },
     };
     const a = setup({ saved: done });

@@ -38,6 +38,10 @@ export interface EvalEnv {
   batchSampling: (maxNewTokens: number) => EvalSampling;
   similarity: (outputs: string[], targets: string[], signal: AbortSignal) => Promise<Similarity>;
   storage: { load: () => Promise<SavedEval | null>; save: (s: SavedEval) => Promise<void> };
+  /** Offers a file to the user (a download). */
+  download: (name: string, text: string) => void;
+  /** Loads a preference dataset (JSONL) into the Data tab and sets the Train tab up for DPO on it. */
+  trainOnPairs: (name: string, jsonl: string) => Promise<void>;
   random?: () => number;
 }
 
@@ -67,7 +71,7 @@ export function createEvalActions(store: Pick<StoreApi<EvalState>, 'getState' | 
       set({
         batch: { ...saved.batch, status: cut(saved.batch.status) },
         ratings: saved.ratings,
-        arena: { ...saved.arena, match: null },
+        arena: { ...saved.arena, match: null, pairs: saved.arena.pairs ?? [] }, // saved before pairs were kept: none
         arc: { ...saved.arc, status: cut(saved.arc.status), progress: null },
       });
     },

@@ -7,7 +7,9 @@ import { exampleInTemplate } from './evalExampleInTemplate';
 import { DEFAULT_EVAL_SAMPLING } from '../eval/evalTypes';
 import { actions } from './actions';
 import { createEvalActions, type EvalData } from './createEvalActions';
-import { dataClient } from './datasetApp';
+import { dataClient, datasetActions } from './datasetApp';
+import { downloadText } from './download';
+import { trainActions } from './trainApp';
 import { deriveDataset, selectRowIndex, splitSegments } from './datasetDerived';
 import { useDataset } from './datasetStore';
 import { useEval, type SavedEval } from './evalStore';
@@ -69,5 +71,11 @@ export const evalActions = createEvalActions(useEval, {
   storage: {
     load: async () => ((await get('eval', evalDb)) as SavedEval | undefined) ?? null,
     save: (s) => set('eval', s, evalDb),
+  },
+  download: (name, text) => downloadText(name, text, 'application/jsonl'),
+  // Through the same import as a dropped file (the dataset it replaces stays one Undo away).
+  trainOnPairs: async (name, jsonl) => {
+    await datasetActions.importFile(new File([jsonl], name, { type: 'application/jsonl' }));
+    trainActions.setDraft({ objective: 'dpo' });
   },
 });

@@ -1,5 +1,6 @@
 /** The blind arena: a random test prompt to two random models, shown as A and B; the votes make ratings (eval/elo.ts). */
 import { pickPair, type Vote } from '../eval/elo';
+import { MIN_PREFERENCE_PAIRS, preferenceJsonl, type PreferencePair } from '../eval/preferenceVotes';
 import { failure, named, type EvalContext } from './evalContext';
 import type { ArenaMatch } from './evalStore';
 import type { ModelChoice } from './modelChoices';
@@ -40,16 +41,36 @@ export function arenaActions(ctx: EvalContext) {
 
     /** Records the vote for the match on screen; ratings are rebuilt from the votes (see elo.ts). */
     vote(winner: Vote['winner']): void {
-      const { match, votes, labels } = get().arena;
+      const { match, votes, labels, pairs } = get().arena;
       if (!match || match.status !== 'ready') return;
-      set({ arena: { votes: [...votes, { a: match.a.id, b: match.b.id, winner }], labels: { ...labels, [match.a.id]: match.a.label, [match.b.id]: match.b.label }, match: null } });
+      const pair = winner === 'tie' ? [] : [preferencePair(match, winner)];
+      set({ arena: { votes: [...votes, { a: match.a.id, b: match.b.id, winner }], labels: { ...labels, [match.a.id]: match.a.label, [match.b.id]: match.b.label }, match: null, pairs: [...pairs, ...pair] } });
       ctx.save();
     },
 
     resetArena(): void {
       ctx.invalidate('arena');
-      set({ arena: { votes: [], labels: {}, match: null } });
+      set({ arena: { votes: [], labels: {}, match: null, pairs: [] } });
       ctx.save();
     },
+
+    /** Downloads the decided votes as a preference dataset (prompt / chosen / rejected JSONL). */
+    exportPreferences(): void {
+      const { pairs } = get().arena;
+      if (pairs.length) env.download('arena-votes.preference.jsonl', preferenceJsonl(pairs));
+    },
+
+    /** Loads the decided votes into the Data tab as preference pairs and sets the Train tab to DPO on them. */
+    async trainOnVotes(): Promise<void> {
+      const { pairs } = get().arena;
+      if (pairs.length >= MIN_PREFERENCE_PAIRS) await env.trainOnPairs('arena-votes.jsonl', preferenceJsonl(pairs));
+    },
   };
+}
+
+/** A decided match as a preference pair: the prompt as the Data tab renders it, the winner's answer chosen. */
+function preferencePair(m: ArenaMatch, winner: 'a' | 'b'): PreferencePair {
+  const [win, lose] = winner === 'a' ? [m.a, m.b] : [m.b, m.a];
+  const [chosen, rejected] = winner === 'a' ? [m.outA!, m.outB!] : [m.outB!, m.outA!];
+  return { prompt: m.example.prompt, chosen, rejected, chosenModel: win.label, rejectedModel: lose.label };
 }

@@ -3,6 +3,7 @@
  * batch evaluation with its ratings, the arena's votes and the ARC results. The batch, ratings,
  * votes and ARC results are kept in IndexedDB with the project.
  */
+import type { PreferencePair } from '../eval/preferenceVotes';
 import { create } from 'zustand';
 import type { ArcDoc } from '../eval/arcDocs';
 import type { EvalExample, EvalOutput } from '../eval/evalTypes';
@@ -93,7 +94,8 @@ export interface EvalState {
   /** Per example id. */
   ratings: Record<string, RowRating>;
   filter: TableFilter;
-  arena: { votes: Vote[]; labels: Record<string, string>; match: ArenaMatch | null };
+  /** The arena: votes (for the ratings), the model labels, the match on screen, and each decided vote's answers as a preference pair. */
+  arena: { votes: Vote[]; labels: Record<string, string>; match: ArenaMatch | null; pairs: PreferencePair[] };
   arc: ArcRun;
 }
 
@@ -106,7 +108,7 @@ export const initialEvalState = (): EvalState => ({
   batch: emptyBatch(),
   ratings: {},
   filter: { query: '', tag: null, tagModel: null, sort: null },
-  arena: { votes: [], labels: {}, match: null },
+  arena: { votes: [], labels: {}, match: null, pairs: [] },
   arc: { status: 'idle', message: null, source: null, progress: null, results: [] },
 });
 

@@ -1,6 +1,7 @@
 /** Blind A/B: two random models answer a random test prompt; the vote moves their Elo ratings. */
 import { useMemo } from 'react';
 import { ratingsFrom } from '../../eval/elo';
+import { MIN_PREFERENCE_PAIRS } from '../../eval/preferenceVotes';
 import { evalActions, useEval } from '../../state';
 import { ActionButton } from '../parts/ActionButton';
 import { useEvalEnvBlocker } from './useEvalEnvBlocker';
@@ -82,8 +83,32 @@ export function ArenaPanel() {
               Reset
             </button>
           </p>
+          <VotesAsPreferences pairs={arena.pairs.length} />
         </>
       )}
     </section>
+  );
+}
+
+/** The decided votes as a preference dataset: downloaded, or loaded into the Data tab for a DPO run. */
+function VotesAsPreferences({ pairs }: { pairs: number }) {
+  const trainBlocker = pairs < MIN_PREFERENCE_PAIRS ? `Vote on at least ${MIN_PREFERENCE_PAIRS} matches with a winner (ties make no pair).` : null;
+  const train = async () => {
+    if (!window.confirm(`Load your ${pairs} decided votes into the Data tab as preference pairs (your current dataset stays one Undo away) and set up a DPO run?`)) return;
+    await evalActions.trainOnVotes();
+    window.location.hash = 'train';
+  };
+  return (
+    <div className="row" data-testid="arena-preferences">
+      <button type="button" className="btn btn-secondary" data-testid="arena-export-preferences" disabled={pairs === 0} onClick={() => evalActions.exportPreferences()}>
+        Export my votes as a preference dataset
+      </button>
+      <ActionButton variant="secondary" blocker={trainBlocker} data-testid="arena-train-on-votes" onClick={() => void train()}>
+        Train on my votes (DPO)
+      </ActionButton>
+      <small className="hint">
+        {pairs} pair{pairs === 1 ? '' : 's'}: the prompt, the answer you preferred and the other, as prompt / chosen / rejected JSONL.
+      </small>
+    </div>
   );
 }
