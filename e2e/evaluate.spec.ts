@@ -10,7 +10,8 @@ async function setNumber(page: Page, testId: string, value: string): Promise<voi
 
 const text = async (d: Download) => readFileSync((await d.path())!, 'utf8');
 
-test('after a short run: side by side, a 20-example batch evaluation with tags and exports, an arena vote, ARC', async ({ page }) => {
+test('after a short run: side by side, a 20-example batch evaluation with tags and exports, arena votes trained on with DPO, ARC', async ({ page }) => {
+  test.setTimeout(300_000);
   const errors = watchErrors(page);
   await openStudio(page, 'backend=wasm');
   await createTinyModel(page);
@@ -86,12 +87,44 @@ test('after a short run: side by side, a 20-example batch evaluation with tags a
   await expect(page.getByTestId('arc-result')).toHaveCount(2, { timeout: 60_000 });
   await expect(page.getByTestId('arc-acc').first()).toHaveText(/^(0\.0|20\.0|40\.0|60\.0|80\.0|100\.0)%$/);
 
+  // Two more decided votes: three preference pairs, exported as prompt / chosen / rejected.
+  for (const vote of ['vote-b', 'vote-a']) {
+    await page.getByTestId('arena-next').click();
+    await page.getByTestId(vote).click({ timeout: 60_000 });
+  }
+  const [prefs] = await Promise.all([page.waitForEvent('download'), page.getByTestId('arena-export-preferences').click()]);
+  const pairs = (await text(prefs)).trim().split('\n').map((l) => JSON.parse(l));
+  expect(pairs).toHaveLength(3);
+  for (const p of pairs) for (const k of ['prompt', 'chosen', 'rejected']) expect(typeof p[k], k).toBe('string');
+
+  // Train on my votes: the pairs become the Data tab's dataset and the Train tab is set to DPO;
+  // a 30-step run moves the margin toward the chosen answers, from ln 2 at the first step.
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('arena-train-on-votes').click();
+  await expect(page.getByTestId('train-objective-dpo')).toBeChecked();
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('dataset-name')).toHaveText('arena-votes.jsonl');
+  await expect(page.getByTestId('mapping-kind')).toHaveValue('preference');
+  await page.getByTestId('tab-train').click();
+  await setNumber(page, 'train-max-steps', '30');
+  await setNumber(page, 'train-eval-every', '0');
+  await setNumber(page, 'train-lr', '1e-3');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('run-name')).toHaveText('Run 2');
+  await expect(page.getByTestId('run-status')).toHaveText('finished', { timeout: 120_000 });
+  const chart = page.getByTestId('preference-chart');
+  await expect(chart).toHaveAttribute('data-points', '30');
+  expect(Number(await chart.getAttribute('data-margin'))).toBeGreaterThan(0);
+  await page.screenshot({ path: 'test-results/evaluate-dpo-run.png', fullPage: true });
+  await page.getByTestId('tab-evaluate').click();
   // A reload keeps the evaluation, the rating and the votes with the project.
+  const elo = await page.getByTestId('elo').allTextContents();
   await page.reload();
   await page.getByTestId('tab-evaluate').click();
   await expect(page.getByTestId('eval-row')).toHaveCount(20);
   await expect(page.getByTestId('eval-row').first().getByTestId('rate-good').first()).toHaveAttribute('aria-pressed', 'true');
-  await expect(page.getByTestId('elo')).toHaveText(['1016', '984']);
+  await expect(page.getByTestId('elo')).toHaveText(elo);
   await page.screenshot({ path: 'test-results/evaluate-reloaded.png', fullPage: true });
+
   expect(errors).toEqual([]);
 });

@@ -7,7 +7,7 @@
  */
 import type { ModelType } from '../model/config';
 import type { TemplateSpec, TokenizeSettings } from '../data/types';
-import type { TrainConfig } from '../train/types';
+import { DEFAULT_DPO, type TrainConfig } from '../train/types';
 import { peftTargetModules } from '../train/lora';
 import { EOS_TOKEN, HF_SCHEDULER, fenced, promptFormat, yamlString } from './format';
 
@@ -66,6 +66,10 @@ function hyperparameters(x: ModelCardInput): [string, string | number][] {
   const c = x.config;
   const t = x.tokenize;
   const rows: [string, string | number][] = [['Method', c.method === 'lora' ? 'LoRA' : 'full fine-tune']];
+  if (c.objective === 'dpo') {
+    const d = c.dpo ?? DEFAULT_DPO;
+    rows.push(['Objective', `DPO (sigmoid loss) on preference pairs against the base model, beta ${d.beta}${d.labelSmoothing > 0 ? `, label smoothing ${d.labelSmoothing}` : ''}`]);
+  }
   if ((c.neftuneAlpha ?? 0) > 0) rows.push(['NEFTune noise alpha', c.neftuneAlpha!]);
   if (c.method === 'lora') {
     rows.push(

@@ -220,6 +220,8 @@ describe('trainingRecipe: files', () => {
   it('refuses a config the studio could not run, and an empty train split, saying what to fix', () => {
     expect(() => trainingRecipe(input({ ...DEFAULT_TRAIN, batchSize: 0 }))).toThrow(/batchSize.*Train tab/);
     expect(() => trainingRecipe(input(DEFAULT_TRAIN, TOKENS, []))).toThrow(/train split is empty/);
+    // A DPO run would come out as supervised fine-tuning: refused, saying where DPO runs.
+    expect(() => trainingRecipe(input({ ...DEFAULT_TRAIN, objective: 'dpo' }))).toThrow(/a DPO run has none yet: train it in the studio, or give the pairs .* to TRL's DPOTrainer/);
   });
 });
 

@@ -150,12 +150,16 @@ export function ioJsonl(items: Segment[][], s: TokenizeSettings): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+/** Why a DPO run has no recipe: the script and the axolotl config are supervised fine-tuning. */
+export const DPO_NO_RECIPE = 'the GPU recipe trains with the supervised objective (transformers + peft, axolotl); a DPO run has none yet: train it in the studio, or give the pairs (Export my votes, or your file) to TRL\'s DPOTrainer';
+
 /** The run's settings as recipe.json. Throws (saying what to fix) when the config could not run. */
 export function recipeOf(x: RecipeInput): Recipe {
   const c = x.config;
   const problems = Object.entries(checkTrainConfig(c));
   if (problems.length > 0) throw new Error(`the training settings cannot run (${problems.map(([k, v]) => `${k}: ${v}`).join('; ')}): fix them in the Train tab first`);
   if (x.train.length === 0) throw new Error('the train split is empty: load data (and split it) in the Data tab first');
+  if (c.objective === 'dpo') throw new Error(DPO_NO_RECIPE);
   const evalOn = c.evalEvery > 0 && x.test.length > 0;
   const saveOn = c.checkpointEvery > 0;
   const args: HfTrainingArguments = {

@@ -6,6 +6,7 @@ import type { EstimateInputs } from './useEstimateSync';
 
 export function BatchSettings({ packing }: { packing: EstimateInputs['packing'] }) {
   const perStep = useTrain(selectExamplesPerStep);
+  const dpo = useTrain((s) => s.draft.objective === 'dpo');
   const on = packing?.on ?? false;
   return (
     <fieldset className="source" data-testid="train-batch">
@@ -15,7 +16,7 @@ export function BatchSettings({ packing }: { packing: EstimateInputs['packing'] 
         <p className="hint" data-testid="train-per-step">
           {on
             ? `Each optimizer step learns from ${plural(perStep, 'packed row')} of up to the max length (effective batch ${formatInt(perStep)} rows).`
-            : `Each optimizer step learns from ${plural(perStep, 'example')} (effective batch ${formatInt(perStep)}).`}
+            : `Each optimizer step learns from ${plural(perStep, dpo ? 'preference pair' : 'example')} (effective batch ${formatInt(perStep)}).`}
         </p>
       )}
       {packing && <PackingToggle packing={packing} />}

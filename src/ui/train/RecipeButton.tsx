@@ -7,7 +7,7 @@ export function RecipeButton({ name, config, busy, primary = false }: { name: st
   return (
     <ActionButton
       variant={primary ? 'primary' : 'secondary'}
-      blocker={busy}
+      blocker={busy ?? (config.objective === 'dpo' ? 'The GPU recipe is for supervised runs: a DPO run has none yet (TRL’s DPOTrainer takes the same pairs).' : null)}
       data-testid="recipe-download"
       title="A Python script (transformers + peft, one or several GPUs with accelerate) and an axolotl config with this run's data, template, masking and hyperparameters"
       onClick={() => void saveRecipe(name, config)}
