@@ -29,7 +29,7 @@ export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
                       [--schedule constant|linear|cosine] [--warmup N] [--max-grad-norm G] [--max-length L]
                       [--eval-every N] [--test-fraction F] [--train-seed S] [--freeze-embeddings] [--checkpointing | --no-checkpointing]
-                      [--packing | --no-packing]   (several short examples per row; default: on where it computes 1.25× fewer tokens)
+                      [--packing | --no-packing]   (several short examples per row; default: on for --epochs runs where it computes 1.25× fewer tokens)
                       [--objective sft|dpo] [--beta B] [--label-smoothing E]   (dpo: preference pairs, prompt / chosen / rejected)
                       [--lora-rank R] [--lora-alpha A] [--lora-dropout D] [--rslora] [--loraplus-ratio R] [--neftune-alpha A] [--lora-targets q_proj,v_proj,… (the model's linears; default PEFT's for the family)]
                       [--dtype float32|float16]   (how model.safetensors stores the weights; default float32)

@@ -208,15 +208,17 @@ describe('sequence packing', () => {
     expect(Array.from(b.lengths)).toEqual([7, 2]);
   });
 
-  it('is on by default where it computes far fewer tokens, and a choice always wins', () => {
+  it('is on by default for runs in epochs where it computes far fewer tokens, and a choice always wins', () => {
     const short = planPacking(Array.from({ length: 64 }, (_, i) => 20 + (i % 70)), 8, 512); // lamini_docs-like: short examples, long max length
     expect(short.gain).toBeGreaterThan(2);
     expect(short.packedSeqLen).toBe(512);
-    expect(resolvePacking(undefined, short)).toBe(true);
-    expect(resolvePacking(false, short)).toBe(false);
+    expect(resolvePacking(undefined, short, 0)).toBe(true);
+    expect(resolvePacking(undefined, short, 30)).toBe(false); // a set number of steps: each would only take longer
+    expect(resolvePacking(false, short, 0)).toBe(false);
+    expect(resolvePacking(true, short, 30)).toBe(true);
     const full = planPacking(Array.from({ length: 64 }, () => 128), 8, 128); // every example fills its row
     expect(full.gain).toBe(1);
-    expect(resolvePacking(undefined, full)).toBe(false);
-    expect(resolvePacking(true, full)).toBe(true);
+    expect(resolvePacking(undefined, full, 0)).toBe(false);
+    expect(resolvePacking(true, full, 0)).toBe(true);
   });
 });

@@ -332,7 +332,7 @@ export function resolveRun<T extends TrainConfig>(
 ): { train: T; seqLen: number; autoCheckpointing: boolean; packing: PackingPlan } {
   const plan = planPacking(data.trainLengths, asked.batchSize, data.tokenize.maxLength);
   // DPO scores each pair whole: never packed.
-  const packing = asked.objective === 'dpo' ? false : resolvePacking(asked.packing, plan);
+  const packing = asked.objective === 'dpo' ? false : resolvePacking(asked.packing, plan, asked.maxSteps);
   const seqLen = packing ? plan.packedSeqLen : estimateSeqLen(data.tokenize, data.longest);
   const { train, auto } = resolveCheckpointing(config, { ...asked, packing }, seqLen, backend);
   return { train, seqLen, autoCheckpointing: auto, packing: plan };

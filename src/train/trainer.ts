@@ -169,8 +169,11 @@ export class Trainer {
     return makeBatch([...planned.rows.map((r) => examples[r]), ...planned.rows.map((r) => rejected[r])], this.data.padId, { padding: 'max_length', maxLength: planned.T });
   }
 
-  /** DPO's head for a pair batch (the reference's log-probabilities read first), or none for SFT. */
-  private async headFor(b: TokenBatch): Promise<{ head?: HeadLoss; metrics?: () => Promise<PreferenceMetrics> }> {
+  /**
+   * DPO's head for a pair batch (the reference's log-probabilities read first), or none for SFT.
+   * `metrics` reads the step's rewards and frees what the head kept; `release` frees it unread.
+   */
+  private async headFor(b: TokenBatch): Promise<{ head?: HeadLoss; metrics?: () => Promise<PreferenceMetrics>; release?: () => void }> {
     if (!this.dpo) return {};
     const reference = await referenceLogps(this.referenceContext(), b);
     const out: { policy?: tf.Tensor1D } = {};
@@ -184,6 +187,7 @@ export class Trainer {
           out.policy?.dispose();
         }
       },
+      release: () => out.policy?.dispose(),
     };
   }
 
@@ -233,8 +237,15 @@ export class Trainer {
         const seed = (this.config.seed * 1_000_003 + step * 64 + micro) >>> 0;
         const microBatch = this.batchOf('train', planned);
         tokens += Array.from(microBatch.lengths).reduce((n, l) => n + l, 0);
-        const { head, metrics } = await this.headFor(microBatch);
-        const { loss, grads } = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true, head });
+        const { head, metrics, release } = await this.headFor(microBatch);
+        let result: ReturnType<typeof lossAndGrads>;
+        try {
+          result = lossAndGrads(this.context(seed), this.names, microBatch, { checkpoint: this.config.activationCheckpointing === true, head });
+        } catch (e) {
+          release?.(); // the policy's log-probabilities, kept for the metrics
+          throw e;
+        }
+        const { loss, grads } = result;
         if (metrics) preference.push(await metrics());
         if (onDevice) {
           const next = tf.tidy(() => tf.add(lossOnDevice ?? 0, tf.div(loss, microBatches)) as tf.Scalar);

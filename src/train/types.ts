@@ -69,7 +69,8 @@ export interface TrainConfig {
   /**
    * Sequence packing: several examples per row of up to max length, attention and positions kept
    * within each (batchPlan.ts). Then batchSize counts rows. Absent: on where it computes
-   * PACKING_MIN_GAIN× fewer tokens than the padded buckets (resolvePacking in batchPlan.ts).
+   * PACKING_MIN_GAIN× fewer tokens than the padded buckets, for runs measured in epochs
+   * (resolvePacking in batchPlan.ts).
    */
   packing?: boolean;
   /** NEFTune: uniform noise of ±alpha/√(length·hidden) on the token embeddings while training (transformers' neftune_noise_alpha). Absent or 0: off. */

@@ -39,7 +39,7 @@ function PackingToggle({ packing }: { packing: EstimateInputs['packing'] }) {
           </small>
         )}{' '}
         <small className="hint" data-testid="train-packing-hint">
-          puts several short examples in each row of up to the max length, each attending only to itself with its own positions: the same loss per example, far less padding.
+          puts several short examples in each row of up to the max length, each attending only to itself with its own positions: the same loss per example, far less padding. Left alone, it turns on for runs measured in epochs (max steps 0), which then end sooner; with max steps set, each step would learn from several examples per row and take longer.
           {gain !== null && ` On this split: ${gain >= 1.05 ? `${formatGain(gain)} fewer tokens computed per epoch` : 'hardly fewer tokens computed'} (${formatInt(packing!.plan.examples)} examples in ${formatInt(packing!.plan.packedRows)} rows). The batch size then counts rows.`}
         </small>
       </span>

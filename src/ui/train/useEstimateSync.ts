@@ -24,6 +24,7 @@ export function useEstimateInputs(): EstimateInputs {
   const view = useDerivedDataset();
   const asked = useTrain((s) => s.draft.packing);
   const dpo = useTrain((s) => s.draft.objective === 'dpo');
+  const maxSteps = useTrain((s) => s.draft.maxSteps);
   const batchSize = useTrain((s) => s.draft.batchSize);
   const tokenize = view?.dataset.tokenize ?? DEFAULT_TOKENIZE;
   const longest = view?.stats?.tokens.max ?? null;
@@ -39,7 +40,7 @@ export function useEstimateInputs(): EstimateInputs {
     return planPacking(cut, Math.floor(batchSize), tokenize.maxLength);
   }, [rows, lengths, train, batchSize, tokenize.maxLength]);
   // DPO scores each pair whole: never packed (as the engine's resolveRun decides).
-  const packing = plan && !dpo ? { plan, on: resolvePacking(asked, plan), auto: asked === undefined } : null;
+  const packing = plan && !dpo ? { plan, on: resolvePacking(asked, plan, maxSteps), auto: asked === undefined } : null;
   if (packing?.on) {
     return { trainExamples, trainRows: plan!.packedRows, seqLen: plan!.packedSeqLen, seqBasis: `${trainExamples} examples packed into ${plan!.packedRows} rows`, packing };
   }
