@@ -44,6 +44,9 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
+    // Two test files at a time, not Vitest's default of cores − 1 (one on a 2-core machine, leaving
+    // a core idle): measured 7.7 min against 10.9 min for the whole suite.
+    maxWorkers: 2,
     setupFiles: ['src/testing/setup.ts'],
   },
 });

@@ -53,7 +53,9 @@ describe.each(['cpu', 'wasm'] as const)('activation checkpointing on the %s back
       const plain = run(ctx, names, b, false);
       const ckpt = run(ctx, names, b, true);
       expect(ckpt.loss).toBe(plain.loss);
-      for (const n of names) expect(relError(ckpt.grads[n], plain.grads[n]), n).toBeLessThan(1e-6);
+      // 5e-6, not 1e-6: under load WASM's threaded products can sum in another order (1.03e-6 was
+      // measured with two test files running at once).
+      for (const n of names) expect(relError(ckpt.grads[n], plain.grads[n]), n).toBeLessThan(5e-6);
     }
     disposeParams({ ...base, ...adapters, ...bumped });
   });
