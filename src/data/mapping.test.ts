@@ -425,6 +425,8 @@ describe('preference pairs', () => {
   it('says what is wrong with a pair that cannot train', () => {
     const issue = (row: Row, m: FieldMapping = PREF) => (mapRow(row, m) as { issue: { message: string } }).issue.message;
     expect(issue({ prompt: 'p', chosen: 'c' })).toMatch(/no "rejected" field/);
+    expect(issue({ prompt: 'p', chosen: 'c', rejected: null })).toBe('rejected is null, expected the answer as text or as a list of {role, content} messages: fix the row.');
+    expect(issue({ prompt: 'p', chosen: { text: 'c' }, rejected: 'r' })).toMatch(/^chosen is an object, expected the answer as text/);
     expect(issue({ prompt: 'p', chosen: 'c', rejected: [{ role: 'assistant', content: 'x' }] })).toMatch(/both be text or both be conversations/);
     expect(issue({ chosen: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'x' }], rejected: [{ role: 'user', content: 'b' }, { role: 'assistant', content: 'y' }] })).toMatch(/differ before their last reply/);
     expect(issue({ prompt: 'p', chosen: [{ role: 'user', content: 'a' }], rejected: [{ role: 'user', content: 'a' }] })).toMatch(/has no assistant message|must be the assistant's reply/);

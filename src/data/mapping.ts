@@ -244,6 +244,7 @@ function mapPreference(row: Row, m: FieldMapping, fields: Record<string, string>
       replies[slot] = { text: v, before: null };
       continue;
     }
+    if (!Array.isArray(v)) return issue('wrong-type', field, `${field} is ${describe(v)}, expected the answer as text or as a list of {role, content} messages: fix the row.`);
     const r = mapMessages(v, field);
     if ('issue' in r) return r;
     const last = r.messages[r.messages.length - 1];
