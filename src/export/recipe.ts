@@ -151,7 +151,7 @@ export function ioJsonl(items: Segment[][], s: TokenizeSettings): string {
 }
 
 /** Why a DPO run has no recipe: the script and the axolotl config are supervised fine-tuning. */
-export const DPO_NO_RECIPE = 'the GPU recipe trains with the supervised objective (transformers + peft, axolotl); a DPO run has none yet: train it in the studio, or give the pairs (Export my votes, or your file) to TRL\'s DPOTrainer';
+const DPO_NO_RECIPE = 'the GPU recipe trains with the supervised objective (transformers + peft, axolotl); a DPO run has none yet: train it in the studio, or give the pairs (Export my votes, or your file) to TRL\'s DPOTrainer';
 
 /** The run's settings as recipe.json. Throws (saying what to fix) when the config could not run. */
 export function recipeOf(x: RecipeInput): Recipe {

@@ -230,9 +230,7 @@ function causalBias(T: number, S: number): tf.Tensor2D {
  * positions) counts from each example's start, so each example is computed as if it were alone.
  */
 export interface PackedRows {
-  /** (B·T) positions; a row's padding continues its last example's positions. */
-  positions: Int32Array;
-  /** The same, on the device, for the fused attention kernel: (B·T) int32. */
+  /** Each token's position in its example (a row's padding continues its last example's), on the device for the fused attention kernel: (B·T) int32. */
   positionsTensor: tf.Tensor1D;
   /** Rotary tables per token, (B, 1, T, rd) each: the (T, rd) tables' rows at each token's position. */
   cos: tf.Tensor4D;
@@ -242,7 +240,7 @@ export interface PackedRows {
 }
 
 /** Throws unless positions (B·T) count up by one within each example and restart at 0 (the only way packing writes them). */
-export function checkPackedPositions(positions: Int32Array, B: number, T: number): void {
+function checkPackedPositions(positions: Int32Array, B: number, T: number): void {
   if (positions.length !== B * T) throw new Error(`packed positions: ${positions.length} for a ${B}×${T} batch`);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < T; i++) {
@@ -263,7 +261,7 @@ function packedRows(positions: Int32Array, B: number, T: number, tables: { cos: 
   }
   const positionsTensor = tf.tensor1d(positions, 'int32');
   const perToken = (t: tf.Tensor2D) => tf.reshape(tf.gather(t, positionsTensor), [B, 1, T, rd]) as tf.Tensor4D;
-  return { positions, positionsTensor, cos: perToken(tables.cos), sin: perToken(tables.sin), bias: tf.tensor4d(m, [B, 1, T, T]) };
+  return { positionsTensor, cos: perToken(tables.cos), sin: perToken(tables.sin), bias: tf.tensor4d(m, [B, 1, T, T]) };
 }
 
 /**

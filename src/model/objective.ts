@@ -27,8 +27,11 @@ export function batchTargets(b: TokenBatch): LossTargets {
  * unless ctx.trainable leaves the head out (or opts.weightGrad says otherwise).
  */
 export function batchLoss(ctx: ForwardContext, b: TokenBatch, opts: { chunkRows?: number; weightGrad?: boolean } = {}): tf.Scalar {
-  return headLoss(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions), b, opts); // (B·T, C) → ()
+  return headLoss(ctx, batchHidden(ctx, b), b, opts); // (B·T, C) → ()
 }
+
+/** The final hidden states of a token batch, (B·T, C). */
+const batchHidden = (ctx: ForwardContext, b: TokenBatch): tf.Tensor2D => hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions);
 
 /**
  * A loss of the final hidden states h (B·T, C) of batch b, differentiable in h and in the LM head's
@@ -82,8 +85,7 @@ export function lossAndGrads(ctx: ForwardContext, names: string[], b: TokenBatch
     const params: Params = { ...ctx.params };
     names.forEach((n, i) => (params[n] = ws[i]));
     const c = { ...ctx, params, trainable };
-    if (opts.head) return opts.head(c, hiddenStates(c, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions), b); // (B·T, C) → ()
-    return batchLoss(c, b, opts);
+    return opts.head ? opts.head(c, batchHidden(c, b), b) : batchLoss(c, b, opts); // → ()
   })(names.map((n) => ctx.params[n]));
   return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]])) };
 }

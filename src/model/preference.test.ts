@@ -10,7 +10,7 @@ import { FIXTURES_DIR, loadFixture, relError, startTestBackend } from '../testin
 import { loadModel, type LoadedModel } from './checkpoint';
 import { lossAndGrads, type TokenBatch } from './objective';
 import type { Params } from './params';
-import { dpoHead, preferenceMetrics, referenceLogps } from './preference';
+import { dpoHead, preferenceMetrics, scoreSequences } from './preference';
 import { readSafetensors } from './safetensors';
 
 interface DpoGolden {
@@ -54,19 +54,19 @@ describe.each(['cpu', 'wasm'] as const)('DPO on the %s backend', (backend) => {
   });
 
   it('each sequence\'s log-probability sums its response tokens, as the reference computes it', async () => {
-    expect(relError(await referenceLogps(reference, batch), golden.reference_logps)).toBeLessThan(1e-5);
-    expect(relError(await referenceLogps({ ...reference, params: policy }, batch), golden.policy_logps)).toBeLessThan(1e-5);
+    expect(relError(await scoreSequences(reference, batch), golden.reference_logps)).toBeLessThan(1e-5);
+    expect(relError(await scoreSequences({ ...reference, params: policy }, batch), golden.policy_logps)).toBeLessThan(1e-5);
   });
 
   it('is ln 2 at the reference, whatever the data', async () => {
-    const ref = await referenceLogps(reference, batch);
+    const ref = await scoreSequences(reference, batch);
     const { loss, grads } = lossAndGrads(reference, ['embed_out.weight'], batch, { head: dpoHead(ref, settings, {}) });
     expect(Math.abs((await loss.data())[0] - Math.LN2)).toBeLessThan(1e-6);
     tf.dispose([loss, ...Object.values(grads)]);
   });
 
   it.each([false, true])('loss within 1e-4, rewards, and every gradient within 1e-3 of PyTorch (checkpointing %s)', async (checkpoint) => {
-    const ref = await referenceLogps(reference, batch);
+    const ref = await scoreSequences(reference, batch);
     const out: { policy?: tf.Tensor1D } = {};
     const names = Object.keys(policy);
     const { loss, grads } = lossAndGrads({ ...reference, params: policy }, names, batch, { head: dpoHead(ref, settings, out), checkpoint });

@@ -69,9 +69,9 @@ export function dpoHead(reference: Float32Array, s: DpoSettings, out: { policy?:
   };
 }
 
-/** Each row's sequence log-probability under ctx with no gradient (the reference model's), on the host. */
-export async function referenceLogps(ctx: ForwardContext, b: TokenBatch): Promise<Float32Array> {
-  const t = tf.tidy(() => sequenceLogps(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32')), b));
+/** Each row's sequence log-probability under ctx with no gradient (the reference's in a step; both models' in an evaluation), on the host. */
+export async function scoreSequences(ctx: ForwardContext, b: TokenBatch): Promise<Float32Array> {
+  const t = tf.tidy(() => sequenceLogps(ctx, hiddenStates(ctx, tf.tensor2d(b.ids, [b.B, b.T], 'int32'), undefined, b.positions), b));
   try {
     return (await t.data()) as Float32Array;
   } finally {

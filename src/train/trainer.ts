@@ -18,7 +18,7 @@ import type { ModelConfig } from '../model/config';
 import type { ForwardContext } from '../model/forward';
 import { makeBatch } from '../data/batch';
 import { batchLoss, batchTargets, lossAndGrads, type HeadLoss, type TokenBatch } from '../model/objective';
-import { dpoHead, dpoLoss, meanPreference, preferenceMetrics, referenceLogps, type PreferenceMetrics } from '../model/preference';
+import { dpoHead, dpoLoss, meanPreference, preferenceMetrics, scoreSequences, type PreferenceMetrics } from '../model/preference';
 import { disposeParams, modelNames, paramSpecs, type Params } from '../model/params';
 import { AdamW, decayFromSpecs, type AdamWState } from './adamw';
 import { CTL, gradControl, optimizerOnDevice, readsLate } from './deviceOptimizer';
@@ -175,7 +175,7 @@ export class Trainer {
    */
   private async headFor(b: TokenBatch): Promise<{ head?: HeadLoss; metrics?: () => Promise<PreferenceMetrics>; release?: () => void }> {
     if (!this.dpo) return {};
-    const reference = await referenceLogps(this.referenceContext(), b);
+    const reference = await scoreSequences(this.referenceContext(), b);
     const out: { policy?: tf.Tensor1D } = {};
     const beta = this.dpo.beta;
     return {
@@ -391,8 +391,8 @@ export class Trainer {
     let chosenTokens = 0;
     for (const planned of this.testPlan) {
       const b = this.batchOf('test', planned);
-      const reference = await referenceLogps(this.referenceContext(), b);
-      const policy = await referenceLogps(this.context(), b);
+      const reference = await scoreSequences(this.referenceContext(), b);
+      const policy = await scoreSequences(this.context(), b);
       const l = tf.tidy(() => dpoLoss(tf.tensor1d(policy), reference, s));
       const n = planned.rows.length;
       loss += (await l.data())[0] * n;

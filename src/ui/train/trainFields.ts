@@ -47,6 +47,17 @@ const top = <K extends 'batchSize' | 'gradAccum' | 'epochs' | 'maxSteps' | 'seed
   testId: string,
 ): NumberFieldSpec => ({ key, label, hint, testId, whole: true, get: (c) => c[key], set: (_c, v) => ({ [key]: v }) });
 
+/** A DPO setting (TrainConfig.dpo, DEFAULT_DPO until one is set). */
+const dpoField = (key: 'dpoBeta' | 'dpoLabelSmoothing', part: 'beta' | 'labelSmoothing', label: string, hint: string, testId: string): NumberFieldSpec => ({
+  key,
+  label,
+  hint,
+  testId,
+  whole: false,
+  get: (c) => (c.dpo ?? DEFAULT_DPO)[part],
+  set: (c, v) => ({ dpo: { ...(c.dpo ?? DEFAULT_DPO), [part]: v } }),
+});
+
 export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
   lr: {
     key: 'lr',
@@ -66,24 +77,8 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberFieldSpec> = {
     get: (c) => c.optimizer.weightDecay,
     set: (c, v) => ({ optimizer: { ...c.optimizer, weightDecay: v } }),
   },
-  dpoBeta: {
-    key: 'dpoBeta',
-    label: 'DPO β',
-    hint: 'How far the model may move from the base to prefer the chosen answers: smaller lets it move further. 0.1 is usual.',
-    testId: 'train-dpo-beta',
-    whole: false,
-    get: (c) => (c.dpo ?? DEFAULT_DPO).beta,
-    set: (c, v) => ({ dpo: { ...(c.dpo ?? DEFAULT_DPO), beta: v } }),
-  },
-  dpoLabelSmoothing: {
-    key: 'dpoLabelSmoothing',
-    label: 'Label smoothing',
-    hint: 'The share of pairs you think are labelled the wrong way round (conservative DPO). 0 = plain DPO.',
-    testId: 'train-dpo-label-smoothing',
-    whole: false,
-    get: (c) => (c.dpo ?? DEFAULT_DPO).labelSmoothing,
-    set: (c, v) => ({ dpo: { ...(c.dpo ?? DEFAULT_DPO), labelSmoothing: v } }),
-  },
+  dpoBeta: dpoField('dpoBeta', 'beta', 'DPO β', 'How far the model may move from the base to prefer the chosen answers: smaller lets it move further. 0.1 is usual.', 'train-dpo-beta'),
+  dpoLabelSmoothing: dpoField('dpoLabelSmoothing', 'labelSmoothing', 'Label smoothing', 'The share of pairs you think are labelled the wrong way round (conservative DPO). 0 = plain DPO.', 'train-dpo-label-smoothing'),
   neftuneAlpha: {
     key: 'neftuneAlpha',
     label: 'NEFTune noise α',
