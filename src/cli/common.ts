@@ -16,6 +16,7 @@ import { decodingLayout, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import type { ForwardContext } from '../model/forward';
 import type { BackendChoice } from '../protocol/protocol';
+import { SOURCE_FILES, type OutFile } from '../train/exportModel';
 
 /** A mistake in the command line itself: exit code 2, and a pointer to the usage. */
 export class UsageError extends Error {}
@@ -110,6 +111,10 @@ export function readTokenizer(dir: string, vocabSize: number): Tokenizer {
   const stopTokenIds = named.flatMap((f) => eosTokenIds(JSON.parse(readFileSync(f, 'utf8')))).filter((id) => id < vocabSize);
   return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null, { stopTokenIds });
 }
+
+/** The files of the model folder DIR that an exported folder carries unchanged (its tokenizer's, its generation_config.json). */
+export const sourceFiles = (dir: string): OutFile[] =>
+  SOURCE_FILES.filter((n) => existsSync(path.join(dir, n))).map((name) => ({ name, bytes: new Uint8Array(readFileSync(path.join(dir, name))) }));
 
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;

@@ -38,6 +38,8 @@ const cli = (...args: string[]): Promise<Run> =>
 const SPEC = { hiddenSize: 32, numLayers: 1, numHeads: 2, seed: 4, family: 'llama' as const };
 const LORA: LoraConfig = { rank: 2, alpha: 4, dropout: 0, targets: [] };
 
+const GENERATION_CONFIG = '{"bos_token_id": 1, "eos_token_id": [2, 0], "do_sample": true, "temperature": 0.2, "top_p": 0.9}\n';
+
 let tmp: string;
 let model: string;
 let adapter: string;
@@ -47,6 +49,8 @@ beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'cli-export-'));
   model = path.join(tmp, 'tiny-llama');
   const config = writeTinyModelDir(model, { spec: SPEC, std: 0.1 });
+  // An instruct model's generation config: two end tokens and the authors' sampling defaults.
+  writeFileSync(path.join(model, 'generation_config.json'), GENERATION_CONFIG);
   // A PEFT adapter for it, with B non-zero so that merging changes the weights.
   const lora = { ...LORA, targets: linearNames(config) };
   const adapters = createLoraParams(config, lora, 2);
@@ -107,7 +111,8 @@ describe('npm run cli -- export', () => {
     expect(diff(a, m)).toBeLessThan(1e-4);
     for (const g of [withLora, asMerged, plain]) await g.dispose();
 
-    // The model folder holds W + scale·B·A; the PEFT folder the adapter's own tensors.
+    // The model folder carries the source's generation config unchanged (both end tokens), and holds W + scale·B·A; the PEFT folder the adapter's own tensors.
+    expect(readFileSync(path.join(tmp, 'hf', 'generation_config.json'), 'utf8')).toBe(GENERATION_CONFIG);
     const config = tinyConfig(SPEC);
     const folder = loadModel(JSON.parse(readFileSync(path.join(tmp, 'hf', 'config.json'), 'utf8')), [readFileSync(path.join(tmp, 'hf', 'model.safetensors'))]);
     const original = readSafetensors(readFileSync(path.join(adapter, 'adapter_model.safetensors'))).tensors;

@@ -14,7 +14,7 @@ import { adapterParams, peftAdapterFiles, runModelFolderFiles, runWeights } from
 import { parsePeftAdapter } from '../train/importAdapter';
 import { loraScale } from '../train/lora';
 import type { LoraConfig } from '../train/types';
-import { checkOut, flag, oneOf, readModelDir, readTokenizer, templateSpec, UsageError, writeFiles } from './common';
+import { checkOut, flag, oneOf, readModelDir, readTokenizer, sourceFiles, templateSpec, UsageError, writeFiles } from './common';
 
 export const EXPORT_USAGE = `  npm run cli -- export --model DIR --format gguf|hf|peft --out PATH [--adapter DIR] [--merge] [--dtype f32|f16|q8_0] [--template qa|alpaca|llama2|plain|model] [--force]
                       gguf: --out FILE.gguf (a LoRA adapter for llama.cpp's --lora when --adapter is given, the merged model with --merge), and an Ollama FILE.Modelfile beside it;
@@ -72,10 +72,7 @@ export async function exportCmd(v: Record<string, string | undefined>): Promise<
       return;
     }
     if (format === 'hf') {
-      const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
-        .filter((n) => existsSync(path.join(dir, n)))
-        .map((name) => ({ name, bytes: new Uint8Array(readFileSync(path.join(dir, name))) }));
-      writeFiles(v.out, await runModelFolderFiles(model.config, params, lora, tokenizerFiles, { dtype: dtype === 'f16' ? 'float16' : 'float32' }));
+      writeFiles(v.out, await runModelFolderFiles(model.config, params, lora, sourceFiles(dir), { dtype: dtype === 'f16' ? 'float16' : 'float32' }));
       process.stdout.write(`${v.out}: a model folder${lora ? ' (the adapter merged in)' : ''}\n`);
       return;
     }

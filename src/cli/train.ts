@@ -17,13 +17,13 @@ import { renderSegments, TEMPLATES } from '../data/templates';
 import type { Segment, TemplateSpec } from '../data/types';
 import { defaultLoraTargets, resolveLinear } from '../model/params';
 import type { ModelConfig } from '../model/config';
-import { peftAdapterFiles, runModelFolderFiles, type OutFile } from '../train/exportModel';
+import { peftAdapterFiles, runModelFolderFiles } from '../train/exportModel';
 import { estimateMemory, resolveRun } from '../train/estimate';
 import { DEFAULT_TRAIN, checkTrainConfig } from '../train/presets';
 import { runTraining } from '../train/run';
 import { Trainer } from '../train/trainer';
 import { DEFAULT_DPO, type PreferenceMetrics, type TrainConfig } from '../train/types';
-import { checkOut, flag, int, num, oneOf, readModelDir, readTokenizer, templateSpec, UsageError, writeFiles } from './common';
+import { checkOut, flag, int, num, oneOf, readModelDir, readTokenizer, sourceFiles, templateSpec, UsageError, writeFiles } from './common';
 
 export const TRAIN_USAGE = `  npm run cli -- train --model DIR --data FILE --out DIR [--method full|lora] [--template plain|qa|alpaca|llama2|model]
                       [--steps N | --epochs E] [--batch-size B] [--grad-accum A] [--lr LR] [--weight-decay W]
@@ -169,11 +169,8 @@ export async function trainCmd(v: Record<string, string | undefined>): Promise<v
     });
     const ctx = trainer.context();
     const dir = out;
-    const tokenizerFiles: OutFile[] = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
-      .filter((n) => existsSync(path.join(v.model!, n)))
-      .map((name) => ({ name, bytes: readFileSync(path.join(v.model!, name)) }));
     const lora = config.method === 'lora' ? config.lora : null;
-    const files = await runModelFolderFiles(model.config, ctx.params, lora, tokenizerFiles, { dtype });
+    const files = await runModelFolderFiles(model.config, ctx.params, lora, sourceFiles(v.model!), { dtype });
     if (lora) {
       for (const f of await peftAdapterFiles(trainer.trainedTensors(), lora, path.basename(path.resolve(v.model!)))) files.push({ name: `adapter/${f.name}`, bytes: f.bytes });
     }

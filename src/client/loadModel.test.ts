@@ -121,5 +121,9 @@ describe('end tokens from generation_config.json', () => {
     const stopped = await engine.request('generate', greedy);
     expect(stopped.reason).toBe('eos');
     expect(stopped.tokenIds).toEqual(free.tokenIds.slice(0, 2));
+    // The exported model folder keeps the list, so transformers' generate stops where the studio did.
+    const { files } = await engine.request('exportRun', { ref: { kind: 'base' }, kind: 'model', format: 'hf', dtype: 'float32', baseModel: 'eos-list' });
+    const gen = files.find((f) => f.name === 'generation_config.json')!;
+    expect(JSON.parse(new TextDecoder().decode(gen.bytes))).toEqual({ eos_token_id: [0, free.tokenIds[2]] });
   });
 });

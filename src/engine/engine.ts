@@ -37,7 +37,7 @@ import { TrainingHost } from './training';
 import { memoryCheckpointStore, type CheckpointStore } from '../train/checkpointStore';
 import { modelFilesFromList } from './modelFiles';
 import { RunModels, type OpenModel } from './runModels';
-import { exportFiles, importAdapterFiles, type ExportTokenizer } from './exports';
+import { exportFiles, importAdapterFiles, type ExportSource } from './exports';
 import { evaluateExamples } from '../eval/batchEval';
 import { evaluateArc } from '../eval/arc';
 
@@ -57,7 +57,7 @@ interface Loaded {
   ctx: ForwardContext;
   tokenizer: Tokenizer;
   /** The tokenizer as exports write it (files for model folders, metadata for GGUF). */
-  exportTokenizer: ExportTokenizer;
+  exportSource: ExportSource;
   /** The model's own tokenizer (null: the bundled one). */
   tokenizerSource: TokenizerSource | null;
   info: ModelInfo;
@@ -100,8 +100,8 @@ export class Engine {
       loadedModel: async () => this.model?.info ?? null,
       modelTokenizer: async () => this.model?.tokenizerSource ?? null,
       exportRun: async (p) => {
-        const { exportTokenizer } = this.requireModel();
-        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, exportTokenizer), true);
+        const { exportSource } = this.requireModel();
+        const [files] = await this.eachModel([p.ref], (ctx) => exportFiles(ctx, p, exportSource), true);
         return { files };
       },
       importAdapter: async (p) => {
@@ -209,8 +209,12 @@ export class Engine {
     const stopTokenIds = [...eosTokenIds(configJson), ...eosTokenIds(generationConfig)].filter((id) => id < config.vocabSize);
     const tokenizer = tokenizerFromJson(tokJson, tokenizerConfig, { stopTokenIds });
     const asFile = (name: string, v: unknown): ExportedFile => ({ name, bytes: new TextEncoder().encode(JSON.stringify(v)) });
-    const exportTokenizer: ExportTokenizer = {
-      files: [asFile('tokenizer.json', tokJson), ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : [])],
+    const exportSource: ExportSource = {
+      files: [
+        asFile('tokenizer.json', tokJson),
+        ...(tokenizerConfig ? [asFile('tokenizer_config.json', tokenizerConfig)] : []),
+        ...(generationConfig ? [asFile('generation_config.json', generationConfig)] : []),
+      ],
       source: { json: tokJson, config: tokenizerConfig ?? null, encode: tokenizer.encode },
       eosToken: tokenizer.decode([tokenizer.eosTokenId]),
     };
@@ -241,7 +245,7 @@ export class Engine {
       fingerprint,
     };
     const tokenizerSource = tokenizerJson ? { tokenizerJson, tokenizerConfig } : null;
-    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, exportTokenizer, tokenizerSource, info };
+    this.model = { ctx: { params: loaded.params, config: loaded.config }, tokenizer, exportSource, tokenizerSource, info };
     return info;
   }
 

@@ -17,11 +17,11 @@ import { loraScale } from '../train/lora';
 import { snapshotToBytes } from '../train/snapshotBytes';
 import type { LoraConfig } from '../train/types';
 
-/** The loaded tokenizer, for what an export writes about it. */
-export interface ExportTokenizer {
-  /** tokenizer.json (and tokenizer_config.json) as loaded, copied into model folders. */
+/** What an export writes about the loaded model beyond its weights: its tokenizer and generation config. */
+export interface ExportSource {
+  /** tokenizer.json (and tokenizer_config.json, and the model's generation_config.json) as loaded, copied into model folders. */
   files: ExportedFile[];
-  /** The same, parsed, for GGUF's tokenizer metadata. */
+  /** The tokenizer, parsed, for GGUF's tokenizer metadata. */
   source: TokenizerSource;
   /** The text of the end-of-sequence token (the Modelfile's stop). */
   eosToken: string;
@@ -34,32 +34,32 @@ export const GGUF_ADAPTER_FILE = 'adapter.gguf';
 /** What an adapter's Modelfile expects beside it: the base exported as GGUF. */
 export const GGUF_BASE_FILE = 'base.gguf';
 
-export async function exportFiles(ctx: ForwardContext, p: ExportParams, tokenizer: ExportTokenizer): Promise<ExportedFile[]> {
+export async function exportFiles(ctx: ForwardContext, p: ExportParams, source: ExportSource): Promise<ExportedFile[]> {
   const lora = p.ref.kind === 'run' && p.ref.config.method === 'lora' ? p.ref.config.lora : null;
   if (p.kind === 'adapter' && !lora) throw new Error('only a LoRA run has an adapter: export the model instead');
   if (!lora && p.kind === 'merged') throw new Error('only a LoRA run can be merged: export the model instead');
-  if (p.format === 'gguf') return ggufFiles(ctx, p, lora, tokenizer);
+  if (p.format === 'gguf') return ggufFiles(ctx, p, lora, source);
   if (p.dtype === 'q8_0') throw new Error('Q8_0 is a GGUF type: choose GGUF, or float32 or float16 for a Hugging Face folder');
   if (p.kind === 'adapter') return peftAdapterFiles(adapterParams(ctx.params), lora!, p.baseModel);
   // A LoRA run's model folder is always the merged one.
-  return runModelFolderFiles(ctx.config, ctx.params, lora, tokenizer.files, { dtype: p.dtype });
+  return runModelFolderFiles(ctx.config, ctx.params, lora, source.files, { dtype: p.dtype });
 }
 
-async function ggufFiles(ctx: ForwardContext, p: ExportParams, lora: LoraConfig | null, tokenizer: ExportTokenizer): Promise<ExportedFile[]> {
+async function ggufFiles(ctx: ForwardContext, p: ExportParams, lora: LoraConfig | null, source: ExportSource): Promise<ExportedFile[]> {
   const name = p.baseModel;
   if (p.kind === 'adapter') {
     const adapters = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [n, t] of Object.entries(adapterParams(ctx.params))) adapters.set(n, { shape: t.shape, data: (await t.data()) as Float32Array }); // GPU→CPU read
     return [
       { name: GGUF_ADAPTER_FILE, bytes: ggufAdapterFile({ config: ctx.config, adapters, scale: loraScale(lora!), name }) },
-      { name: 'Modelfile', bytes: new TextEncoder().encode(ollamaModelfile({ template: p.template ?? null, eosToken: tokenizer.eosToken, modelFile: GGUF_BASE_FILE, adapterFile: GGUF_ADAPTER_FILE })) },
+      { name: 'Modelfile', bytes: new TextEncoder().encode(ollamaModelfile({ template: p.template ?? null, eosToken: source.eosToken, modelFile: GGUF_BASE_FILE, adapterFile: GGUF_ADAPTER_FILE })) },
     ];
   }
   const data = await runWeights(ctx.config, ctx.params, lora);
-  const bytes = await ggufModelFile({ config: ctx.config, data, tokenizer: tokenizer.source, dtype: GGUF_DTYPE[p.dtype], name });
+  const bytes = await ggufModelFile({ config: ctx.config, data, tokenizer: source.source, dtype: GGUF_DTYPE[p.dtype], name });
   return [
     { name: GGUF_MODEL_FILE, bytes },
-    { name: 'Modelfile', bytes: new TextEncoder().encode(ollamaModelfile({ template: p.template ?? null, eosToken: tokenizer.eosToken, modelFile: GGUF_MODEL_FILE })) },
+    { name: 'Modelfile', bytes: new TextEncoder().encode(ollamaModelfile({ template: p.template ?? null, eosToken: source.eosToken, modelFile: GGUF_MODEL_FILE })) },
   ];
 }
 

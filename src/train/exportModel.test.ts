@@ -163,13 +163,19 @@ describe('what the files hold', () => {
     expect(generationConfig({ ...config, bosTokenId: 1, eosTokenId: 2 })).toEqual({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2 });
   });
 
-  it('tokenizer files pass through unchanged; a clash with the folder files or an unknown dtype is refused', async () => {
+  it("the source's tokenizer files and generation config pass through unchanged; a clash with the folder files, a stray file or an unknown dtype is refused", async () => {
     const tok = [{ name: 'tokenizer.json', bytes: new TextEncoder().encode('{"model":{}}') }];
     const files = await modelFolderFiles(set.base.config, set.full.params, tok, { dtype: 'float16' });
     expect(files.map((f) => f.name)).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']);
     expect(files[3].bytes).toBe(tok[0].bytes);
     expect(hashes(files.slice(0, 3))).toEqual(hashes(set.full.f16));
-    await expect(modelFolderFiles(set.base.config, set.full.params, [{ name: 'config.json', bytes: new Uint8Array() }])).rejects.toThrow(/written by the export itself/);
+    // An instruct model's own generation config (an eos_token_id list, sampling defaults) replaces the one made from config.json.
+    const gen = { name: 'generation_config.json', bytes: new TextEncoder().encode('{"eos_token_id":[2,0],"temperature":0.2}') };
+    const withGen = await modelFolderFiles(set.base.config, set.full.params, [...tok, gen]);
+    expect(withGen.map((f) => f.name)).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'generation_config.json']);
+    expect(jsonOf(withGen, 'generation_config.json')).toEqual({ eos_token_id: [2, 0], temperature: 0.2 });
+    await expect(modelFolderFiles(set.base.config, set.full.params, [{ name: 'config.json', bytes: new Uint8Array() }])).rejects.toThrow(/"config.json" is written by the export itself/);
+    await expect(modelFolderFiles(set.base.config, set.full.params, [{ name: 'notes.txt', bytes: new Uint8Array() }])).rejects.toThrow(/"notes.txt" is not a file the export carries over/);
     await expect(modelFolderFiles(set.base.config, set.full.params, [], { dtype: 'bfloat16' as 'float16' })).rejects.toThrow(/float32 or float16/);
   });
 

@@ -1,6 +1,6 @@
 /**
  * A trained run as files the Hugging Face ecosystem loads: a model folder (config.json,
- * generation_config.json, model.safetensors in the HF layout, the tokenizer files) and, for LoRA,
+ * generation_config.json, model.safetensors in the HF layout, the source's tokenizer files) and, for LoRA,
  * a PEFT adapter (adapter_config.json + adapter_model.safetensors with PEFT's key names).
  *
  * What "loads" means is pinned down by scripts/export_reference.py (a PyTorch GPT-NeoX built with
@@ -42,40 +42,54 @@ async function hostCopies(params: Params, names: string[]): Promise<Map<string, 
 
 /**
  * generation_config.json as transformers' GenerationConfig.from_model_config writes it for a
- * GPT-NeoX config: the special token ids and `_from_model_config`, keys sorted. (No
+ * model that came without one: the special token ids and `_from_model_config`, keys sorted. (No
  * transformers_version: the file was not written by transformers, and the field is optional.)
+ * A model that came with one keeps it (see SOURCE_FILES).
  */
 export function generationConfig(config: ModelConfig): Record<string, unknown> {
   return { _from_model_config: true, bos_token_id: config.bosTokenId, eos_token_id: config.eosTokenId };
 }
 
-const FOLDER_FILES = ['config.json', 'generation_config.json', 'model.safetensors'];
+/**
+ * The files of the model a run started from that its exported folder carries unchanged, as
+ * save_pretrained writes the loaded tokenizer and generation config back: the tokenizer's, and the
+ * repo's generation_config.json, whose eos_token_id may be a list (Qwen's and SmolLM2's instruct
+ * models end a reply at <|im_end|>, not only at the EOS config.json names) and whose sampling
+ * defaults (temperature, top_p, repetition_penalty) are the authors' to keep.
+ */
+export const SOURCE_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'] as const;
+
+const WRITTEN_FILES = ['config.json', 'model.safetensors'];
 
 /**
  * config.json (torch_dtype = opts.dtype) + generation_config.json + model.safetensors (F32, or F16
- * for dtype float16; names and shapes as GPTNeoXForCausalLM's state dict, no buffers) + the
- * tokenizer files given, unchanged. Nothing else is made up: without tokenizer files the folder has
- * none.
+ * for dtype float16; names and shapes as the family's state dict, no buffers) + the source files
+ * given (SOURCE_FILES), unchanged. generation_config.json is made from the config only when the
+ * source files have none. Nothing else is made up: without tokenizer files the folder has none.
  */
-export async function modelFolderFiles(config: ModelConfig, params: Params, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
-  checkFolderRequest(tokenizerFiles, opts);
-  return folderFromData(config, await hostCopies(params, paramSpecs(config).map((s) => s.name)), tokenizerFiles, opts);
+export async function modelFolderFiles(config: ModelConfig, params: Params, sourceFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+  checkFolderRequest(sourceFiles, opts);
+  return folderFromData(config, await hostCopies(params, paramSpecs(config).map((s) => s.name)), sourceFiles, opts);
 }
 
-function checkFolderRequest(tokenizerFiles: OutFile[], opts: ModelFolderOptions): void {
+function checkFolderRequest(sourceFiles: OutFile[], opts: ModelFolderOptions): void {
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float16') throw new Error(`export dtype must be float32 or float16, got ${JSON.stringify(dtype)}`);
-  const clash = tokenizerFiles.find((f) => FOLDER_FILES.includes(f.name));
-  if (clash) throw new Error(`"${clash.name}" is written by the export itself: pass only tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json)`);
+  const stray = sourceFiles.find((f) => !(SOURCE_FILES as readonly string[]).includes(f.name));
+  if (stray) {
+    const why = WRITTEN_FILES.includes(stray.name) ? 'is written by the export itself' : 'is not a file the export carries over';
+    throw new Error(`"${stray.name}" ${why}: pass only the source model's ${SOURCE_FILES.join(', ')}`);
+  }
 }
 
-function folderFromData(config: ModelConfig, data: Map<string, Float32Array>, tokenizerFiles: OutFile[], opts: ModelFolderOptions): OutFile[] {
+function folderFromData(config: ModelConfig, data: Map<string, Float32Array>, sourceFiles: OutFile[], opts: ModelFolderOptions): OutFile[] {
   const dtype = opts.dtype ?? 'float32';
+  const hasGeneration = sourceFiles.some((f) => f.name === 'generation_config.json');
   return [
     { name: 'config.json', bytes: json(toHfConfig(config, dtype)) },
-    { name: 'generation_config.json', bytes: json(generationConfig(config)) },
+    ...(hasGeneration ? [] : [{ name: 'generation_config.json', bytes: json(generationConfig(config)) }]),
     { name: 'model.safetensors', bytes: checkpointBytes(config, data, dtype === 'float16' ? 'F16' : 'F32') },
-    ...tokenizerFiles,
+    ...sourceFiles,
   ];
 }
 
@@ -95,9 +109,9 @@ export async function runWeights(config: ModelConfig, params: Params, lora: Lora
 }
 
 /** A run's weights as a model folder (a LoRA run's merged into the base). */
-export async function runModelFolderFiles(config: ModelConfig, params: Params, lora: LoraConfig | null, tokenizerFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
-  checkFolderRequest(tokenizerFiles, opts);
-  return folderFromData(config, await runWeights(config, params, lora), tokenizerFiles, opts);
+export async function runModelFolderFiles(config: ModelConfig, params: Params, lora: LoraConfig | null, sourceFiles: OutFile[], opts: ModelFolderOptions = {}): Promise<OutFile[]> {
+  checkFolderRequest(sourceFiles, opts);
+  return folderFromData(config, await runWeights(config, params, lora), sourceFiles, opts);
 }
 
 /** The adapter tensors (lora_A, lora_B) among a LoRA run's parameters. */
