@@ -11,6 +11,7 @@ import type { BackendChoice, BackendInfo, BackendName } from '../protocol/protoc
 import { matmulGflops } from './matmulSpeed';
 import { checkWasmMalloc, type WasmAllocator } from './wasmHeapGuard';
 import { registerWasmOptimizer } from './wasmOptimizer';
+import { registerBf16RowDots } from './rowDots';
 import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
 import { watchConsole } from './xnnStatus';
 import { setFusedKernels } from './webgpu/register';
@@ -124,6 +125,7 @@ async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | stri
   if (!(await (threaded ? withReportedCores(2 * wanted, start) : start()))) return 'the WASM backend failed to start';
   await tf.ready();
   registerWasmKernelFixes();
+  registerBf16RowDots();
   registerWasmOptimizer();
   checkWasmMalloc((tf.backend() as unknown as { wasm: WasmAllocator }).wasm);
   const threads = getThreadsCount();

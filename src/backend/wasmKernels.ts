@@ -9,6 +9,7 @@
  * BatchMatMul: see batchMatMul below.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapAddress, rowDotsFit, rowDotsOf } from './rowDots';
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackendLike {
@@ -164,9 +165,17 @@ function fewRowsTimesBT(args: Parameters<tf.KernelFunc>[0]): boolean {
   return rows <= DOT_MAX_ROWS && K === b.shape[b.shape.length - 1] && rows * tf.util.sizeFromShape(b.shape) >= XNN_MIN_MACS;
 }
 
-/** out[r, n] = Σ_k a[r, k]·b[n, k] for a (rows, K) and b (N, K), both read in place: B is read once per row, never copied. */
+/**
+ * out[r, n] = Σ_k a[r, k]·b[n, k] for a (rows, K) and b (N, K), both read in place, never copied:
+ * in WASM SIMD (rowDots.ts) where K allows, else in JavaScript.
+ */
 function rowsDotRows(a: tf.TensorInfo, b: tf.TensorInfo, rows: number, K: number, N: number, outShape: number[], backend: WasmBackendLike): tf.TensorInfo {
   const out = backend.makeOutput(outShape, 'float32'); // may grow the heap: make the views after it
+  const simd = rowDotsOf(backend);
+  if (simd && rowDotsFit(rows, K, N)) {
+    simd.run('f32', heapAddress(backend, a), heapAddress(backend, b), heapAddress(backend, out), rows, K, N);
+    return out;
+  }
   const [av, bv, ov] = [a, b, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   for (let r = 0; r < rows; r++) {
     const ar = r * K;

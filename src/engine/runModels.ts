@@ -79,6 +79,7 @@ export class RunModels {
       params: { ...base.params, ...tensors },
       config: base.config,
       transposed: lora ? base.transposed : { ...base.transposed, ...transposed },
+      bf16: base.bf16, // each copy serves only the tensor it was made from: a full run's own W takes W's path
       lora: lora ? loraContext(ref.config.lora, 0, false) : undefined,
     });
 

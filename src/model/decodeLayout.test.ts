@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from '../testing/fixtures';
 import { decodingLayout, disposeModel, layoutOf, toDecoding, toTraining } from './decodeLayout';
-import { hiddenStates, lmHead, type ForwardContext } from './forward';
+import { hiddenStates, lmHead, type ForwardContext, type KVCache } from './forward';
 import { batchLoss, lossAndGrads } from './objective';
 import { initRandomData, paramsFromData, type Params } from './params';
 import { PYTHIA_SHAPES, tinyConfig } from './tinyConfig';
@@ -126,5 +126,76 @@ describe('decodingLayout', () => {
     expect(decodingLayout(pythia('410m'), 'wasm', false)).toBe('decode'); // 410m: 1.62 + 2 × 1.42 GB
     expect(decodingLayout(pythia('410m'), 'cpu', false)).toBe('copies'); // 1.62 + 1.42 GB: no packed copies there
     expect(decodingLayout(pythia('410m'), 'webgpu', true)).toBe('plain'); // the shaders read W transposed
+  });
+});
+
+describe('the bfloat16 layout on wasm (a Llama-family model whose weights are bfloat16 values)', () => {
+  beforeAll(() => startTestBackend('wasm'));
+  const llama = tinyConfig({ hiddenSize: 32, numLayers: 2, numHeads: 4, seed: 3, family: 'llama' });
+  const prompt = [5, 17, 300, 2, 9];
+  /** The model's weights, rounded to bfloat16 values when `bf16` (as a bf16 file loads). */
+  const model = (bf16: boolean): ForwardContext => {
+    const data = initRandomData(llama, 3, 0.2);
+    if (bf16) for (const v of data.values()) new Uint32Array(v.buffer, v.byteOffset, v.length).forEach((b, i, a) => (a[i] = b & 0xffff0000));
+    return { params: paramsFromData(llama, data), config: llama };
+  };
+  /** Logits of every position for the prompt, and of one more token decoded with the KV cache. */
+  const decoded = async (ctx: ForwardContext) => {
+    const cache: KVCache = { k: [], v: [], length: 0 };
+    const step = (ids: number[]) => {
+      const old = [...cache.k, ...cache.v];
+      const logits = tf.tidy(() => {
+        const l = lmHead(ctx, hiddenStates(ctx, tf.tensor2d(Int32Array.from(ids), [1, ids.length], 'int32'), cache));
+        for (const t of [...cache.k, ...cache.v]) tf.keep(t); // the cache outlives the step, as in generate.ts
+        return l;
+      });
+      tf.dispose(old); // replaced by the extended ones
+      return logits;
+    };
+    const rows = step(prompt);
+    const next = step([42]);
+    const out = [...(await rows.data()), ...(await next.data())];
+    tf.dispose([rows, next, ...cache.k, ...cache.v]);
+    return out;
+  };
+  const maxDiff = (a: number[], b: number[]) => a.reduce((d, x, i) => Math.max(d, Math.abs(x - b[i])), 0);
+
+  it('is what toDecoding makes of "copies" or "decode"; it decodes as W does; training gives the copies back', async () => {
+    const ctx = model(true);
+    const plain = await decoded(ctx);
+    const tensors = tf.memory().numTensors;
+    for (const target of ['copies', 'decode'] as const) {
+      toDecoding(ctx, target);
+      expect(layoutOf(ctx)).toBe('bf16');
+      const matrices = Object.keys(ctx.bf16!);
+      expect(matrices).toContain('model.embed_tokens.weight'); // the tied head
+      expect(matrices).toHaveLength(2 * 7 + 1);
+      expect(tf.memory().numTensors).toBe(tensors + matrices.length); // W stays; one copy per matrix
+      // The same sums in another order: within float32 rounding of logits of about ±3.
+      expect(maxDiff(await decoded(ctx), plain)).toBeLessThan(2e-5);
+      toTraining(ctx);
+      expect(layoutOf(ctx)).toBe('plain');
+      expect(tf.memory().numTensors).toBe(tensors);
+    }
+    disposeModel(ctx);
+  });
+
+  it('a copy serves only the tensor it was made from: a run that replaces a weight decodes with its own', async () => {
+    const ctx = toDecoding(model(true), 'copies');
+    const name = 'model.layers.1.mlp.down_proj.weight';
+    const own = tf.mul(ctx.params[name], 2);
+    const run: ForwardContext = { ...ctx, params: { ...ctx.params, [name]: own } };
+    const expected = await decoded({ params: run.params, config: llama });
+    expect(maxDiff(await decoded(run), expected)).toBeLessThan(2e-5);
+    expect(maxDiff(expected, await decoded(ctx))).toBeGreaterThan(1e-3);
+    own.dispose();
+    disposeModel(ctx);
+  });
+
+  it('weights with other values (a float16 file, a fine-tuned model) keep the float32 layouts', () => {
+    const ctx = toDecoding(model(false), 'copies');
+    expect(layoutOf(ctx)).toBe('copies');
+    expect(ctx.bf16).toBeUndefined();
+    disposeModel(ctx);
   });
 });

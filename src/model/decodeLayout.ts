@@ -16,15 +16,21 @@
  * - 'decode': where they do not, each block matrix keeps only Wᵀ (W is transposed away one matrix
  *   at a time, so the peak grows by one matrix); the forward reads it through weightProduct's
  *   Wᵀ-only path. The LM head keeps W too (the loss gathers target rows from it). Two copies in all.
+ * - 'bf16': W and a bfloat16 copy of every matrix (bf16Weights.ts), where the backend multiplies by
+ *   such copies (WASM) and every matrix holds bfloat16 values only (SmolLM2's and Qwen's files):
+ *   each token reads half the bytes of 'copies', and the weights take 1.5 times their float32
+ *   size instead of 3. toDecoding takes it over 'copies' or 'decode' whenever it can be had.
+ *   Products of more rows than BF16_MAX_ROWS (a long prompt) multiply by W.
  * toTraining() goes back to 'plain' before training or an export.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardContext } from './forward';
 import { transposedWeights } from './forward';
+import { bf16Copy, bf16RowDotsOn, type Bf16Copy } from './bf16Weights';
 import { linearNames, modelNames, paramSpecs } from './params';
 import type { ModelConfig } from './config';
 
-export type Layout = 'plain' | 'copies' | 'decode';
+export type Layout = 'plain' | 'copies' | 'decode' | 'bf16';
 
 const GiB = 2 ** 30;
 /**
@@ -61,6 +67,7 @@ export function decodingLayout(c: ModelConfig, backend: string, fusedKernels: bo
 
 /** The state a context is in (see the file comment). */
 export function layoutOf(ctx: ForwardContext): Layout {
+  if (ctx.bf16 && Object.keys(ctx.bf16).length > 0) return 'bf16';
   if (!ctx.transposed || Object.keys(ctx.transposed).length === 0) return 'plain';
   return Object.keys(ctx.transposed).some((n) => ctx.params[n] === undefined) ? 'decode' : 'copies';
 }
@@ -73,10 +80,36 @@ function blockMatrices(c: ModelConfig): string[] {
     .map((s) => s.name);
 }
 
-/** Puts ctx (in place) in the layout for decoding that `target` names; returns it. */
+/** bfloat16 copies of every matrix a product takes, or null (and none kept) if one of them has other values. */
+function bf16Copies(ctx: ForwardContext): Record<string, Bf16Copy> | null {
+  const copies: Record<string, Bf16Copy> = {};
+  for (const name of [...blockMatrices(ctx.config), modelNames(ctx.config).head]) {
+    const w = ctx.params[name] as tf.Tensor2D | undefined;
+    const copy = w ? bf16Copy(w) : null;
+    if (!copy) {
+      for (const c of Object.values(copies)) c.rows.dispose();
+      return null;
+    }
+    copies[name] = copy;
+  }
+  return copies;
+}
+
+/**
+ * Puts ctx (in place) in the layout for decoding that `target` names ('bf16' instead, from
+ * 'plain', where it can be had); returns it.
+ */
 export function toDecoding(ctx: ForwardContext, target: Layout): ForwardContext {
   const now = layoutOf(ctx);
-  if (now === target || target === 'plain') return ctx;
+  if (now === target || target === 'plain' || now === 'bf16') return ctx;
+  if (now === 'plain' && bf16RowDotsOn()) {
+    const copies = bf16Copies(ctx);
+    if (copies) {
+      ctx.bf16 = copies;
+      return ctx;
+    }
+  }
+  if (target === 'bf16') return ctx; // asked for, but the weights are not all bfloat16 values: stay plain
   if (now === 'decode') toTraining(ctx); // 'copies' asked for after 'decode': start from W
   if (target === 'copies') {
     ctx.transposed = transposedWeights(ctx.params, ctx.config);
@@ -98,10 +131,12 @@ export function toDecoding(ctx: ForwardContext, target: Layout): ForwardContext 
 
 /**
  * Back to 'plain' (W restored from Wᵀ, exactly: a transpose moves values, never rounds), before
- * training or an export. Kept copies go too: the trainer reads W only, and the estimate counts W
+ * training or an export. Kept copies (Wᵀ, bfloat16) go too: the trainer reads W only, and the estimate counts W
  * only; decoding makes them again (on WASM its first answer packs them again).
  */
 export function toTraining(ctx: ForwardContext): ForwardContext {
+  for (const c of Object.values(ctx.bf16 ?? {})) c.rows.dispose();
+  ctx.bf16 = undefined;
   if (!ctx.transposed) return ctx;
   for (const [name, wT] of Object.entries(ctx.transposed)) {
     if (ctx.params[name] === undefined) ctx.params[name] = tf.transpose(wT); // (out, in), one matrix at a time
@@ -111,9 +146,11 @@ export function toTraining(ctx: ForwardContext): ForwardContext {
   return ctx;
 }
 
-/** Frees a model's weights in any layout: W and its Wᵀ copy share a name, so the two sets go separately. */
+/** Frees a model's weights in any layout: W and its copies share a name, so the sets go separately. */
 export function disposeModel(ctx: ForwardContext): void {
   for (const t of Object.values(ctx.params)) t.dispose();
   for (const t of Object.values(ctx.transposed ?? {})) t.dispose();
+  for (const c of Object.values(ctx.bf16 ?? {})) c.rows.dispose();
   ctx.transposed = undefined;
+  ctx.bf16 = undefined;
 }

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { rotaryDims, type ModelConfig } from './config';
+import { BF16_MAX_ROWS, bf16Product, type Bf16Copy } from './bf16Weights';
 import { biasAddFused, fusedKernelsOn, layerNormFused } from './fused';
 import { matMulFrozenT, matMulWT, matMulWTFrozen } from './matmul';
 import { modelNames, type Params } from './params';
@@ -26,6 +27,8 @@ export interface ForwardContext {
   config: ModelConfig;
   /** Optional Wᵀ copies of the matrices, by name (see transposedWeights): decoding then skips a transpose per weight per token. */
   transposed?: Params;
+  /** Optional bfloat16 copies of frozen matrices, by name (bf16Weights.ts): decoding then reads half the bytes per token. */
+  bf16?: Record<string, Bf16Copy>;
   /**
    * The parameters being differentiated (lossAndGrads sets it to its names). Every other weight is
    * frozen: its products skip the dW half of the backward, and only frozen weights use `transposed`
@@ -73,6 +76,9 @@ export function transposedOf(ctx: ForwardContext, name: string): tf.Tensor2D | u
 export function weightProduct(ctx: ForwardContext, x: tf.Tensor2D, name: string): tf.Tensor2D {
   const w = ctx.params[name] as tf.Tensor2D | undefined;
   if (!w) return frozenFromTransposed(ctx, x, name);
+  // A copy serves inference on the very tensor it was made from (a full run's own W replaces it).
+  const half = ctx.bf16?.[name];
+  if (half && half.of === w && !ctx.trainable && x.shape[0] <= BF16_MAX_ROWS) return bf16Product(x, half);
   // With the fused WebGPU kernels, the shader reads W transposed: no transpose copy, and tfjs's
   // own gradient (dx = dy·W, dW = dyᵀ·x) is skipped for a frozen W, which is not on the tape.
   if (fusedKernelsOn()) return tf.matMul(x, w, false, true); // (N, in) @ (out, in)ᵀ → (N, out)
