@@ -12,6 +12,8 @@ import { matmulGflops } from './matmulSpeed';
 import { checkWasmMalloc, type WasmAllocator } from './wasmHeapGuard';
 import { registerWasmOptimizer } from './wasmOptimizer';
 import { registerBf16RowDots } from './rowDots';
+import { registerInferenceKernels } from './wasmInference';
+import { registerSmallOps } from './wasmSmallOps';
 import { registerWasmKernelFixes, setKeepPackedOperands } from './wasmKernels';
 import { watchConsole } from './xnnStatus';
 import { setFusedKernels } from './webgpu/register';
@@ -126,6 +128,8 @@ async function tryWasm(env: BackendEnv, why: string): Promise<BackendInfo | stri
   await tf.ready();
   registerWasmKernelFixes();
   registerBf16RowDots();
+  registerInferenceKernels();
+  registerSmallOps();
   registerWasmOptimizer();
   checkWasmMalloc((tf.backend() as unknown as { wasm: WasmAllocator }).wasm);
   const threads = getThreadsCount();

@@ -5,16 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bf16Copy, bf16Product, bf16RowDotsOn, toBf16Rows } from '../model/bf16Weights';
+import { bf16Copy, bf16Product, bf16RowDotsOn, toBf16Rows, toBf16Values } from '../model/bf16Weights';
 import { startTestBackend } from '../testing/fixtures';
 import { rowDotsFit, rowDotsFor } from './rowDots';
 
 /** Values that are bfloat16 values (low 16 bits cleared), of both signs and a spread of magnitudes. */
 function bf16Values(n: number, seed: number): Float32Array {
-  const v = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * Math.exp(Math.cos(i * 0.11) * 3));
-  const bits = new Uint32Array(v.buffer);
-  for (let i = 0; i < bits.length; i++) bits[i] &= 0xffff0000;
-  return v;
+  return toBf16Values(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * Math.exp(Math.cos(i * 0.11) * 3)));
 }
 
 /** out (M, N) = a (M, K) · Wᵀ in float64. */

@@ -6,7 +6,8 @@
  * SmolLM2-135M at 8×128); float32 in memory, as a loaded float16 or bfloat16 file is.
  */
 import { wasmHeapBytes, whileTraining } from '../backend/backend';
-import { decodingLayout, disposeModel, toDecoding } from '../model/decodeLayout';
+import { toBf16Values } from '../model/bf16Weights';
+import { decodingLayout, disposeModel, layoutOf, toDecoding } from '../model/decodeLayout';
 import { fusedKernelsOn } from '../model/fused';
 import { generate } from '../model/generate';
 import type { ForwardContext } from '../model/forward';
@@ -25,14 +26,18 @@ import { syntheticRows } from './trainBenchmarks';
 export type ShapeName = '160m' | '410m' | 'smollm2-135m';
 export type ShapeRun = 'decode' | 'lora' | 'full';
 
-/** Each shape's config and training batch. SmolLM2-135M: 30 layers, hidden 576, 9 heads over 3 key/value heads, vocabulary 49,152, tied head. */
-function shape(name: ShapeName): { config: ModelConfig; label: string; B: number } {
+/**
+ * Each shape's config and training batch, and whether its weights are bfloat16 values (SmolLM2's
+ * file is bfloat16; Pythia's are float16). SmolLM2-135M: 30 layers, hidden 576, 9 heads over 3
+ * key/value heads, vocabulary 49,152, tied head.
+ */
+function shape(name: ShapeName): { config: ModelConfig; label: string; B: number; bf16?: boolean } {
   if (name === 'smollm2-135m') {
     const config = parseConfig({
       model_type: 'llama', vocab_size: 49152, hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3,
       intermediate_size: 1536, max_position_embeddings: 8192, rope_theta: 100000, rms_norm_eps: 1e-5, tie_word_embeddings: true,
     });
-    return { config, label: 'smollm2-135m', B: 8 };
+    return { config, label: 'smollm2-135m', B: 8, bf16: true };
   }
   return { config: tinyConfig({ ...PYTHIA_SHAPES[name], seed: 0 }), label: `pythia-${name}`, B: 4 };
 }
@@ -43,14 +48,16 @@ const STEPS = 2;
 
 export async function runShapeBenchmark(backend: BackendInfo, name: ShapeName, run: ShapeRun, emit: (line: BenchLine) => void): Promise<void> {
   const gflops = await matmulRoofline(1024);
-  const { config, label, B } = shape(name);
+  const { config, label, B, bf16 } = shape(name);
   const base = { backend: backend.name, wasmThreads: backend.wasmThreads, shape: label, params: countParams(config), matmul_gflops: +gflops.toFixed(2) };
-  const ctx: ForwardContext = { params: paramsFromData(config, initRandomData(config, 0)), config };
+  const data = initRandomData(config, 0);
+  if (bf16) for (const v of data.values()) toBf16Values(v); // as the bfloat16 file loads
+  const ctx: ForwardContext = { params: paramsFromData(config, data), config };
   const heap = () => wasmHeapBytes();
   try {
     if (run === 'decode') {
-      const layout = decodingLayout(config, backend.name, fusedKernelsOn());
-      toDecoding(ctx, layout);
+      toDecoding(ctx, decodingLayout(config, backend.name, fusedKernelsOn()));
+      const layout = layoutOf(ctx); // 'bf16' where the weights allow it, over what decodingLayout asks
       const prompt = Array.from({ length: 8 }, (_, i) => 100 + i);
       const once = async (n: number) => {
         const t0 = performance.now();

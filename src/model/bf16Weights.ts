@@ -31,6 +31,13 @@ export interface Bf16Copy {
   rows: tf.Tensor1D;
 }
 
+/** Rounds w in place to bfloat16 values by truncation (benchmarks and tests: weights as a bfloat16 file holds them). */
+export function toBf16Values(w: Float32Array): Float32Array {
+  const bits = new Uint32Array(w.buffer, w.byteOffset, w.length);
+  for (let i = 0; i < bits.length; i++) bits[i] &= 0xffff0000;
+  return w;
+}
+
 /** Whether every value of w is a bfloat16 value: its low 16 bits are zero. */
 export function isBf16Exact(w: Float32Array): boolean {
   const bits = new Uint32Array(w.buffer, w.byteOffset, w.length);

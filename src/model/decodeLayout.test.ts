@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from '../testing/fixtures';
+import { toBf16Values } from './bf16Weights';
 import { decodingLayout, disposeModel, layoutOf, toDecoding, toTraining } from './decodeLayout';
 import { hiddenStates, lmHead, type ForwardContext, type KVCache } from './forward';
 import { batchLoss, lossAndGrads } from './objective';
@@ -136,7 +137,7 @@ describe('the bfloat16 layout on wasm (a Llama-family model whose weights are bf
   /** The model's weights, rounded to bfloat16 values when `bf16` (as a bf16 file loads). */
   const model = (bf16: boolean): ForwardContext => {
     const data = initRandomData(llama, 3, 0.2);
-    if (bf16) for (const v of data.values()) new Uint32Array(v.buffer, v.byteOffset, v.length).forEach((b, i, a) => (a[i] = b & 0xffff0000));
+    if (bf16) for (const v of data.values()) toBf16Values(v);
     return { params: paramsFromData(llama, data), config: llama };
   };
   /** Logits of every position for the prompt, and of one more token decoded with the KV cache. */

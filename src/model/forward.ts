@@ -9,6 +9,7 @@ import type { ModelType } from './config';
 import { gpt2Block } from './gpt2';
 import { neoxBlock } from './gptNeox';
 import { checkPositions, embed, layerNorm, rmsNorm, ropeFor, weightProduct, type ForwardContext, type KVCache, type Rope } from './layers';
+import { inferenceKernelsOn } from './inferenceKernels';
 import { llamaBlock } from './llama';
 import { hasLayerNorm, modelNames } from './params';
 
@@ -61,7 +62,8 @@ export function finalNorm(ctx: ForwardContext, x: tf.Tensor2D): tf.Tensor2D {
   const { finalNorm: n } = modelNames(ctx.config);
   const w = ctx.params;
   const eps = ctx.config.layerNormEps;
-  return hasLayerNorm(ctx.config) ? layerNorm(x, w[`${n}.weight`], w[`${n}.bias`], eps) : (rmsNorm(x, w[`${n}.weight`], eps) as tf.Tensor2D);
+  const fast = inferenceKernelsOn(ctx);
+  return hasLayerNorm(ctx.config) ? layerNorm(x, w[`${n}.weight`], w[`${n}.bias`], eps, fast) : (rmsNorm(x, w[`${n}.weight`], eps, fast) as tf.Tensor2D);
 }
 
 /**
@@ -74,7 +76,7 @@ export function hiddenStates(ctx: ForwardContext, ids: tf.Tensor2D, cache?: KVCa
   const [B, T] = ids.shape;
   const start = cache ? cache.length : 0;
   checkPositions(ctx.config, start + T);
-  const rope = ropeFor(ctx.config, start, T, packed && { positions: packed, B });
+  const rope = { ...ropeFor(ctx.config, start, T, packed && { positions: packed, B }), inference: inferenceKernelsOn(ctx) };
   let x = embedTokens(ctx, ids, start, packed); // (B·T, C)
   for (let i = 0; i < ctx.config.numLayers; i++) x = block(ctx, x, i, B, T, rope, cache);
   if (cache) cache.length = start + T;

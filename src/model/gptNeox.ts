@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { headSize } from './config';
 import { biasGeluFused, causalAttentionFused, fusedKernelsOn } from './fused';
-import { causalAttention, gelu, layerNorm, linear, MAX_FUSED_HEAD_SIZE, project, rotate, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
+import { inferenceKernelsOn } from './inferenceKernels';
+import { causalAttention, gelu, layerNorm, linear, MAX_FUSED_HEAD_SIZE, project, rotate, toHeads, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
 import { layerPrefix } from './params';
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
@@ -24,9 +25,8 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   // Per-head interleaved: each head owns a contiguous [q | k | v] slice of 3·hs (not GPT-2's [q|k|v]).
   const heads = tf.reshape(qkv, [B, T, nH, 3 * hs]);
   const [q0, k0, v0] = tf.split(heads, 3, 3); // (B, T, nH, hs) each
-  const toHeads = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // (B, nH, T, hs)
-  const q = rotate(toHeads(q0), rope);
-  const [k, v] = withCache(cache, layer, rotate(toHeads(k0), rope), toHeads(v0)); // (B, nH, S, hs)
+  const q = rotate(toHeads(q0 as tf.Tensor4D), rope); // (B, nH, T, hs)
+  const [k, v] = withCache(cache, layer, rotate(toHeads(k0 as tf.Tensor4D), rope), toHeads(v0 as tf.Tensor4D)); // (B, nH, S, hs)
   return linear(ctx, causalAttention(q, k, v, 1 / Math.sqrt(hs), rope.packed), `${p}dense`); // (B·T, C)
 }
 
@@ -43,14 +43,15 @@ function mlp(ctx: ForwardContext, x: tf.Tensor2D, layer: number): tf.Tensor2D {
 export function neoxBlock(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
   const { params: w, config } = ctx;
   const p = layerPrefix(config, layer);
-  const ln1 = layerNorm(x, w[`${p}input_layernorm.weight`], w[`${p}input_layernorm.bias`], config.layerNormEps);
+  const fast = inferenceKernelsOn(ctx);
+  const ln1 = layerNorm(x, w[`${p}input_layernorm.weight`], w[`${p}input_layernorm.bias`], config.layerNormEps, fast);
   const attn = attention(ctx, ln1, layer, B, T, rope, cache);
   if (config.useParallelResidual) {
     // x + attn(ln1(x)) + mlp(ln2(x))
-    const ln2 = layerNorm(x, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
+    const ln2 = layerNorm(x, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps, fast);
     return tf.addN([x, attn, mlp(ctx, ln2, layer)]) as tf.Tensor2D;
   }
   const h = tf.add(x, attn) as tf.Tensor2D; // x + attn(ln1(x)); then h + mlp(ln2(h))
-  const ln2 = layerNorm(h, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps);
+  const ln2 = layerNorm(h, w[`${p}post_attention_layernorm.weight`], w[`${p}post_attention_layernorm.bias`], config.layerNormEps, fast);
   return tf.add(h, mlp(ctx, ln2, layer));
 }

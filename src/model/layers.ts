@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { rotaryDims, type ModelConfig } from './config';
 import { BF16_MAX_ROWS, bf16Product, type Bf16Copy } from './bf16Weights';
 import { biasAddFused, fusedKernelsOn, layerNormFused } from './fused';
+import { layerNormInference, rmsNormInference, rotaryInference } from './inferenceKernels';
 import { matMulFrozenT, matMulWT, matMulWTFrozen } from './matmul';
 import { modelNames, type Params } from './params';
 import { mulberry32 } from './random';
@@ -139,8 +140,10 @@ export function project(ctx: ForwardContext, x: tf.Tensor2D, name: string, withB
   return tf.add(y, weightProduct(ctx, down, `${name}.lora_B.weight`)); // (N, out)
 }
 
-export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
+/** LayerNorm over the last dimension; `inference` (inferenceKernelsOn) takes the one-kernel version where there is no gradient. */
+export function layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor, eps: number, inference = false): tf.Tensor2D {
   if (fusedKernelsOn()) return layerNormFused(x, weight, bias, eps); // one dispatch, not ten
+  if (inference) return layerNormInference(x, weight, bias, eps);
   const { mean, variance } = tf.moments(x, -1, true); // (N, 1)
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight), bias);
 }
@@ -169,7 +172,8 @@ export function embed(weight: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
 }
 
 /** RMSNorm over the last dimension: w · x / √(mean(x²) + eps) (LlamaRMSNorm; the variance in float32, as everything here). */
-export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number, inference = false): tf.Tensor {
+  if (inference) return rmsNormInference(x, weight, eps);
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
 }
 
@@ -279,6 +283,8 @@ export interface Rope {
   sin: tf.Tensor2D;
   rd: number;
   packed?: PackedRows;
+  /** Rotary by the one-kernel version (inferenceKernelsOn: a forward that takes no gradient). */
+  inference?: boolean;
 }
 
 /** The rotary tables for T positions from start, and, given packed positions (B·T), the packed rows' tensors. */
@@ -296,9 +302,19 @@ export function disposeRope(rope: Rope): void {
   tf.dispose([rope.cos, rope.sin, ...(p ? [p.positionsTensor, p.cos, p.sin, p.bias] : [])]);
 }
 
+/**
+ * (B, T, n, hs) → (B, n, T, hs). For one token (T = 1, every decoding step) the transpose moves
+ * nothing, so it is a reshape: no copy, and one op fewer per head split.
+ */
+export function toHeads(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, T, n, hs] = x.shape;
+  return T === 1 ? tf.reshape(x, [B, n, 1, hs]) : tf.transpose(x, [0, 2, 1, 3]);
+}
+
 /** Rotary with the forward's tables: one (T, rd) table for every row, or each token's own position when packed. */
 export function rotate(x: tf.Tensor4D, rope: Rope): tf.Tensor4D {
   const p = rope.packed;
+  if (rope.inference && !p && rope.rd > 0) return rotaryInference(x, rope.cos, rope.sin);
   return p ? applyRotary(x, p.cos, p.sin, rope.rd) : applyRotary(x, rope.cos, rope.sin, rope.rd);
 }
 
@@ -319,7 +335,7 @@ export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
   else if (T > 1) scores = tf.add(scores, g === 1 ? causalBias(T, S) : tf.tile(causalBias(T, S), [g, 1]));
   const probs = tf.softmax(scores); // fp32 softmax over keys
   const y = tf.reshape(tf.matMul(probs, v), [B, nH, T, hs]); // (B, nH, T, hs)
-  return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, nH * hs]) as tf.Tensor2D;
+  return tf.reshape(T === 1 ? y : tf.transpose(y, [0, 2, 1, 3]), [B * T, nH * hs]) as tf.Tensor2D; // one token: already (B, 1, nH, hs) in memory
 }
 
 /** Appends this step's k and v (B, nKV, T, hs) to the layer's cache and returns the whole (B, nKV, S, hs). */

@@ -7,7 +7,8 @@
  * rotary. Which of these a model has comes from its config (config.ts), never from its name here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { causalAttention, linear, rmsNorm, rotate, silu, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
+import { inferenceKernelsOn, swigluInference } from './inferenceKernels';
+import { causalAttention, linear, rmsNorm, rotate, silu, toHeads, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
 import { layerPrefix } from './params';
 
 function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
@@ -16,9 +17,9 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const p = `${layerPrefix(config, layer)}self_attn.`;
   /** (B·T, n·hs) → (B, T, n, hs), per-head RMSNorm on Qwen3's q and k, → (B, n, T, hs). */
   const heads = (t: tf.Tensor2D, n: number, norm?: string) => {
-    const split = tf.reshape(t, [B, T, n, hs]);
-    const normed = norm ? rmsNorm(split, w[`${p}${norm}.weight`], config.layerNormEps) : split;
-    return tf.transpose(normed, [0, 2, 1, 3]) as tf.Tensor4D;
+    if (T === 1 && !norm) return tf.reshape(t, [B, n, 1, hs]) as tf.Tensor4D; // one token: the heads are already in place
+    const split = tf.reshape(t, [B, T, n, hs]) as tf.Tensor4D;
+    return toHeads(norm ? (rmsNorm(split, w[`${p}${norm}.weight`], config.layerNormEps, inferenceKernelsOn(ctx)) as tf.Tensor4D) : split);
   };
   const q = rotate(heads(linear(ctx, x, `${p}q_proj`), nH, config.qkNorm ? 'q_norm' : undefined), rope); // (B, nH, T, hs)
   const k = rotate(heads(linear(ctx, x, `${p}k_proj`), nKV, config.qkNorm ? 'k_norm' : undefined), rope); // (B, nKV, T, hs)
@@ -30,8 +31,10 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
 export function llamaBlock(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
   const { params: w, config } = ctx;
   const p = layerPrefix(config, layer);
-  const h = tf.add(x, attention(ctx, rmsNorm(x, w[`${p}input_layernorm.weight`], config.layerNormEps) as tf.Tensor2D, layer, B, T, rope, cache)) as tf.Tensor2D;
-  const m = rmsNorm(h, w[`${p}post_attention_layernorm.weight`], config.layerNormEps) as tf.Tensor2D;
-  const gated = tf.mul(silu(linear(ctx, m, `${p}mlp.gate_proj`)), linear(ctx, m, `${p}mlp.up_proj`)) as tf.Tensor2D; // (B·T, I)
+  const fast = inferenceKernelsOn(ctx);
+  const h = tf.add(x, attention(ctx, rmsNorm(x, w[`${p}input_layernorm.weight`], config.layerNormEps, fast) as tf.Tensor2D, layer, B, T, rope, cache)) as tf.Tensor2D;
+  const m = rmsNorm(h, w[`${p}post_attention_layernorm.weight`], config.layerNormEps, fast) as tf.Tensor2D;
+  const [gate, up] = [linear(ctx, m, `${p}mlp.gate_proj`), linear(ctx, m, `${p}mlp.up_proj`)]; // (B·T, I) each
+  const gated = fast ? swigluInference(gate, up) : (tf.mul(silu(gate), up) as tf.Tensor2D); // (B·T, I)
   return tf.add(h, linear(ctx, gated, `${p}mlp.down_proj`));
 }

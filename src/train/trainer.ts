@@ -156,9 +156,14 @@ export class Trainer {
     return ctx;
   }
 
-  /** The base model, untouched by the run: DPO's reference (a LoRA run's adapters are not in it). */
+  /**
+   * The base model, untouched by the run: DPO's reference (a LoRA run's adapters are not in it).
+   * Nothing in it is trainable, but it is scored with the ops the policy's training forward takes
+   * (an empty trainable set keeps the inference kernels off), so that at step 1, where the two
+   * models are one, their log-probabilities agree bit for bit and the loss is ln 2, as in TRL.
+   */
   private referenceContext(): ForwardContext {
-    return { params: this.base.params, config: this.base.config };
+    return { params: this.base.params, config: this.base.config, trainable: new Set() };
   }
 
   /** A planned batch of a split as tokens: its examples, or for DPO its pairs' chosen rows then their rejected rows. */
