@@ -21,6 +21,8 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,webgpu').split(',').filter
 const SHAPES = (process.env.BENCH_SHAPES ?? '').split(',').filter(Boolean);
 /** Which of the shape measurements to run (BENCH_SHAPE_RUNS=decode,lora,full, the default). */
 const SHAPE_RUNS = (process.env.BENCH_SHAPE_RUNS ?? 'decode,lora,full').split(',').filter(Boolean);
+/** BENCH_SHAPE_THREADS=1 holds the shapes' WASM to that many threads (default: the backend's own choice). */
+const SHAPE_THREADS = process.env.BENCH_SHAPE_THREADS ? `&threads=${Number(process.env.BENCH_SHAPE_THREADS)}` : '';
 /** The data suite (parse, tokenize and batch 50,000 examples) runs unless BENCH_DATA=0. */
 const DATA = process.env.BENCH_DATA !== '0';
 /** Sequence packing on lamini_docs (padded against packed training steps, WASM; a few minutes) runs unless BENCH_PACKING=0. */
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
         const [name, threads] = b.split('@');
         return { label: b, query: `backend=${name}${threads ? `&threads=${threads}` : ''}` };
       }),
-      ...SHAPES.flatMap((shape) => SHAPE_RUNS.map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm&shape=${shape}&run=${run}` }))),
+      ...SHAPES.flatMap((shape) => SHAPE_RUNS.map((run) => ({ label: `wasm ${shape} ${run}`, query: `backend=wasm${SHAPE_THREADS}&shape=${shape}&run=${run}` }))),
       ...(PACKING ? [{ label: 'wasm packing', query: 'backend=wasm&suite=packing' }] : []),
       ...(DATA ? [{ label: 'data', query: 'suite=data' }] : []),
     ];
