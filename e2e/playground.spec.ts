@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { createTinyModel, generateGreedy, openStudio, watchErrors } from './support/page';
-import { writeTinyModel } from './support/tinyModel';
+import { writeTinyBf16Llama, writeTinyModel } from './support/tinyModel';
 
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`a tiny random model streams tokens on ${backend}, without console errors`, async ({ page }) => {
@@ -47,6 +47,26 @@ test('a model folder dropped in as files gives the same greedy tokens as the CLI
     await expect(page.getByTestId('model-info')).toContainText('tokenizer');
     const text = await generateGreedy(page, prompt, 12);
     expect(text).toBe(cliText);
+    expect(errors).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Llama folder whose weights are bfloat16 values gives, on threaded WASM, the greedy tokens of the CPU backend', async ({ page }) => {
+  // WASM decodes such a model through bfloat16 copies of its weights and SIMD row products in the
+  // page's shared memory; the CLI on the CPU backend multiplies by the float32 weights.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-bf16-e2e-'));
+  try {
+    const files = writeTinyBf16Llama(dir, 5);
+    const prompt = 'Question: what is a tensor?';
+    const cli = execFileSync('node_modules/.bin/tsx', ['src/cli/main.ts', 'generate', '--backend', 'cpu', '--model', dir, '--prompt', prompt, '--max-new-tokens', '16'], { encoding: 'utf8' });
+    const errors = watchErrors(page);
+    await openStudio(page, 'backend=wasm');
+    await expect(page.getByTestId('backend-wasm-threads')).not.toHaveText('1');
+    await page.getByTestId('files-input').setInputFiles(files);
+    await expect(page.getByTestId('model-status')).toHaveText('Ready');
+    expect(await generateGreedy(page, prompt, 16)).toBe(cli.replace(/\n$/, ''));
     expect(errors).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
