@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bf16Copy, bf16Product, bf16RowDotsOn, toBf16Rows, toBf16Values } from '../model/bf16Weights';
-import { startTestBackend } from '../testing/fixtures';
+import { relError, startTestBackend } from '../testing/fixtures';
 import { rowDotsFit, rowDotsFor } from './rowDots';
 
 /** Values that are bfloat16 values (low 16 bits cleared), of both signs and a spread of magnitudes. */
@@ -19,17 +19,6 @@ function reference(a: Float32Array, w: Float32Array, M: number, K: number, N: nu
   const out = new Float64Array(M * N);
   for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[r * N + n] += a[r * K + k] * w[n * K + k];
   return out;
-}
-
-/** The largest |x − y| relative to the largest |y|. */
-function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < y.length; i++) {
-    d = Math.max(d, Math.abs(x[i] - y[i]));
-    m = Math.max(m, Math.abs(y[i]));
-  }
-  return d / m;
 }
 
 describe('rowDots: a few rows times Wᵀ in WASM SIMD', () => {
@@ -53,7 +42,7 @@ describe('rowDots: a few rows times Wᵀ in WASM SIMD', () => {
     for (const [kind, wAt] of [['f32', at.w], ['bf16', w16At]] as const) {
       const out = new Float32Array(memory.buffer, outAt, M * N).fill(NaN);
       kernels.run(kind, at.a, wAt, outAt, M, K, N);
-      expect(relErr(out, expected), kind).toBeLessThan(1e-6);
+      expect(relError(out, expected), kind).toBeLessThan(1e-6);
     }
   });
 
@@ -77,7 +66,7 @@ describe('bfloat16 copies on the WASM backend', () => {
     expect(copy.rows.shape).toEqual([(N * K) / 2]);
     const y = bf16Product(x, copy);
     expect(y.shape).toEqual([M, N]);
-    expect(relErr(await y.data(), reference(await x.data() as Float32Array, await w.data() as Float32Array, M, K, N))).toBeLessThan(1e-6);
+    expect(relError(await y.data(), reference(await x.data() as Float32Array, await w.data() as Float32Array, M, K, N))).toBeLessThan(1e-6);
     const rounded = tf.add(w, 1e-3) as tf.Tensor2D; // no longer bfloat16 values
     expect(bf16Copy(rounded)).toBeNull();
     const narrow = tf.tensor2d(bf16Values(8 * 24, 5), [8, 24]); // K = 24: not the kernel's

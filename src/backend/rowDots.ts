@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BF16_ROW_DOTS } from '../model/bf16Weights';
 import { Body, encodeModule, I32, V128 } from './wasmBinary';
+import { heapAddress, wasmBackendOf } from './wasmHeap';
 
 export type RowDotWeights = 'f32' | 'bf16';
 
@@ -94,13 +95,6 @@ export function rowDotsFor(memory: WebAssembly.Memory): RowDots {
   };
 }
 
-/** What the kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackendLike {
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
 const made = new WeakMap<object, RowDots | null>();
 
 /**
@@ -108,7 +102,7 @@ const made = new WeakMap<object, RowDots | null>();
  * build keeps it as Module.wasmMemory, the plain one exports it) or this engine has no SIMD.
  */
 export function rowDotsOf(backend: unknown): RowDots | null {
-  const b = backend as WasmBackendLike;
+  const b = wasmBackendOf(backend);
   if (made.has(b)) return made.get(b)!;
   const memory = b.wasm?.wasmMemory ?? b.wasm?.asm?.memory;
   let kernels: RowDots | null;
@@ -121,9 +115,6 @@ export function rowDotsOf(backend: unknown): RowDots | null {
   return kernels;
 }
 
-/** The byte address of a tensor's data on the heap. */
-export const heapAddress = (backend: unknown, t: tf.TensorInfo): number => (backend as WasmBackendLike).dataIdMap.get(t.dataId)!.memoryOffset;
-
 /** Registers BF16_ROW_DOTS on 'wasm' where the kernels can be made (see model/bf16Weights.ts). */
 export function registerBf16RowDots(): void {
   if (tf.getKernel(BF16_ROW_DOTS, 'wasm') || !rowDotsOf(tf.findBackend('wasm'))) return;
@@ -135,7 +126,7 @@ export function registerBf16RowDots(): void {
       const N = (attrs as unknown as { N: number }).N;
       const [M, K] = x.shape;
       if (tf.util.sizeFromShape(w.shape) * 2 !== N * K) throw new Error(`${BF16_ROW_DOTS}: a copy of ${tf.util.sizeFromShape(w.shape) * 2} values is not ${N}×${K}`);
-      const out = (backend as unknown as WasmBackendLike).makeOutput([M, N], 'float32');
+      const out = wasmBackendOf(backend).makeOutput([M, N], 'float32');
       if (M > 0) rowDotsOf(backend)!.run('bf16', heapAddress(backend, x), heapAddress(backend, w), heapAddress(backend, out), M, K, N);
       return out;
     },

@@ -8,21 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inferenceKernelsOn, layerNormInference, rmsNormInference, rotaryInference, swigluInference } from '../model/inferenceKernels';
 import { applyRotary, layerNorm, rmsNorm, rotaryTables, silu } from '../model/layers';
 import { tinyConfig } from '../model/tinyConfig';
-import { startTestBackend } from '../testing/fixtures';
+import { relError, startTestBackend } from '../testing/fixtures';
 
 const values = (shape: number[], seed: number) =>
   tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, (_, i) => Math.sin(i * 0.61 + seed) * (1 + Math.cos(i * 0.07) * 3)), shape);
 
-async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const [x, y] = [await a.data(), await b.data()];
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < y.length; i++) {
-    d = Math.max(d, Math.abs(x[i] - y[i]));
-    m = Math.max(m, Math.abs(y[i]));
-  }
-  return d / m;
-}
+const maxRelDiff = async (a: tf.Tensor, b: tf.Tensor): Promise<number> => relError(await a.data(), await b.data());
 
 describe('inference kernels on WASM', () => {
   beforeAll(() => startTestBackend('wasm'));

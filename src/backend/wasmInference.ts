@@ -10,21 +10,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { INFERENCE_KERNELS } from '../model/inferenceKernels';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import { floatOutput } from './wasmHeap';
 
 type Args = Parameters<tf.KernelFunc>[0];
 
-/** The output, then float32 views of the inputs and of it (views after the output: making it may grow the heap). */
+/** An output shaped as the first named input, and float32 views of the named inputs and of it. */
 function views(args: Args, names: string[]): { out: tf.TensorInfo; ins: Float32Array[]; o: Float32Array } {
-  const backend = args.backend as unknown as WasmBackendLike;
   const inputs = args.inputs as Record<string, tf.TensorInfo>;
   for (const n of names) if (inputs[n].dtype !== 'float32') throw new Error(`${n} must be float32, got ${inputs[n].dtype}`);
-  const out = backend.makeOutput([...inputs[names[0]].shape], 'float32');
-  return { out, ins: names.map((n) => backend.typedArrayFromHeap(inputs[n]) as Float32Array), o: backend.typedArrayFromHeap(out) as Float32Array };
+  return floatOutput(args.backend, inputs[names[0]].shape, names.map((n) => inputs[n]));
 }
 
 const rmsNorm: tf.KernelFunc = (args) => {

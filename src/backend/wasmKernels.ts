@@ -9,14 +9,8 @@
  * BatchMatMul: see batchMatMul below.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapAddress, rowDotsFit, rowDotsOf } from './rowDots';
-
-/** What these kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: tf.DataId): boolean;
-}
+import { rowDotsFit, rowDotsOf } from './rowDots';
+import { heapAddress, type WasmBackendLike } from './wasmHeap';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 

@@ -13,12 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { OPTIMIZER_KERNELS } from '../train/deviceOptimizer';
-
-/** What these kernels use of tfjs-backend-wasm's BackendWasm. */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmBackendLike } from './wasmHeap';
 
 interface KernelArgs {
   inputs: Record<string, tf.TensorInfo>;

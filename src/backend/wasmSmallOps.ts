@@ -11,14 +11,10 @@
  * polynomial), within a float32 rounding or two.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { floatOutput, wrapWasmKernel } from './wasmHeap';
 
 /** Tensors of at most this many values take the JavaScript loops. */
 export const SMALL_OP_MAX = 1 << 14;
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const OPS = {
   Add: (x: number, y: number) => x + y,
@@ -34,9 +30,11 @@ function binary(op: (x: number, y: number) => number, original: tf.KernelFunc): 
     const sameShape = tf.util.arraysEqual(a.shape, b.shape);
     const outShape = sameShape ? a.shape : nb === 1 && a.shape.length >= b.shape.length ? a.shape : na === 1 && b.shape.length >= a.shape.length ? b.shape : null;
     if (!outShape || a.dtype !== 'float32' || b.dtype !== 'float32' || Math.max(na, nb) > SMALL_OP_MAX) return original(args);
-    const backend = args.backend as unknown as WasmBackendLike;
-    const out = backend.makeOutput([...outShape], 'float32'); // may grow the heap: views after it
-    const [x, y, o] = [a, b, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const {
+      out,
+      ins: [x, y],
+      o,
+    } = floatOutput(args.backend, outShape, [a, b]);
     if (na === nb) for (let i = 0; i < o.length; i++) o[i] = op(x[i], y[i]);
     else if (nb === 1) for (let i = 0, v = y[0]; i < o.length; i++) o[i] = op(x[i], v);
     else for (let i = 0, v = x[0]; i < o.length; i++) o[i] = op(v, y[i]);
@@ -51,9 +49,11 @@ function softmax(original: tf.KernelFunc): tf.KernelFunc {
     const n = tf.util.sizeFromShape(logits.shape);
     const C = logits.shape[logits.shape.length - 1];
     if (logits.dtype !== 'float32' || n > SMALL_OP_MAX || n === 0) return original(args);
-    const backend = args.backend as unknown as WasmBackendLike;
-    const out = backend.makeOutput([...logits.shape], 'float32');
-    const [x, o] = [logits, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const {
+      out,
+      ins: [x],
+      o,
+    } = floatOutput(args.backend, logits.shape, [logits]);
     for (let r = 0; r < n; r += C) {
       let max = -Infinity;
       for (let i = r; i < r + C; i++) max = Math.max(max, x[i]);
@@ -71,12 +71,6 @@ let registered = false;
 export function registerSmallOps(): void {
   if (registered) return;
   registered = true;
-  const wrap = (name: string, make: (original: tf.KernelFunc) => tf.KernelFunc) => {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) return;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc) });
-  };
-  for (const [name, op] of Object.entries(OPS)) wrap(name, (original) => binary(op, original));
-  wrap('Softmax', softmax);
+  for (const [name, op] of Object.entries(OPS)) wrapWasmKernel(name, (original) => binary(op, original));
+  wrapWasmKernel('Softmax', softmax);
 }

@@ -11,7 +11,7 @@ import { inferenceKernelsOn, swigluInference } from './inferenceKernels';
 import { causalAttention, linear, rmsNorm, rotate, silu, toHeads, withCache, type ForwardContext, type KVCache, type Rope } from './layers';
 import { layerPrefix } from './params';
 
-function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache): tf.Tensor2D {
+function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number, T: number, rope: Rope, cache?: KVCache, fast = false): tf.Tensor2D {
   const { config, params: w } = ctx;
   const { numHeads: nH, numKvHeads: nKV, headDim: hs } = config;
   const p = `${layerPrefix(config, layer)}self_attn.`;
@@ -19,7 +19,7 @@ function attention(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B: number
   const heads = (t: tf.Tensor2D, n: number, norm?: string) => {
     if (T === 1 && !norm) return tf.reshape(t, [B, n, 1, hs]) as tf.Tensor4D; // one token: the heads are already in place
     const split = tf.reshape(t, [B, T, n, hs]) as tf.Tensor4D;
-    return toHeads(norm ? (rmsNorm(split, w[`${p}${norm}.weight`], config.layerNormEps, inferenceKernelsOn(ctx)) as tf.Tensor4D) : split);
+    return toHeads(norm ? (rmsNorm(split, w[`${p}${norm}.weight`], config.layerNormEps, fast) as tf.Tensor4D) : split);
   };
   const q = rotate(heads(linear(ctx, x, `${p}q_proj`), nH, config.qkNorm ? 'q_norm' : undefined), rope); // (B, nH, T, hs)
   const k = rotate(heads(linear(ctx, x, `${p}k_proj`), nKV, config.qkNorm ? 'k_norm' : undefined), rope); // (B, nKV, T, hs)
@@ -32,7 +32,7 @@ export function llamaBlock(ctx: ForwardContext, x: tf.Tensor2D, layer: number, B
   const { params: w, config } = ctx;
   const p = layerPrefix(config, layer);
   const fast = inferenceKernelsOn(ctx);
-  const h = tf.add(x, attention(ctx, rmsNorm(x, w[`${p}input_layernorm.weight`], config.layerNormEps, fast) as tf.Tensor2D, layer, B, T, rope, cache)) as tf.Tensor2D;
+  const h = tf.add(x, attention(ctx, rmsNorm(x, w[`${p}input_layernorm.weight`], config.layerNormEps, fast) as tf.Tensor2D, layer, B, T, rope, cache, fast)) as tf.Tensor2D;
   const m = rmsNorm(h, w[`${p}post_attention_layernorm.weight`], config.layerNormEps, fast) as tf.Tensor2D;
   const [gate, up] = [linear(ctx, m, `${p}mlp.gate_proj`), linear(ctx, m, `${p}mlp.up_proj`)]; // (B·T, I) each
   const gated = fast ? swigluInference(gate, up) : (tf.mul(silu(gate), up) as tf.Tensor2D); // (B·T, I)
