@@ -48,6 +48,16 @@ function hookModuleStderr(): void {
   }, { hooked: true as const });
 }
 
+/** FILE's JSON, or null where there is no FILE; a file that does not parse is named, with what to do. */
+export function readJsonFile(file: string): unknown {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}): fix the file, or remove it`, { cause: e });
+  }
+}
+
 /** A loaded model laid out for decoding on the running backend (model/decodeLayout.ts: Wᵀ copies where they fit). */
 export function decodingModel(model: LoadedModel): ForwardContext {
   const ctx: ForwardContext = { params: model.params, config: model.config };
@@ -62,7 +72,7 @@ export function readModelDir(dir: string | undefined): LoadedModel {
   // Only the model's own weights: model.safetensors, or the shards its index names (a folder may hold other safetensors).
   const index = all.includes('model.safetensors.index.json') ? 'model.safetensors.index.json' : null;
   const shards = index
-    ? [...new Set(Object.values((JSON.parse(readFileSync(path.join(dir, index), 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+    ? [...new Set(Object.values((readJsonFile(path.join(dir, index)) as { weight_map: Record<string, string> }).weight_map))]
     : all.filter((n) => n === 'model.safetensors');
   const names = ['config.json', ...shards, ...(index ? [index] : []), ...all.filter((n) => /^pytorch_model.*\.bin$/.test(n))].filter((n) => all.includes(n));
   const files = modelFilesFromList(names.map((name) => ({ name, data: new Uint8Array(readFileSync(path.join(dir, name))).buffer })));
@@ -93,7 +103,7 @@ export function num(value: string | undefined, flag: string, fallback: number): 
 export function templateSpec(id: TemplateId, dir: string): TemplateSpec {
   if (id !== 'model') return { id, custom: '' };
   const cfgPath = path.join(dir, 'tokenizer_config.json');
-  const chat = existsSync(cfgPath) ? chatTemplateOf(JSON.parse(readFileSync(cfgPath, 'utf8'))) : null;
+  const chat = existsSync(cfgPath) ? chatTemplateOf(readJsonFile(cfgPath)) : null;
   if (!chat) throw new Error(`--template model: ${dir} has no chat template (tokenizer_config.json's chat_template): use an instruct model's folder, or another --template`);
   return { id, custom: '', chat };
 }
@@ -103,18 +113,25 @@ export function readTokenizer(dir: string, vocabSize: number): Tokenizer {
   const tokPath = path.join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new Error(`${dir} has no tokenizer.json: copy the model's tokenizer.json into the folder`);
   const cfgPath = path.join(dir, 'tokenizer_config.json');
-  const json: unknown = JSON.parse(readFileSync(tokPath, 'utf8'));
+  const json = readJsonFile(tokPath);
   // An id past the embedding's rows would read zeros (WebGPU) or garbage: refuse the pair, as the studio does.
   checkTokenizerFitsModel(json, vocabSize, 'model');
   // Generation stops at any end token config.json or generation_config.json names, as in the studio.
   const named = ['config.json', 'generation_config.json'].map((n) => path.join(dir, n)).filter((f) => existsSync(f));
-  const stopTokenIds = named.flatMap((f) => eosTokenIds(JSON.parse(readFileSync(f, 'utf8')))).filter((id) => id < vocabSize);
-  return tokenizerFromJson(json, existsSync(cfgPath) ? JSON.parse(readFileSync(cfgPath, 'utf8')) : null, { stopTokenIds });
+  const stopTokenIds = named.flatMap((f) => eosTokenIds(readJsonFile(f))).filter((id) => id < vocabSize);
+  return tokenizerFromJson(json, readJsonFile(cfgPath), { stopTokenIds });
 }
 
-/** The files of the model folder DIR that an exported folder carries unchanged (its tokenizer's, its generation_config.json). */
+/**
+ * The files of the model folder DIR that an exported folder carries unchanged (its tokenizer's,
+ * its generation_config.json), each checked to be JSON first: a broken one would make the export
+ * fail to load later, in transformers, far from its cause.
+ */
 export const sourceFiles = (dir: string): OutFile[] =>
-  SOURCE_FILES.filter((n) => existsSync(path.join(dir, n))).map((name) => ({ name, bytes: new Uint8Array(readFileSync(path.join(dir, name))) }));
+  SOURCE_FILES.filter((n) => existsSync(path.join(dir, n))).map((name) => {
+    readJsonFile(path.join(dir, name));
+    return { name, bytes: new Uint8Array(readFileSync(path.join(dir, name))) };
+  });
 
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;

@@ -128,7 +128,13 @@ describe('npm run cli -- export', () => {
   });
 
   it('each mistake is one line that says what to do', async () => {
+    // A folder whose generation_config.json is broken: an export would carry it into a folder transformers cannot load.
+    const broken = path.join(tmp, 'broken-gen');
+    mkdirSync(broken);
+    for (const n of ['config.json', 'model.safetensors', 'tokenizer.json']) if (existsSync(path.join(model, n))) writeFileSync(path.join(broken, n), readFileSync(path.join(model, n)));
+    writeFileSync(path.join(broken, 'generation_config.json'), '{"eos_token_id": [2, ');
     const cases: [string[], RegExp][] = [
+      [['--model', broken, '--format', 'hf', '--out', path.join(tmp, 'g')], /broken-gen\/generation_config\.json is not valid JSON \(.*\): fix the file, or remove it/],
       [['--model', model, '--format', 'hf', '--dtype', 'q8_0', '--out', path.join(tmp, 'q')], /--dtype q8_0 is a GGUF type: use --format gguf/],
       [['--model', model, '--format', 'gguf', '--out', path.join(tmp, 'x.bin')], /--out must name a \.gguf file/],
       [['--model', model, '--adapter', path.join(tmp, 'nope'), '--format', 'gguf', '--out', path.join(tmp, 'z.gguf')], /adapter folder .*nope does not exist/],
@@ -140,5 +146,6 @@ describe('npm run cli -- export', () => {
       expect(r.stderr).toMatch(cases[i][1]);
     });
     expect(existsSync(path.join(tmp, 'z.gguf'))).toBe(false);
+    expect(existsSync(path.join(tmp, 'g'))).toBe(false);
   });
 });

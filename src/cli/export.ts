@@ -14,7 +14,7 @@ import { adapterParams, peftAdapterFiles, runModelFolderFiles, runWeights } from
 import { parsePeftAdapter } from '../train/importAdapter';
 import { loraScale } from '../train/lora';
 import type { LoraConfig } from '../train/types';
-import { checkOut, flag, oneOf, readModelDir, readTokenizer, sourceFiles, templateSpec, UsageError, writeFiles } from './common';
+import { checkOut, flag, oneOf, readJsonFile, readModelDir, readTokenizer, sourceFiles, templateSpec, UsageError, writeFiles } from './common';
 
 export const EXPORT_USAGE = `  npm run cli -- export --model DIR --format gguf|hf|peft --out PATH [--adapter DIR] [--merge] [--dtype f32|f16|q8_0] [--template qa|alpaca|llama2|plain|model] [--force]
                       gguf: --out FILE.gguf (a LoRA adapter for llama.cpp's --lora when --adapter is given, the merged model with --merge), and an Ollama FILE.Modelfile beside it;
@@ -40,8 +40,6 @@ function withAdapter(model: LoadedModel, tensors: Record<string, { shape: number
   const adapters = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, tf.tensor(t.data, t.shape)]));
   return { params: { ...model.params, ...adapters }, dispose: () => tf.dispose(Object.values(adapters)) };
 }
-
-const readJson = (file: string): unknown => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null);
 
 export async function exportCmd(v: Record<string, string | undefined>): Promise<void> {
   if (v.format === undefined) throw new UsageError('--format is required: gguf (llama.cpp, Ollama), hf (a Hugging Face model folder) or peft (a PEFT adapter)');
@@ -89,7 +87,7 @@ export async function exportCmd(v: Record<string, string | undefined>): Promise<
       modelfile = ollamaModelfile({ template: spec, eosToken: tokenizer.decode([tokenizer.eosTokenId]), modelFile: `${name}.gguf`, adapterFile: base });
     } else {
       const data = await runWeights(model.config, params, lora);
-      const source = { json: readJson(path.join(dir, 'tokenizer.json')), config: readJson(path.join(dir, 'tokenizer_config.json')), encode: tokenizer.encode };
+      const source = { json: readJsonFile(path.join(dir, 'tokenizer.json')), config: readJsonFile(path.join(dir, 'tokenizer_config.json')), encode: tokenizer.encode };
       bytes = await ggufModelFile({ config: model.config, data, tokenizer: source, dtype, name });
       modelfile = ollamaModelfile({ template: spec, eosToken: tokenizer.decode([tokenizer.eosTokenId]), modelFile: base });
     }
